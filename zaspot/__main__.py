@@ -1,0 +1,3 @@
+from zaspot.cli import main
+
+raise SystemExit(main())

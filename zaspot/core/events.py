@@ -1,0 +1,213 @@
+"""Normalized, version-free events.
+
+Everything above the OCPP session layer (store, rules, EMS, API, TUI, plugins)
+sees only these. Each event is a small frozen, slotted dataclass; its `type`
+is a class-level name that listeners subscribe to.
+
+Units are normalized at the session layer: W, Wh, V, A, °C, %.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+_EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+def _now() -> float:
+    return time.time()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: ClassVar[str] = "event"
+    station_id: str
+    time: float = field(default_factory=_now, kw_only=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # No zero-arg super(): slots=True rebuilds the class and breaks its cell.
+        object.__init_subclass__(**kwargs)
+        if "type" in cls.__dict__:
+            _EVENT_TYPES[cls.type] = cls
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for the store, the API and rule templates)."""
+        out: dict[str, Any] = {"type": self.type}
+        for f in dataclasses.fields(self):
+            out[f.name] = _plain(getattr(self, f.name))
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def event_types() -> dict[str, type[Event]]:
+    """Every known event type by name (plugins' own types included once imported)."""
+    return dict(_EVENT_TYPES)
+
+
+# --- connection lifecycle -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StationConnected(Event):
+    type: ClassVar[str] = "station_connected"
+    ocpp_version: str
+    remote: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StationDisconnected(Event):
+    type: ClassVar[str] = "station_disconnected"
+    ocpp_version: str
+    code: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StationOffline(Event):
+    """Neither pings nor heartbeats for longer than the offline timeout."""
+
+    type: ClassVar[str] = "station_offline"
+    last_seen: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StationBooted(Event):
+    type: ClassVar[str] = "station_booted"
+    ocpp_version: str
+    vendor: str
+    model: str
+    serial: str | None = None
+    firmware: str | None = None
+    reason: str | None = None
+    registration: str = "Accepted"
+
+
+# --- connectors, metering, transactions -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged(Event):
+    """Connector status. 1.6 connector_id 0 / 2.0.1 evse_id 0 is the whole station."""
+
+    type: ClassVar[str] = "status_changed"
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str | None = None
+    vendor_error_code: str | None = None
+    info: str | None = None
+    previous: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One sampled value, normalized (W, Wh, V, A, °C, %, var, varh, Hz)."""
+
+    measurand: str
+    value: float
+    unit: str
+    phase: str | None = None
+    location: str | None = None
+    context: str | None = None
+    timestamp: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSample(Event):
+    type: ClassVar[str] = "meter_sample"
+    evse_id: int
+    connector_id: int
+    transaction_id: str | None
+    samples: tuple[Sample, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Temperature(Event):
+    """A temperature, whatever the protocol version carried it.
+
+    location is one users understand: connector, cable, inlet, outlet, body, ev, module.
+    """
+
+    type: ClassVar[str] = "temperature"
+    location: str
+    celsius: float
+    evse_id: int = 0
+    connector_id: int = 0
+    instance: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionStarted(Event):
+    type: ClassVar[str] = "transaction_started"
+    transaction_id: str
+    evse_id: int
+    connector_id: int
+    id_token: str | None = None
+    meter_start_wh: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionUpdated(Event):
+    type: ClassVar[str] = "transaction_updated"
+    transaction_id: str
+    evse_id: int
+    connector_id: int
+    trigger_reason: str | None = None
+    charging_state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEnded(Event):
+    type: ClassVar[str] = "transaction_ended"
+    transaction_id: str
+    evse_id: int
+    connector_id: int
+    meter_stop_wh: float | None = None
+    energy_wh: float | None = None
+    reason: str | None = None
+
+
+# --- everything else a station says, and what we say to it ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent(Event):
+    """A station message kept as-is for later interpretation (NotifyEvent,
+    NotifyReport, SecurityEventNotification, FirmwareStatusNotification, …)."""
+
+    type: ClassVar[str] = "device_event"
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSent(Event):
+    type: ClassVar[str] = "command_sent"
+    command: str
+    action: str
+    payload: dict[str, Any]
+    source: str = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult(Event):
+    type: ClassVar[str] = "command_result"
+    command: str
+    action: str
+    ok: bool
+    status: str | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    source: str = "operator"
