@@ -82,6 +82,13 @@ class StationOffline(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class StationOnline(Event):
+    """Heard from again after being reported offline, on the same connection."""
+
+    type: ClassVar[str] = "station_online"
+
+
+@dataclass(frozen=True, slots=True)
 class StationBooted(Event):
     type: ClassVar[str] = "station_booted"
     ocpp_version: str

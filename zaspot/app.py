@@ -1,0 +1,66 @@
+"""The running central system: config + store + bus + fleet state + OCPP server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+from zaspot.api.http import ROUTES
+from zaspot.config import Config
+from zaspot.core.bus import EventBus
+from zaspot.core.state import FleetState
+from zaspot.ocpp.commands import Commands
+from zaspot.ocpp.context import ServerContext
+from zaspot.ocpp.server import OcppServer
+from zaspot.store import Store
+
+_LOGGER = logging.getLogger("zaspot")
+
+
+class App:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.ctx: ServerContext | None = None
+        self.server: OcppServer | None = None
+        self.commands: Commands | None = None
+        self._teardown: list = []
+
+    async def start(self) -> None:
+        cfg = self.config
+        Path(cfg.db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        store = await Store.open(cfg.db)
+        bus = EventBus()
+        fleet = FleetState()
+        self._teardown.append(fleet.attach(bus))
+        self.ctx = ServerContext(cfg, store, bus, fleet)
+        self.commands = Commands(self.ctx)
+        self.server = OcppServer(self.ctx)
+        self.server.http_routes.update(ROUTES)
+        await self.server.start(cfg.host, cfg.port)
+        _LOGGER.info("zaspot listening on ws://%s:%d/ocpp/<station_id> (database %s)", cfg.host, self.server.port, cfg.db)
+
+    async def stop(self) -> None:
+        if self.server:
+            await self.server.stop()
+        for undo in reversed(self._teardown):
+            undo()
+        if self.ctx:
+            await self.ctx.bus.close()
+            await self.ctx.store.close()
+
+
+async def run(config: Config) -> None:
+    """Run until SIGINT / SIGTERM, then shut down cleanly (pending writes flushed)."""
+    app = App(config)
+    await app.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        _LOGGER.info("shutting down")
+        await app.stop()

@@ -1,0 +1,78 @@
+"""The `zaspot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from zaspot import __version__
+from zaspot.config import Config, ConfigError, load
+
+DEFAULT_CONFIG = "zaspot.yaml"
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    path = args.config
+    if path is None and Path(DEFAULT_CONFIG).exists():
+        path = DEFAULT_CONFIG
+    config = load(path)
+    if args.host:
+        config.host = args.host
+    if args.port is not None:
+        config.port = args.port
+    if args.db:
+        config.db = args.db
+    return config
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from zaspot.app import run
+
+    try:
+        config = _load_config(args)
+    except ConfigError as exc:
+        print(f"zaspot: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=getattr(logging, (args.log_level or config.log_level).upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        asyncio.run(run(config))
+    except OSError as exc:  # port in use, database path not writable, …
+        print(f"zaspot: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zaspot", description="zaspot: OCPP 1.6J + 2.0.1 central system")
+    parser.add_argument("--version", action="version", version=f"zaspot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the central system")
+    run.add_argument("-c", "--config", help=f"config file (default: ./{DEFAULT_CONFIG} if present)")
+    run.add_argument("--host", help="address to listen on (default 0.0.0.0)")
+    run.add_argument("--port", type=int, help="port for stations, API and metrics (default 9000)")
+    run.add_argument("--db", help="SQLite database file (default ./zaspot.db)")
+    run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    run.set_defaults(func=_cmd_run)
+
+    from zaspot.bench.cli import configure as configure_bench
+    from zaspot.sim.cli import configure as configure_sim
+
+    configure_sim(sub)
+    configure_bench(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130

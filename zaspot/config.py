@@ -1,0 +1,121 @@
+"""zaspot.yaml -> typed config. Runs with no file at all on the defaults below.
+
+Errors are one line with the file and line: `zaspot.yaml:7: ocpp.heartbeat_interval:
+expected a number, got 'often'`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+class ConfigError(Exception):
+    """A bad config, already phrased for the user as `file:line: message`."""
+
+
+@dataclass
+class OcppConfig:
+    heartbeat_interval: int = 300  # told to stations in BootNotification
+    ping_interval: float = 60.0  # WebSocket keepalive; 0 turns it off
+    ping_timeout: float = 30.0
+    offline_after: float = 0.0  # silent this long -> offline; 0 = 2.5 x heartbeat_interval
+    call_timeout: float = 30.0  # how long a command waits for the station
+    unknown_stations: Literal["accept", "pending", "reject"] = "accept"
+    max_frame_bytes: int = 1024 * 1024
+    compression: bool = False  # permessage-deflate triples memory per connection
+
+    @property
+    def offline_timeout(self) -> float:
+        return self.offline_after or 2.5 * self.heartbeat_interval
+
+
+@dataclass
+class StationConfig:
+    id: str
+    name: str = ""
+
+
+@dataclass
+class Config:
+    host: str = "0.0.0.0"
+    port: int = 9000
+    db: str = "./zaspot.db"
+    rules: str = "./rules"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    ocpp: OcppConfig = field(default_factory=OcppConfig)
+    stations: list[StationConfig] = field(default_factory=list)
+    source: str = "<defaults>"
+
+
+def load(path: str | Path | None) -> Config:
+    """Load a config file; None -> embedded defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    config = Config() if node is None else _build(Config, node, str(path), "")
+    config.source = str(path)
+    return config
+
+
+def _build(cls: type, node: yaml.Node, file: str, where: str) -> Any:
+    if not isinstance(node, yaml.MappingNode):
+        raise ConfigError(f"{file}:{node.start_mark.line + 1}: {where or 'config'}: expected a mapping")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    values: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        name = f"{where}.{key}" if where else key
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"{file}:{key_node.start_mark.line + 1}: unknown key '{name}' (known: {known})")
+        values[key] = _convert(hints[key], value_node, file, name)
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{file}:{node.start_mark.line + 1}: {where or 'config'}: {exc}") from None
+
+
+def _convert(hint: Any, node: yaml.Node, file: str, name: str) -> Any:
+    line = node.start_mark.line + 1
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, node, file, name)
+    if origin is list:
+        if not isinstance(node, yaml.SequenceNode):
+            raise ConfigError(f"{file}:{line}: {name}: expected a list")
+        (item,) = typing.get_args(hint)
+        return [_convert(item, n, file, f"{name}[{i}]") for i, n in enumerate(node.value)]
+    if not isinstance(node, yaml.ScalarNode):
+        raise ConfigError(f"{file}:{line}: {name}: expected a single value")
+    value = yaml.safe_load(yaml.serialize(node))
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise ConfigError(f"{file}:{line}: {name}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool) and (type(value) is not hint):
+        kind = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}[hint]
+        raise ConfigError(f"{file}:{line}: {name}: expected {kind}, got {value!r}")
+    return value

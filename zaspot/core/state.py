@@ -1,0 +1,138 @@
+"""Fleet state in memory: what every station looks like right now.
+
+Kept up to date from the bus (one listener), so it sees exactly what rules and
+the API see. `last_seen` is the one field the session writes directly: it
+changes on every frame and is not worth an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from zaspot.core import events as ev
+from zaspot.core.bus import EventBus
+
+_POWER = "Power.Active.Import"
+_ENERGY = "Energy.Active.Import.Register"
+
+
+@dataclass(slots=True)
+class ConnectorState:
+    evse_id: int
+    connector_id: int
+    status: str = "Unknown"
+    error_code: str | None = None
+    vendor_error_code: str | None = None
+    info: str | None = None
+    since: float = 0.0
+    power_w: float | None = None
+    energy_wh: float | None = None
+    transaction_id: str | None = None
+
+
+@dataclass(slots=True)
+class StationState:
+    station_id: str
+    ocpp_version: str = ""
+    connected: bool = False
+    online: bool = False
+    registration: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+    last_seen: float = 0.0
+    connectors: dict[tuple[int, int], ConnectorState] = field(default_factory=dict)
+    temperatures: dict[str, float] = field(default_factory=dict)
+
+    def connector(self, evse_id: int, connector_id: int) -> ConnectorState:
+        key = (evse_id, connector_id)
+        state = self.connectors.get(key)
+        if state is None:
+            state = self.connectors[key] = ConnectorState(evse_id, connector_id)
+        return state
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["connectors"] = [asdict(c) for c in self.connectors.values()]
+        return out
+
+
+class FleetState:
+    def __init__(self) -> None:
+        self.stations: dict[str, StationState] = {}
+        self._apply: dict[str, Callable[[Any], None]] = {
+            ev.StationConnected.type: self._connected,
+            ev.StationDisconnected.type: self._disconnected,
+            ev.StationOffline.type: self._offline,
+            ev.StationOnline.type: self._online,
+            ev.StationBooted.type: self._booted,
+            ev.StatusChanged.type: self._status,
+            ev.MeterSample.type: self._meter,
+            ev.Temperature.type: self._temperature,
+            ev.TransactionStarted.type: self._tx_started,
+            ev.TransactionEnded.type: self._tx_ended,
+        }
+
+    def attach(self, bus: EventBus) -> Callable[[], None]:
+        unsubs = [bus.listen(t, self.apply, name="fleet_state") for t in self._apply]
+        return lambda: [u() for u in unsubs] and None
+
+    def station(self, station_id: str) -> StationState:
+        state = self.stations.get(station_id)
+        if state is None:
+            state = self.stations[station_id] = StationState(station_id)
+        return state
+
+    def apply(self, event: ev.Event) -> None:
+        self._apply[event.type](event)
+
+    def _connected(self, e: ev.StationConnected) -> None:
+        s = self.station(e.station_id)
+        s.ocpp_version, s.connected, s.online, s.last_seen = e.ocpp_version, True, True, e.time
+
+    def _disconnected(self, e: ev.StationDisconnected) -> None:
+        s = self.station(e.station_id)
+        s.connected = s.online = False
+
+    def _offline(self, e: ev.StationOffline) -> None:
+        self.station(e.station_id).online = False
+
+    def _online(self, e: ev.StationOnline) -> None:
+        self.station(e.station_id).online = True
+
+    def _booted(self, e: ev.StationBooted) -> None:
+        s = self.station(e.station_id)
+        s.vendor, s.model, s.serial, s.firmware = e.vendor, e.model, e.serial, e.firmware
+        s.registration = e.registration
+
+    def _status(self, e: ev.StatusChanged) -> None:
+        c = self.station(e.station_id).connector(e.evse_id, e.connector_id)
+        c.status, c.error_code, c.vendor_error_code, c.info, c.since = (
+            e.status, e.error_code, e.vendor_error_code, e.info, e.time,
+        )
+
+    def _meter(self, e: ev.MeterSample) -> None:
+        c = self.station(e.station_id).connector(e.evse_id, e.connector_id)
+        for sample in e.samples:
+            if sample.phase is None and sample.measurand == _POWER:
+                c.power_w = sample.value
+            elif sample.measurand == _ENERGY and sample.phase is None:
+                c.energy_wh = sample.value
+
+    def _temperature(self, e: ev.Temperature) -> None:
+        key = e.location if not e.instance else f"{e.location}:{e.instance}"
+        if e.connector_id:
+            key = f"{key}@{e.evse_id}/{e.connector_id}"
+        self.station(e.station_id).temperatures[key] = e.celsius
+
+    def _tx_started(self, e: ev.TransactionStarted) -> None:
+        self.station(e.station_id).connector(e.evse_id, e.connector_id).transaction_id = e.transaction_id
+
+    def _tx_ended(self, e: ev.TransactionEnded) -> None:
+        c = self.station(e.station_id).connector(e.evse_id, e.connector_id)
+        if c.transaction_id == e.transaction_id:
+            c.transaction_id = None
+            c.power_w = 0.0

@@ -1,0 +1,94 @@
+"""Version-neutral commands -> OCPP 2.0.1 calls (action, payload), and results back.
+
+Variables are named "Component.Variable", optionally "Component[instance].Variable"
+(e.g. "OCPPCommCtrlr.HeartbeatInterval", "AcDcConverter[2].Temperature").
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+from zaspot.ocpp.errors import UnsupportedCommand
+
+_VARIABLE = re.compile(r"^(?P<component>[^.\[\]]+)(\[(?P<instance>[^\]]+)\])?\.(?P<variable>[^.]+)$")
+_remote_start_ids = itertools.count(1)
+
+
+def _address(name: str) -> dict[str, Any]:
+    match = _VARIABLE.match(name)
+    if not match:
+        raise UnsupportedCommand(f"2.0.1 variables are named Component.Variable, got {name!r}")
+    component: dict[str, Any] = {"name": match["component"]}
+    if match["instance"]:
+        component["instance"] = match["instance"]
+    return {"component": component, "variable": {"name": match["variable"]}}
+
+
+def reset(kind: str = "soft") -> tuple[str, dict[str, Any]]:
+    return "Reset", {"type": "Immediate" if kind == "hard" else "OnIdle"}
+
+
+def remote_start(id_token: str, evse_id: int | None = None, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    payload: dict[str, Any] = {
+        "idToken": {"idToken": id_token, "type": "Central"},
+        "remoteStartId": next(_remote_start_ids),
+    }
+    if evse_id:
+        payload["evseId"] = evse_id
+    return "RequestStartTransaction", payload
+
+
+def remote_stop(transaction_id: str) -> tuple[str, dict[str, Any]]:
+    return "RequestStopTransaction", {"transactionId": str(transaction_id)}
+
+
+def unlock_connector(connector_id: int = 1, evse_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    return "UnlockConnector", {"evseId": evse_id or 1, "connectorId": connector_id or 1}
+
+
+def change_availability(operative: bool, evse_id: int = 0, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    payload: dict[str, Any] = {"operationalStatus": "Operative" if operative else "Inoperative"}
+    if evse_id:
+        payload["evse"] = {"id": evse_id} | ({"connectorId": connector_id} if connector_id else {})
+    return "ChangeAvailability", payload
+
+
+def trigger_message(message: str, evse_id: int | None = None, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    payload: dict[str, Any] = {"requestedMessage": message}
+    if evse_id:
+        payload["evse"] = {"id": evse_id} | ({"connectorId": connector_id} if connector_id else {})
+    return "TriggerMessage", payload
+
+
+def get_variables(keys: list[str]) -> tuple[str, dict[str, Any]]:
+    if not keys:
+        raise UnsupportedCommand("2.0.1 needs the variables to get (Component.Variable)")
+    return "GetVariables", {"getVariableData": [_address(k) for k in keys]}
+
+
+def get_variables_result(keys: list[str], result: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for item in result.get("getVariableResult") or []:
+        comp = item["component"]
+        name = comp["name"] + (f"[{comp['instance']}]" if comp.get("instance") else "") + "." + item["variable"]["name"]
+        out.append({"name": name, "value": item.get("attributeValue"), "status": item["attributeStatus"]})
+    return out
+
+
+def set_variables(values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    data = []
+    for name, value in values.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        data.append({"attributeValue": text, **_address(name)})
+    return "SetVariables", {"setVariableData": data}
+
+
+def data_transfer(vendor_id: str, message_id: str | None = None, data: Any = None) -> tuple[str, dict[str, Any]]:
+    payload: dict[str, Any] = {"vendorId": vendor_id}
+    if message_id:
+        payload["messageId"] = message_id
+    if data is not None:
+        payload["data"] = data
+    return "DataTransfer", payload

@@ -1,0 +1,25 @@
+"""What every session shares: config, store, bus, fleet state, metrics, live sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from zaspot.config import Config
+from zaspot.core.bus import EventBus
+from zaspot.core.metrics import Metrics
+from zaspot.core.state import FleetState
+
+if TYPE_CHECKING:
+    from zaspot.ocpp.session import Session
+    from zaspot.store import Store
+
+
+@dataclass
+class ServerContext:
+    config: Config
+    store: Store
+    bus: EventBus
+    fleet: FleetState
+    metrics: Metrics = field(default_factory=Metrics)
+    sessions: dict[str, Session] = field(default_factory=dict)

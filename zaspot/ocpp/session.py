@@ -1,0 +1,201 @@
+"""One station's OCPP-J session: the RPC machinery both versions share.
+
+Inbound CALLs are handled in order, inline in the reader loop: a station has
+at most one CALL outstanding, so this keeps its messages ordered at no cost.
+Handlers never wait for the station (they may only schedule a tracked task
+that does), so a CALLRESULT to one of our calls is never stuck behind them.
+
+Our own CALLs go through one lock: at most one outstanding per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from websockets.exceptions import ConnectionClosed
+
+from zaspot.ocpp import rpc, schemas
+from zaspot.ocpp.errors import CallErrorReply, CallTimeout, InvalidReply, OcppError, StationNotConnected
+
+if TYPE_CHECKING:
+    from zaspot.ocpp.context import ServerContext
+
+_LOGGER = logging.getLogger(__name__)
+
+Handler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def on(action: str) -> Callable[[Handler], Handler]:
+    """Tag a method as the handler of an inbound action. Only records data."""
+
+    def tag(fn: Handler) -> Handler:
+        fn._ocpp_action = action  # type: ignore[attr-defined]
+        return fn
+
+    return tag
+
+
+class Session:
+    version: ClassVar[str]
+    _routes: ClassVar[dict[str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        routes: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            for name, attr in vars(klass).items():
+                action = getattr(attr, "_ocpp_action", None)
+                if action:
+                    routes[action] = name
+        cls._routes = routes
+
+    def __init__(self, ws: Any, station_id: str, ctx: ServerContext, remote: str = "") -> None:
+        self.ws = ws
+        self.station_id = station_id
+        self.ctx = ctx
+        self.remote = remote
+        self.accepted = False  # may send anything but BootNotification
+        self.last_seen = time.time()
+        self.offline_reported = False
+        self._call_lock = asyncio.Lock()
+        self._pending: tuple[str, str, asyncio.Future[rpc.Frame]] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.closed = False
+
+    # --- the reader loop ------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            async for raw in self.ws:
+                self.last_seen = time.time()
+                if isinstance(raw, bytes):  # OCPP-J is text frames only
+                    await self._send_error("-1", "RpcFrameworkError", "Binary frames are not allowed")
+                    continue
+                await self._on_frame(raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closed = True
+            self._fail_pending(StationNotConnected(self.station_id))
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _on_frame(self, raw: str) -> None:
+        metrics = self.ctx.metrics
+        try:
+            frame = rpc.parse(raw)
+        except rpc.FrameError as exc:
+            metrics.frame_errors += 1
+            await self._send_error(exc.message_id, exc.code, exc.description)
+            return
+        if type(frame) is rpc.Call:
+            await self._on_call(frame)
+        else:
+            self._on_reply(frame)
+
+    async def _on_call(self, frame: rpc.Call) -> None:
+        action = frame.action
+        self.ctx.metrics.count_in(self.version, action)
+        name = self._routes.get(action)
+        if name is None:
+            if action in schemas.known_actions(self.version):
+                await self._send_error(frame.message_id, "NotSupported", f"{action} is not supported by this central system")
+            else:
+                await self._send_error(frame.message_id, "NotImplemented", f"Unknown action {action}")
+            return
+        if not self.accepted and action != "BootNotification":
+            await self._send_error(frame.message_id, "SecurityError", "Station is not accepted: send BootNotification first")
+            return
+        try:
+            schemas.validate(self.version, action, frame.payload)
+        except schemas.SchemaError as exc:
+            await self._send_error(frame.message_id, exc.code, f"{action} {exc.description}")
+            return
+        try:
+            response = await getattr(self, name)(frame.payload)
+        except OcppError as exc:
+            await self._send_error(frame.message_id, exc.code, exc.description)
+            return
+        except Exception as exc:  # a bug or a store failure: the station retries
+            _LOGGER.exception("%s: handling %s failed", self.station_id, action)
+            await self._send_error(frame.message_id, "InternalError", f"{action} could not be processed: {type(exc).__name__}")
+            return
+        try:
+            schemas.validate(self.version, action, response, response=True)
+        except schemas.SchemaError as exc:
+            _LOGGER.error("%s: our %s response is invalid: %s", self.station_id, action, exc.description)
+            await self._send_error(frame.message_id, "InternalError", "Central system produced an invalid response")
+            return
+        await self._send(rpc.call_result(frame.message_id, response))
+
+    def _on_reply(self, frame: rpc.Frame) -> None:
+        pending = self._pending
+        if pending is None or pending[0] != frame.message_id:
+            _LOGGER.warning("%s: reply to unknown message id %s dropped", self.station_id, frame.message_id)
+            return
+        if not pending[2].done():
+            pending[2].set_result(frame)
+
+    # --- sending ---------------------------------------------------------
+
+    async def _send(self, data: bytes) -> None:
+        try:
+            await self.ws.send(data, text=True)
+        except ConnectionClosed:
+            pass
+
+    async def _send_error(self, message_id: str, name: str, description: str) -> None:
+        self.ctx.metrics.count_error(self.version, name)
+        await self._send(rpc.call_error(message_id, rpc.error_code(name, self.version), description))
+
+    async def call(self, action: str, payload: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """Send a CALL and wait for its CALLRESULT. One outstanding call per connection."""
+        schemas.validate(self.version, action, payload)  # our bug: never put it on the wire
+        timeout = timeout or self.ctx.config.ocpp.call_timeout
+        async with self._call_lock:
+            if self.closed:
+                raise StationNotConnected(self.station_id)
+            message_id = str(uuid.uuid4())
+            future: asyncio.Future[rpc.Frame] = asyncio.get_running_loop().create_future()
+            self._pending = (message_id, action, future)
+            self.ctx.metrics.count_out(self.version, action)
+            try:
+                await self.ws.send(rpc.call(message_id, action, payload), text=True)
+                reply = await asyncio.wait_for(future, timeout)
+            except asyncio.TimeoutError:
+                raise CallTimeout(self.station_id, action, timeout) from None
+            except ConnectionClosed:
+                raise StationNotConnected(self.station_id) from None
+            finally:
+                self._pending = None
+        if type(reply) is rpc.CallError:
+            raise CallErrorReply(reply.code, reply.description, reply.details)
+        try:
+            schemas.validate(self.version, action, reply.payload, response=True)
+        except schemas.SchemaError as exc:
+            raise InvalidReply(action, exc.description) from None
+        return reply.payload
+
+    def _fail_pending(self, exc: Exception) -> None:
+        if self._pending and not self._pending[2].done():
+            self._pending[2].set_exception(exc)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Start a task tied to this session (cancelled when it ends, errors logged)."""
+        task = asyncio.get_running_loop().create_task(coro, name=f"{self.station_id}:{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("%s: task %s failed", self.station_id, task.get_name(), exc_info=task.exception())
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.ws.close(code, reason)

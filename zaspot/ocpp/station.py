@@ -1,0 +1,125 @@
+"""What both versions' sessions do alike: registration, status, metering, storage.
+
+The version modules parse their payloads and call these helpers with plain
+values; the helpers persist first (durable before the station gets its answer)
+and then fire the normalized event.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from zaspot.core import events as ev
+from zaspot.diagnostics.temperature import location_v16
+from zaspot.ocpp.session import Session, on
+
+
+class StationSession(Session):
+    registration: str | None = None
+
+    async def on_connect(self) -> None:
+        """Restore what we knew: a station accepted before may resume without rebooting."""
+        store, now = self.ctx.store, time.time()
+        row = await store.station(self.station_id)
+        self.accepted = bool(row and row.get("registration") == "Accepted")
+        self.registration = row.get("registration") if row else None
+        await store.station_connected(self.station_id, self.version, self.remote, now)
+        self.ctx.bus.fire(ev.StationConnected(self.station_id, self.version, self.remote, time=now))
+
+    async def on_disconnect(self, code: int | None, reason: str) -> None:
+        now = time.time()
+        await self.ctx.store.station_disconnected(self.station_id, now)
+        self.ctx.bus.fire(ev.StationDisconnected(self.station_id, self.version, code, reason, time=now))
+
+    def _registration_policy(self) -> str:
+        known = self.registration == "Accepted" or any(
+            s.id == self.station_id for s in self.ctx.config.stations
+        )
+        policy = self.ctx.config.ocpp.unknown_stations
+        if known or policy == "accept":
+            return "Accepted"
+        return "Pending" if policy == "pending" else "Rejected"
+
+    async def booted(
+        self, vendor: str, model: str, serial: str | None, firmware: str | None, reason: str | None
+    ) -> tuple[str, int]:
+        """Persist a boot; returns (registration status, heartbeat interval)."""
+        status = self._registration_policy()
+        now = time.time()
+        await self.ctx.store.station_booted(
+            self.station_id, self.version, vendor, model, serial, firmware, status, now
+        )
+        self.registration = status
+        self.accepted = status == "Accepted"
+        self.ctx.bus.fire(
+            ev.StationBooted(
+                self.station_id, self.version, vendor, model, serial, firmware, reason, status, time=now
+            )
+        )
+        interval = self.ctx.config.ocpp.heartbeat_interval
+        return status, interval
+
+    async def heartbeat(self) -> None:
+        await self.ctx.store.heartbeat(self.station_id, self.last_seen)
+
+    async def status(
+        self,
+        evse_id: int,
+        connector_id: int,
+        status: str,
+        error_code: str | None,
+        vendor_error_code: str | None = None,
+        info: str | None = None,
+        ts: float | None = None,
+    ) -> None:
+        ts = ts or time.time()
+        previous = await self.ctx.store.connector_status(
+            self.station_id, evse_id, connector_id, status, error_code, vendor_error_code, info, ts
+        )
+        self.ctx.bus.fire(
+            ev.StatusChanged(
+                self.station_id, evse_id, connector_id, status, error_code, vendor_error_code, info,
+                previous, time=ts,
+            )
+        )
+
+    async def authorize(self, id_token: str) -> str:
+        return await self.ctx.store.id_token_status(id_token)
+
+    async def metered(
+        self, evse_id: int, connector_id: int, tx_id: str | None, samples: list[ev.Sample]
+    ) -> None:
+        if not samples:
+            return
+        await self.ctx.store.meter_samples(self.station_id, evse_id, connector_id, tx_id, samples)
+        bus = self.ctx.bus
+        bus.fire(ev.MeterSample(self.station_id, evse_id, connector_id, tx_id, tuple(samples)))
+        if self.version == "1.6":
+            for s in samples:
+                if s.measurand == "Temperature":
+                    bus.fire(
+                        ev.Temperature(
+                            self.station_id, location_v16(s.location), s.value, evse_id, connector_id,
+                            source="MeterValues", time=s.timestamp or time.time(),
+                        )
+                    )
+
+    async def device_event(self, action: str, payload: dict[str, Any]) -> None:
+        """Keep a message we don't interpret (yet) as a device event in the store and on the bus."""
+        event = ev.DeviceEvent(self.station_id, action, payload)
+        await self.ctx.store.event(event)
+        self.ctx.bus.fire(event)
+
+
+def recorded(action: str, response: dict[str, Any] | None = None) -> Any:
+    """A handler that stores the message as a device event and gives a fixed answer."""
+    answer = response or {}
+
+    @on(action)
+    async def handler(self: StationSession, payload: dict[str, Any]) -> dict[str, Any]:
+        await self.device_event(action, payload)
+        return dict(answer)
+
+    handler.__name__ = f"on_{action}"
+    return handler

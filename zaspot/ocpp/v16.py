@@ -1,0 +1,113 @@
+"""OCPP 1.6J: station messages -> store + normalized events.
+
+1.6 has no EVSE level: connector N is addressed as evse N, connector N, so that
+version-neutral code can always say (evse_id, connector_id). Connector 0 is
+the station itself.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from zaspot.core import events as ev
+from zaspot.ocpp.metering import parse_time, samples_v16
+from zaspot.ocpp.session import on
+from zaspot.ocpp.station import StationSession, recorded
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _no_error(code: str) -> str | None:
+    return None if code == "NoError" else code
+
+
+class SessionV16(StationSession):
+    version = "1.6"
+
+    @on("BootNotification")
+    async def boot_notification(self, p: dict[str, Any]) -> dict[str, Any]:
+        status, interval = await self.booted(
+            p["chargePointVendor"],
+            p["chargePointModel"],
+            p.get("chargePointSerialNumber") or p.get("chargeBoxSerialNumber"),
+            p.get("firmwareVersion"),
+            None,
+        )
+        return {"status": status, "currentTime": now_iso(), "interval": interval}
+
+    @on("Heartbeat")
+    async def on_heartbeat(self, p: dict[str, Any]) -> dict[str, Any]:
+        await self.heartbeat()
+        return {"currentTime": now_iso()}
+
+    @on("StatusNotification")
+    async def status_notification(self, p: dict[str, Any]) -> dict[str, Any]:
+        connector = p["connectorId"]
+        await self.status(
+            connector, connector, p["status"], _no_error(p["errorCode"]),
+            p.get("vendorErrorCode"), p.get("info"), parse_time(p.get("timestamp")),
+        )
+        return {}
+
+    @on("Authorize")
+    async def on_authorize(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"idTagInfo": {"status": await self.authorize(p["idTag"])}}
+
+    @on("StartTransaction")
+    async def start_transaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        connector, id_tag = p["connectorId"], p["idTag"]
+        status = await self.authorize(id_tag)
+        started = parse_time(p["timestamp"]) or time.time()
+        tx_id = await self.ctx.store.start_transaction(
+            self.station_id, connector, id_tag, float(p["meterStart"]), started, p.get("reservationId")
+        )
+        self.ctx.bus.fire(
+            ev.TransactionStarted(
+                self.station_id, str(tx_id), connector, connector, id_tag, float(p["meterStart"]), time=started
+            )
+        )
+        return {"transactionId": tx_id, "idTagInfo": {"status": status}}
+
+    @on("StopTransaction")
+    async def stop_transaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        tx_id, id_tag = p["transactionId"], p.get("idTag")
+        stopped = parse_time(p["timestamp"]) or time.time()
+        store = self.ctx.store
+        outcome = await store.stop_transaction(
+            self.station_id, tx_id, float(p["meterStop"]), stopped, p.get("reason"), id_tag
+        )
+        if outcome != "duplicate":  # a repeat after reconnect is answered, stored once
+            tx = await store.transaction(self.station_id, str(tx_id))
+            connector = (tx or {}).get("connector_id") or 0
+            if p.get("transactionData"):
+                await self.metered(connector, connector, str(tx_id), samples_v16(p["transactionData"]))
+            start = (tx or {}).get("meter_start_wh")
+            self.ctx.bus.fire(
+                ev.TransactionEnded(
+                    self.station_id, str(tx_id), connector, connector, float(p["meterStop"]),
+                    None if start is None else float(p["meterStop"]) - start,
+                    p.get("reason") or ("orphan" if outcome == "orphan" else None), time=stopped,
+                )
+            )
+        return {"idTagInfo": {"status": await self.authorize(id_tag)}} if id_tag else {}
+
+    @on("MeterValues")
+    async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:
+        connector = p["connectorId"]
+        tx = p.get("transactionId")
+        await self.metered(connector, connector, None if tx is None else str(tx), samples_v16(p["meterValue"]))
+        return {}
+
+    # Kept as device events for the diagnostics layer; answered as the spec asks.
+    data_transfer = recorded("DataTransfer", {"status": "UnknownVendorId"})
+    diagnostics_status = recorded("DiagnosticsStatusNotification")
+    firmware_status = recorded("FirmwareStatusNotification")
+    # OCPP 1.6 security extension (the whitepaper's messages)
+    security_event = recorded("SecurityEventNotification")
+    log_status = recorded("LogStatusNotification")
+    signed_firmware_status = recorded("SignedFirmwareStatusNotification")
+    sign_certificate = recorded("SignCertificate", {"status": "Rejected"})  # no CA configured
