@@ -1,0 +1,143 @@
+"""Read queries of the Store. Rows come back as plain dicts; JSON columns decoded."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+import orjson
+
+_JSON_COLUMNS = ("data", "payload", "result")
+
+
+def _fetch_dicts(conn: sqlite3.Connection, sql: str, params: tuple) -> list[dict[str, Any]]:
+    cur = conn.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def _decode(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for r in rows:
+        for col in _JSON_COLUMNS:
+            v = r.get(col)
+            if v is not None:
+                r[col] = orjson.loads(v)
+    return rows
+
+
+class Reads:
+    _reader: Any  # aiosqlite.Connection | None
+    _writer: Any
+
+    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        if self._reader is None:  # ':memory:' — only the writer's connection sees the data
+            return await self._writer.read(_fetch_dicts, sql, params)
+        rows = await self._reader.execute_fetchall(sql, params)
+        return [dict(r) for r in rows]
+
+    async def id_token_status(self, id_token: str) -> str:
+        """"Accepted" when no token is listed at all; else the listed status
+        ("Expired" once a listed Accepted token is past its expiry) or "Invalid"."""
+        rows = await self._query(
+            "SELECT (SELECT status FROM id_tokens WHERE id_token = ?) AS status, "
+            "(SELECT expiry FROM id_tokens WHERE id_token = ?) AS expiry, "
+            "EXISTS (SELECT 1 FROM id_tokens) AS any_token",
+            (id_token, id_token),
+        )
+        r = rows[0]
+        if not r["any_token"]:
+            return "Accepted"
+        status = r["status"]
+        if status is None:
+            return "Invalid"
+        if status == "Accepted" and r["expiry"] is not None and r["expiry"] < time.time():
+            return "Expired"
+        return status
+
+    async def station(self, station_id: str) -> dict[str, Any] | None:
+        rows = await self._query("SELECT * FROM stations WHERE id = ?", (station_id,))
+        return rows[0] if rows else None
+
+    async def stations(self) -> list[dict[str, Any]]:
+        return await self._query("SELECT * FROM stations ORDER BY id")
+
+    async def connectors(self, station_id: str) -> list[dict[str, Any]]:
+        return await self._query(
+            "SELECT * FROM connectors WHERE station_id = ? ORDER BY evse_id, connector_id",
+            (station_id,),
+        )
+
+    async def transactions(self, station_id: str | None = None,
+                           limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first."""
+        if station_id is None:
+            return await self._query(
+                "SELECT * FROM transactions ORDER BY id DESC LIMIT ?", (limit,))
+        return await self._query(
+            "SELECT * FROM transactions WHERE station_id = ? ORDER BY id DESC LIMIT ?",
+            (station_id, limit),
+        )
+
+    async def transaction(self, station_id: str, tx_key: str | int) -> dict[str, Any] | None:
+        rows = await self._query(
+            "SELECT * FROM transactions WHERE station_id = ? AND tx_key = ?",
+            (station_id, str(tx_key)),
+        )
+        return rows[0] if rows else None
+
+    async def transaction_events(self, station_id: str,
+                                 tx_key: str | int) -> list[dict[str, Any]]:
+        """A 2.0.1 transaction's events in seq_no order."""
+        return await self._query(
+            "SELECT * FROM transaction_events WHERE station_id = ? AND tx_key = ? "
+            "ORDER BY seq_no, id",
+            (station_id, str(tx_key)),
+        )
+
+    async def meter_samples_of(self, station_id: str, since: float | None = None,
+                               limit: int = 1000) -> list[dict[str, Any]]:
+        """Oldest first. With `since`: the first `limit` samples at ts >= since;
+        without: the latest `limit` samples."""
+        if since is not None:
+            return await self._query(
+                "SELECT * FROM meter_samples WHERE station_id = ? AND ts >= ? "
+                "ORDER BY ts, rowid LIMIT ?",
+                (station_id, since, limit),
+            )
+        rows = await self._query(
+            "SELECT * FROM meter_samples WHERE station_id = ? ORDER BY ts DESC, rowid DESC "
+            "LIMIT ?",
+            (station_id, limit),
+        )
+        rows.reverse()
+        return rows
+
+    async def events(self, station_id: str | None = None, type: str | None = None,
+                     limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first; `data` is the event's to_dict()."""
+        where, params = [], []
+        if station_id is not None:
+            where.append("station_id = ?")
+            params.append(station_id)
+        if type is not None:
+            where.append("type = ?")
+            params.append(type)
+        sql = "SELECT * FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        return _decode(await self._query(sql, tuple(params)))
+
+    async def commands(self, station_id: str | None = None,
+                       limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first; payload and result decoded."""
+        if station_id is None:
+            rows = await self._query("SELECT * FROM commands ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = await self._query(
+                "SELECT * FROM commands WHERE station_id = ? ORDER BY id DESC LIMIT ?",
+                (station_id, limit),
+            )
+        return _decode(rows)

@@ -1,0 +1,187 @@
+"""SQLite schema and its versioned migrations.
+
+`MIGRATIONS[i]` is the SQL script that takes a database from version i to i+1;
+`PRAGMA user_version` records how many have run. Append new scripts, never edit
+one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: initial schema
+    """
+    CREATE TABLE IF NOT EXISTS stations (
+        id            TEXT PRIMARY KEY NOT NULL,
+        ocpp_version  TEXT,
+        vendor        TEXT,
+        model         TEXT,
+        serial        TEXT,
+        firmware      TEXT,
+        registration  TEXT,
+        connected     INTEGER NOT NULL DEFAULT 0,
+        remote        TEXT,
+        last_seen     REAL,
+        last_boot     REAL,
+        first_seen    REAL
+    );
+
+    CREATE TABLE IF NOT EXISTS connectors (
+        station_id        TEXT NOT NULL,
+        evse_id           INTEGER NOT NULL,
+        connector_id      INTEGER NOT NULL,
+        status            TEXT,
+        error_code        TEXT,
+        vendor_error_code TEXT,
+        info              TEXT,
+        updated_at        REAL,
+        PRIMARY KEY (station_id, evse_id, connector_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE IF NOT EXISTS transactions (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        station_id     TEXT NOT NULL,
+        tx_key         TEXT,
+        evse_id        INTEGER,
+        connector_id   INTEGER,
+        id_token       TEXT,
+        reservation_id INTEGER,
+        meter_start_wh REAL,
+        meter_stop_wh  REAL,
+        started_at     REAL,
+        stopped_at     REAL,
+        stop_reason    TEXT,
+        state          TEXT NOT NULL DEFAULT 'active',
+        last_seq_no    INTEGER,
+        updated_at     REAL,
+        UNIQUE (station_id, tx_key)
+    );
+    CREATE INDEX IF NOT EXISTS transactions_station
+        ON transactions (station_id, id);
+    CREATE INDEX IF NOT EXISTS transactions_start
+        ON transactions (station_id, connector_id, started_at);
+
+    CREATE TABLE IF NOT EXISTS transaction_events (
+        id             INTEGER PRIMARY KEY,
+        station_id     TEXT NOT NULL,
+        tx_key         TEXT NOT NULL,
+        seq_no         INTEGER,
+        event_type     TEXT NOT NULL,
+        ts             REAL,
+        trigger_reason TEXT,
+        charging_state TEXT,
+        meter_wh       REAL,
+        UNIQUE (station_id, tx_key, seq_no)
+    );
+
+    CREATE TABLE IF NOT EXISTS meter_samples (
+        station_id   TEXT NOT NULL,
+        evse_id      INTEGER,
+        connector_id INTEGER,
+        tx_key       TEXT,
+        ts           REAL NOT NULL,
+        measurand    TEXT,
+        phase        TEXT,
+        location     TEXT,
+        context      TEXT,
+        unit         TEXT,
+        value        REAL
+    );
+    CREATE INDEX IF NOT EXISTS meter_samples_station_ts
+        ON meter_samples (station_id, ts);
+
+    CREATE TABLE IF NOT EXISTS events (
+        id         INTEGER PRIMARY KEY,
+        ts         REAL NOT NULL,
+        station_id TEXT,
+        type       TEXT NOT NULL,
+        data       TEXT
+    );
+    CREATE INDEX IF NOT EXISTS events_station ON events (station_id, id);
+    CREATE INDEX IF NOT EXISTS events_type ON events (type, id);
+
+    CREATE TABLE IF NOT EXISTS commands (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        station_id TEXT,
+        command    TEXT NOT NULL,
+        action     TEXT,
+        payload    TEXT,
+        source     TEXT,
+        sent_at    REAL,
+        done_at    REAL,
+        ok         INTEGER,
+        status     TEXT,
+        result     TEXT,
+        error      TEXT
+    );
+    CREATE INDEX IF NOT EXISTS commands_station ON commands (station_id, id);
+
+    CREATE TABLE IF NOT EXISTS id_tokens (
+        id_token TEXT PRIMARY KEY NOT NULL,
+        status   TEXT NOT NULL DEFAULT 'Accepted',
+        expiry   REAL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def pragmas(busy_timeout_ms: int) -> list[str]:
+    """Per-connection settings (both the writer and the reader run them)."""
+    return [
+        f"PRAGMA busy_timeout = {int(busy_timeout_ms)}",
+        "PRAGMA journal_mode = WAL",
+        # WAL + NORMAL: a committed transaction survives a killed process (not
+        # necessarily a power cut), and a commit needs no fsync.
+        "PRAGMA synchronous = NORMAL",
+        "PRAGMA foreign_keys = OFF",
+        "PRAGMA temp_store = MEMORY",
+        "PRAGMA cache_size = -16000",
+    ]
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into complete statements (executescript would COMMIT first)."""
+    out: list[str] = []
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n\t;"):
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip(" \n\t;"):
+        out.append(buf.strip())
+    return out
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Run the migrations this database has not seen, each in its own transaction.
+
+    Idempotent: a database at SCHEMA_VERSION is left as it is. `conn` must be in
+    autocommit mode (isolation_level=None). Returns the resulting version.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {version} is newer than this zaspot knows "
+            f"({SCHEMA_VERSION}); upgrade zaspot"
+        )
+    while version < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                for stmt in _statements(MIGRATIONS[version]):
+                    conn.execute(stmt)
+                version += 1
+                conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return version

@@ -1,0 +1,262 @@
+"""The group-commit writer.
+
+All writes go through one `Writer`. Callers queue an op and await its future; a
+single task takes everything queued, runs it in ONE SQLite transaction on a
+dedicated thread (one thread hop per batch, not per statement), commits, then
+resolves every caller's future with the op's return value or its own exception.
+
+An op is either
+  * a plain statement with rows (`submit`): runs of consecutive ops with the same
+    SQL are sent to SQLite as one `executemany`; or
+  * a function `fn(conn, *args)` (`call`) for writes that read first or return a
+    value.
+Each op (or run of plain ops) runs under a SAVEPOINT, so a failing op is rolled
+back alone and its neighbours in the batch still commit. If SQLite itself aborts
+the whole transaction (disk full, I/O error), or the COMMIT fails, every op whose
+effect was lost gets the exception; the writer keeps running for later writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any, Callable
+
+from . import schema
+
+# op: (sql, rows, fn, args, future)
+_Op = tuple[str | None, list | None, Callable[..., Any] | None, tuple, asyncio.Future]
+
+
+@dataclass
+class WriterStats:
+    ops: int = 0  # ops resolved (succeeded or failed)
+    failed: int = 0  # ops resolved with an exception
+    batches: int = 0  # transactions attempted
+    commits: int = 0  # transactions committed
+
+
+class _TxLost(Exception):
+    """SQLite rolled back the whole transaction under us."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _savepoint(c: sqlite3.Connection, fn: Callable[..., Any], args: tuple) -> tuple[bool, Any]:
+    try:
+        c.execute("SAVEPOINT op")
+        value = fn(*args)
+        c.execute("RELEASE op")
+        return True, value
+    except Exception as e:
+        try:
+            c.execute("ROLLBACK TO op")
+            c.execute("RELEASE op")
+        except Exception:
+            raise _TxLost(e) from e
+        return False, e
+
+
+class Writer:
+    def __init__(self, path: str, busy_timeout_ms: int = 5000) -> None:
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self.stats = WriterStats()
+        self._db: sqlite3.Connection | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zaspot-store-writer")
+        self._pending: list[_Op] = []
+        self._wakeup: asyncio.Future | None = None
+        self._closing = False
+        self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # --- lifecycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        try:
+            await self._loop.run_in_executor(self._executor, self._open)
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            raise
+        self._task = self._loop.create_task(self._run(), name="zaspot-store-writer")
+
+    def _open(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            for p in schema.pragmas(self.busy_timeout_ms):
+                db.execute(p)
+            schema.migrate(db)
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+
+    async def close(self) -> None:
+        """Flush everything queued, then close the connection."""
+        if self._closing:
+            if self._task is not None:
+                await asyncio.shield(self._task)
+            return
+        self._closing = True
+        self._wake()
+        if self._task is not None:
+            await asyncio.shield(self._task)
+        loop = asyncio.get_running_loop()
+        if self._db is not None:
+            await loop.run_in_executor(self._executor, self._db.close)
+            self._db = None
+        self._executor.shutdown(wait=True)
+
+    # --- queueing (event loop side, per write: keep it small) ----------------
+
+    def submit(self, sql: str, rows: list) -> asyncio.Future:
+        """Queue `executemany(sql, rows)`; the future resolves to None."""
+        if self._closing:
+            raise RuntimeError("store is closed")
+        fut = self._loop.create_future()
+        self._pending.append((sql, rows, None, (), fut))
+        w = self._wakeup
+        if w is not None and not w.done():
+            w.set_result(None)
+        return fut
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+        """Queue `fn(conn, *args)` (runs on the writer thread, inside the batch)."""
+        if self._closing:
+            raise RuntimeError("store is closed")
+        fut = self._loop.create_future()
+        self._pending.append((None, None, fn, args, fut))
+        w = self._wakeup
+        if w is not None and not w.done():
+            w.set_result(None)
+        return fut
+
+    async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run `fn(conn, *args)` on the writer's connection, outside any batch
+        (used only when there is no separate read connection, e.g. ':memory:')."""
+        return await self._loop.run_in_executor(self._executor, fn, self._db, *args)
+
+    def _wake(self) -> None:
+        w = self._wakeup
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    # --- the writer task -----------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = self._loop
+        while True:
+            if not self._pending:
+                if self._closing:
+                    return
+                self._wakeup = loop.create_future()
+                try:
+                    await self._wakeup
+                finally:
+                    self._wakeup = None
+                continue
+            batch, self._pending = self._pending, []
+            try:
+                outcomes = await loop.run_in_executor(self._executor, self._apply, batch)
+            except BaseException as e:  # the hop itself failed (or we are cancelled)
+                outcomes = [(False, e)] * len(batch)
+                if isinstance(e, asyncio.CancelledError):
+                    self._resolve(batch, outcomes)
+                    raise
+            self._resolve(batch, outcomes)
+
+    def _resolve(self, batch: list[_Op], outcomes: list[tuple[bool, Any]]) -> None:
+        stats = self.stats
+        failed = 0
+        for op, (ok, value) in zip(batch, outcomes):
+            fut = op[4]
+            if ok:
+                if not fut.done():
+                    fut.set_result(value)
+            else:
+                failed += 1
+                if not fut.done():
+                    fut.set_exception(value)
+        stats.ops += len(batch)
+        stats.failed += failed
+
+    # --- the writer thread ---------------------------------------------------
+
+    def _apply(self, batch: list[_Op]) -> list[tuple[bool, Any]]:
+        """Run a batch in one transaction; returns (ok, value_or_exception) per op."""
+        c = self._db
+        n = len(batch)
+        out: list[tuple[bool, Any]] = [(True, None)] * n
+        self.stats.batches += 1
+        if c is None:
+            return [(False, RuntimeError("store is closed"))] * n
+        try:
+            c.execute("BEGIN IMMEDIATE")
+        except Exception as e:
+            return [(False, e)] * n
+        in_tx: list[int] = []  # ops whose effects live in the open transaction
+        i = 0
+        while i < n:
+            sql, rows, fn, args, _ = batch[i]
+            try:
+                if fn is not None:
+                    j = i + 1
+                    ok, value = _savepoint(c, fn, (c, *args))
+                    out[i] = (ok, value)
+                    if ok:
+                        in_tx.append(i)
+                else:
+                    j = i + 1
+                    while j < n and batch[j][2] is None and batch[j][0] == sql:
+                        j += 1
+                    if j - i == 1:
+                        params = rows
+                    else:
+                        params = chain.from_iterable([op[1] for op in batch[i:j]])
+                    ok, value = _savepoint(c, c.executemany, (sql, params))
+                    if ok:
+                        in_tx.extend(range(i, j))
+                    elif j - i == 1:
+                        out[i] = (False, value)
+                    else:  # find the culprit(s): run each op of the run alone
+                        for k in range(i, j):
+                            ok, value = _savepoint(c, c.executemany, (sql, batch[k][1]))
+                            out[k] = (ok, value)
+                            if ok:
+                                in_tx.append(k)
+            except _TxLost as lost:
+                # Everything done so far in this transaction is gone, and so is
+                # the op that hit it. Fail them all, start a fresh transaction.
+                err = lost.cause
+                for k in in_tx:
+                    out[k] = (False, err)
+                for k in range(i, j):
+                    out[k] = (False, err)
+                in_tx = []
+                try:
+                    if c.in_transaction:
+                        c.execute("ROLLBACK")
+                    c.execute("BEGIN IMMEDIATE")
+                except Exception as e:
+                    for k in range(j, n):
+                        out[k] = (False, e)
+                    return out
+            i = j
+        try:
+            c.execute("COMMIT")
+            self.stats.commits += 1
+        except Exception as e:
+            try:
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+            except Exception:
+                pass
+            for k in in_tx:
+                out[k] = (False, e)
+        return out
