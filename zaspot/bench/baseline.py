@@ -109,9 +109,13 @@ async def _handler(connection) -> None:
         pass
 
 
+def start_server(host: str = "127.0.0.1", port: int = 0):
+    """`async with start_server() as server:` runs the baseline in this process (tests)."""
+    return serve(_handler, host, port, subprotocols=["ocpp2.0.1", "ocpp1.6"], compression=None)
+
+
 async def serve_forever(host: str, port: int) -> None:
-    async with serve(_handler, host, port, subprotocols=["ocpp2.0.1", "ocpp1.6"],
-                     compression=None):
+    async with start_server(host, port):
         print(f"ready baseline ws://{host}:{port}/ocpp", flush=True)
         await asyncio.Future()
 

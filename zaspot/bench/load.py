@@ -1,0 +1,153 @@
+"""Load generator: N stations boot, then each alternates MeterValues and Heartbeat for
+D seconds, one CALL at a time, timing every answer.
+
+Kept lean on purpose (raw websockets, orjson, pre-built payloads, no compression):
+on a 2-core box the generator must not be what limits the figures.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import orjson
+from websockets.asyncio.client import connect
+
+SUBPROTOCOL = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
+
+
+def _ts() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def boot_payload(version: str, sid: str) -> dict:
+    if version == "1.6":
+        return {"chargePointVendor": "ZaspotBench", "chargePointModel": "Load16",
+                "chargePointSerialNumber": sid}
+    return {"reason": "PowerUp", "chargingStation": {"vendorName": "ZaspotBench",
+                                                     "model": "Load201", "serialNumber": sid}}
+
+
+def meter_payload(version: str, energy_wh: float = 12345.0, power_w: float = 7200.0) -> dict:
+    ts = _ts()
+    if version == "1.6":
+        return {"connectorId": 1, "meterValue": [{"timestamp": ts, "sampledValue": [
+            {"value": f"{energy_wh:.1f}", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+            {"value": f"{power_w:.1f}", "measurand": "Power.Active.Import", "unit": "W"}]}]}
+    return {"evseId": 1, "meterValue": [{"timestamp": ts, "sampledValue": [
+        {"value": energy_wh, "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}},
+        {"value": power_w, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}}]}]}
+
+
+@dataclass
+class LoadResult:
+    stations: int
+    duration: float
+    connected: int = 0
+    messages: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list, repr=False)
+
+    def percentile_ms(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        xs = sorted(self.latencies)
+        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000.0
+
+    def figures(self) -> dict:
+        return {"msgs_per_s": round(self.messages / self.duration, 1) if self.duration else 0.0,
+                "p50_ms": round(self.percentile_ms(0.50), 3), "p99_ms": round(self.percentile_ms(0.99), 3),
+                "errors": self.errors, "messages": self.messages, "connected": self.connected,
+                "stations": self.stations}
+
+
+class _Station:
+    def __init__(self, url: str, sid: str, version: str, timeout: float):
+        self.url, self.sid, self.version, self.timeout = url.rstrip("/") + "/" + sid, sid, version, timeout
+        self.ws = None
+        self.n = 0
+        self.latencies: list[float] = []
+        self.ok = 0
+        self.errors = 0
+        # Pre-serialized payloads: only the message id changes per frame.
+        self.frames = (b"MeterValues", orjson.dumps(meter_payload(version))), (b"Heartbeat", b"{}")
+
+    async def open(self) -> None:
+        self.ws = await connect(self.url, subprotocols=[SUBPROTOCOL[self.version]], compression=None,
+                                ping_interval=None, open_timeout=self.timeout, close_timeout=2,
+                                max_queue=None)
+        if await self._call(b"BootNotification", orjson.dumps(boot_payload(self.version, self.sid))) is None:
+            raise RuntimeError(f"{self.sid}: boot failed")
+
+    async def _call(self, action: bytes, payload: bytes):
+        """One CALL; returns the answer frame (list) or None on CALLERROR/timeout."""
+        self.n += 1
+        smid = str(self.n)
+        ws = self.ws
+        await ws.send(b'[2,"%s","%s",%s]' % (smid.encode(), action, payload), text=True)
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    msg = orjson.loads(await ws.recv(decode=False))
+                    if msg[0] == 2:      # the server's own CALL: refuse politely, keep going
+                        await ws.send(orjson.dumps([4, msg[1], "NotImplemented", "bench station", {}]),
+                                      text=True)
+                    elif msg[1] == smid:
+                        return msg if msg[0] == 3 else None
+        except TimeoutError:
+            return None
+
+    async def loop(self, end: float) -> None:
+        perf = time.perf_counter
+        i = 0
+        while perf() < end:
+            action, payload = self.frames[i & 1]
+            i += 1
+            t0 = perf()
+            try:
+                res = await self._call(action, payload)
+            except Exception:
+                self.errors += 1
+                return               # connection lost: this station is done
+            if res is None:
+                self.errors += 1
+            else:
+                self.ok += 1
+                self.latencies.append(perf() - t0)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+async def run_load(url: str, stations: int = 20, duration: float = 5.0, protocol: str = "1.6",
+                   timeout: float = 10.0, connect_concurrency: int = 50, prefix: str = "LOAD") -> LoadResult:
+    """Connect and boot all stations, then run the timed phase for all at once."""
+    versions = [protocol if protocol != "mixed" else ("1.6", "2.0.1")[i % 2] for i in range(stations)]
+    sims = [_Station(url, f"{prefix}{i + 1:04d}", v, timeout) for i, v in enumerate(versions)]
+    result = LoadResult(stations=stations, duration=duration)
+    sem = asyncio.Semaphore(connect_concurrency)
+
+    async def open_one(s: _Station) -> bool:
+        async with sem:
+            try:
+                await s.open()
+                return True
+            except Exception:
+                return False
+
+    up = await asyncio.gather(*(open_one(s) for s in sims))
+    live = [s for s, ok in zip(sims, up) if ok]
+    result.connected = len(live)
+    result.errors += stations - len(live)
+    end = time.perf_counter() + duration
+    try:
+        await asyncio.gather(*(s.loop(end) for s in live))
+    finally:
+        await asyncio.gather(*(s.close() for s in sims), return_exceptions=True)
+    for s in live:
+        result.messages += s.ok
+        result.errors += s.errors
+        result.latencies.extend(s.latencies)
+    return result
