@@ -23,12 +23,11 @@ MATCH_ALL = "*"
 
 
 class _Subscription:
-    __slots__ = ("name", "callback", "is_async", "queue", "task", "drops", "handled", "failures")
+    __slots__ = ("name", "callback", "queue", "task", "drops", "handled", "failures")
 
     def __init__(self, name: str, callback: Listener, queue_size: int) -> None:
         self.name = name
         self.callback = callback
-        self.is_async = inspect.iscoroutinefunction(callback)
         self.queue: asyncio.Queue[Event] = asyncio.Queue(queue_size)
         self.task: asyncio.Task[None] | None = None
         self.drops = 0
@@ -39,10 +38,9 @@ class _Subscription:
         while True:
             event = await self.queue.get()
             try:
-                if self.is_async:
-                    await self.callback(event)  # type: ignore[misc]
-                else:
-                    self.callback(event)
+                result = self.callback(event)
+                if result is not None and inspect.isawaitable(result):
+                    await result
             except Exception:  # one bad listener never breaks the others
                 self.failures += 1
                 _LOGGER.exception("listener %s failed on %s", self.name, event.type)

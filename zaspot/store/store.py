@@ -250,6 +250,11 @@ class Store(Reads):
         """Writer counters: ops, failed, batches, commits (commits < ops under load)."""
         return self._writer.stats
 
+    @property
+    def healthy(self) -> bool:
+        """False when the last batch of writes could not be committed (disk full, locked)."""
+        return self._writer.last_batch_ok
+
     # --- writes ------------------------------------------------------------
 
     async def station_connected(self, station_id: str, ocpp_version: str, remote: str | None,

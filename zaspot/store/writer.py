@@ -67,6 +67,7 @@ class Writer:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self.stats = WriterStats()
+        self.last_batch_ok = True
         self._db: sqlite3.Connection | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zaspot-store-writer")
         self._pending: list[_Op] = []
@@ -162,6 +163,7 @@ class Writer:
                     self._wakeup = None
                 continue
             batch, self._pending = self._pending, []
+            commits_before = self.stats.commits
             try:
                 outcomes = await loop.run_in_executor(self._executor, self._apply, batch)
             except BaseException as e:  # the hop itself failed (or we are cancelled)
@@ -169,6 +171,7 @@ class Writer:
                 if isinstance(e, asyncio.CancelledError):
                     self._resolve(batch, outcomes)
                     raise
+            self.last_batch_ok = self.stats.commits > commits_before  # for /healthz
             self._resolve(batch, outcomes)
 
     def _resolve(self, batch: list[_Op], outcomes: list[tuple[bool, Any]]) -> None:
