@@ -1,0 +1,80 @@
+"""The benchmark harness works end to end and produces figures. No timing thresholds:
+speed is reported by `zaspot bench`, not asserted by tests on a shared machine."""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from zaspot.bench import cli, run
+from zaspot.bench.load import boot_payload, meter_payload
+from zaspot.sim import schemas
+
+pytestmark = pytest.mark.timeout(60)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _zaspot_runs() -> bool:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    try:
+        return subprocess.run([sys.executable, "-m", "zaspot", "run", "--help"], env=env, cwd=REPO,
+                              capture_output=True, timeout=30).returncode == 0
+    except Exception:
+        return False
+
+
+def _check_figures(r: dict, stations: int) -> None:
+    assert "failed" not in r, r.get("failed")
+    assert r["connected"] == stations
+    assert r["messages"] > 0 and r["msgs_per_s"] > 0
+    assert not math.isnan(r["p50_ms"]) and r["p99_ms"] >= r["p50_ms"] > 0
+    assert r["errors"] == 0
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+def test_load_payloads_are_schema_valid(version):
+    schemas.validate_request(version, "BootNotification", boot_payload(version, "LOAD0001"))
+    schemas.validate_request(version, "MeterValues", meter_payload(version))
+    schemas.validate_request(version, "Heartbeat", {})
+
+
+def test_baseline_and_echo_same_run():
+    figures = run.run_bench(stations=5, duration=2.0, protocol="mixed", targets=["baseline", "echo"])
+    assert set(figures["results"]) == {"baseline", "echo"}
+    for r in figures["results"].values():
+        _check_figures(r, 5)
+    table = run.format_table(figures)
+    assert "baseline" in table and "echo" in table and "msgs/s" in table
+    assert figures["ratios"] == {}      # no zaspot in this run
+
+
+def test_failed_target_is_reported_not_raised(monkeypatch):
+    monkeypatch.setattr(run, "server_cmd", lambda t, p, w: [sys.executable, "-c", "raise SystemExit(3)"])
+    figures = run.run_bench(stations=1, duration=0.5, protocol="1.6", targets=["echo"])
+    assert "exited (3)" in figures["results"]["echo"]["failed"]
+    assert "failed" in run.format_table(figures)
+
+
+def test_cli_registers_bench(capsys):
+    parser = argparse.ArgumentParser(prog="zaspot")
+    cli.configure(parser.add_subparsers())
+    args = parser.parse_args(["bench", "--stations", "2", "--duration", "1", "--target", "echo",
+                              "--protocol", "2.0.1"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "echo" in out and "2 stations" in out
+
+
+@pytest.mark.skipif(not _zaspot_runs(), reason="`python -m zaspot run` is not available yet")
+def test_zaspot_against_baseline_and_echo():
+    figures = run.run_bench(stations=5, duration=2.0, protocol="mixed",
+                            targets=["zaspot", "baseline", "echo"])
+    for r in figures["results"].values():
+        _check_figures(r, 5)
+    assert set(figures["ratios"]) == {"zaspot/baseline", "zaspot/echo"}
+    assert all(v > 0 for v in figures["ratios"].values())
