@@ -67,7 +67,7 @@ async def offline(st: "SimStation", hold: float = 30.0) -> None:
     """Drop the connection without a close frame, then reconnect after `hold`."""
     await st.go_offline(hold)
     await st.sleep(hold)
-    await asyncio.wait_for(st._ready.wait(), st.call_timeout + st.reconnect_delay / st.speed + 5)
+    await st.wait_booted(st.call_timeout + st.reconnect_delay / st.speed + 5)
 
 
 async def charging(st: "SimStation", duration: float = 3600.0) -> None:
