@@ -123,6 +123,29 @@ MIGRATIONS: list[str] = [
         expiry   REAL
     );
     """,
+    # operator API tokens, station passwords, raw OCPP frame log
+    """
+    CREATE TABLE IF NOT EXISTS api_tokens (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        name       TEXT NOT NULL,
+        hash       TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    CREATE TABLE IF NOT EXISTS station_credentials (
+        station_id    TEXT PRIMARY KEY NOT NULL,
+        password_hash TEXT,
+        updated_at    REAL
+    );
+    CREATE TABLE IF NOT EXISTS frames (
+        id         INTEGER PRIMARY KEY,
+        station_id TEXT NOT NULL,
+        ts         REAL NOT NULL,
+        direction  TEXT NOT NULL,
+        data       TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS frames_station ON frames (station_id, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,94 @@
+"""Store tables for the operator API and station security: API tokens, station
+passwords, and the bounded raw OCPP frame log per station."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+from zaspot.api.auth import new_token, token_hash
+
+_FRAME = "INSERT INTO frames (station_id, ts, direction, data) VALUES (?, ?, ?, ?)"
+
+
+def _prune_frames(c: sqlite3.Connection, station_ids: list[str], keep: int) -> int:
+    removed = 0
+    for station_id in station_ids:
+        removed += c.execute(
+            "DELETE FROM frames WHERE station_id = ? AND id <= "
+            "(SELECT id FROM frames WHERE station_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (station_id, station_id, keep),
+        ).rowcount
+    return removed
+
+
+def _revoke(c: sqlite3.Connection, name: str, ts: float) -> bool:
+    cur = c.execute("UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (ts, name))
+    return cur.rowcount > 0
+
+
+class SecurityStore:
+    _writer: Any
+
+    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+        raise NotImplementedError
+
+    # --- operator API tokens ---------------------------------------------
+
+    async def create_api_token(self, name: str) -> str:
+        """A new token for `name` (shown once; only its hash is kept)."""
+        token = new_token()
+        await self._writer.submit(
+            "INSERT INTO api_tokens (name, hash, created_at) VALUES (?, ?, ?)",
+            [(name, token_hash(token), time.time())],
+        )
+        return token
+
+    async def revoke_api_token(self, name: str) -> bool:
+        return await self._writer.call(_revoke, name, time.time())
+
+    async def api_tokens(self) -> list[dict[str, Any]]:
+        return await self._query("SELECT name, created_at, revoked_at FROM api_tokens ORDER BY id")
+
+    async def api_token_name(self, token: str) -> str | None:
+        rows = await self._query(
+            "SELECT name FROM api_tokens WHERE hash = ? AND revoked_at IS NULL", (token_hash(token),)
+        )
+        return rows[0]["name"] if rows else None
+
+    async def has_api_tokens(self) -> bool:
+        rows = await self._query("SELECT EXISTS (SELECT 1 FROM api_tokens WHERE revoked_at IS NULL) AS any_token")
+        return bool(rows[0]["any_token"])
+
+    # --- station passwords (security profiles 1 and 2) ------------------
+
+    async def set_station_password(self, station_id: str, hashed: str | None) -> None:
+        await self._writer.submit(
+            "INSERT INTO station_credentials (station_id, password_hash, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (station_id) DO UPDATE SET password_hash = excluded.password_hash, "
+            "updated_at = excluded.updated_at",
+            [(station_id, hashed, time.time())],
+        )
+
+    async def station_password_hash(self, station_id: str) -> str | None:
+        rows = await self._query(
+            "SELECT password_hash FROM station_credentials WHERE station_id = ?", (station_id,)
+        )
+        return rows[0]["password_hash"] if rows else None
+
+    # --- raw frame log -----------------------------------------------------
+
+    async def add_frames(self, rows: list[tuple[str, float, str, str]]) -> None:
+        """rows: (station_id, ts, direction 'in'|'out', frame text)."""
+        await self._writer.submit(_FRAME, rows)
+
+    async def prune_frames(self, station_ids: list[str], keep: int) -> int:
+        return await self._writer.call(_prune_frames, station_ids, keep)
+
+    async def frames(self, station_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        rows = await self._query(
+            "SELECT ts, direction, data AS frame FROM frames WHERE station_id = ? ORDER BY id DESC LIMIT ?",
+            (station_id, limit),
+        )
+        return rows[::-1]
