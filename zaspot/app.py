@@ -6,8 +6,10 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import Any
 
 from zaspot.api.http import ROUTES
+from zaspot.api.websocket import ApiConnection
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
 from zaspot.core.state import FleetState
@@ -38,8 +40,13 @@ class App:
         self.commands = Commands(self.ctx)
         self.server = OcppServer(self.ctx)
         self.server.http_routes.update(ROUTES)
+        self.server.api_handler = self._serve_api
         await self.server.start(cfg.host, cfg.port)
         _LOGGER.info("zaspot listening on ws://%s:%d/ocpp/<station_id> (database %s)", cfg.host, self.server.port, cfg.db)
+
+    async def _serve_api(self, ws: Any) -> None:
+        assert self.ctx is not None and self.commands is not None
+        await ApiConnection(ws, self.ctx, self.commands).run()
 
     async def stop(self) -> None:
         if self.server:

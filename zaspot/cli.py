@@ -62,11 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=_cmd_run)
 
+    from zaspot.api.cli import configure as configure_api
     from zaspot.bench.cli import configure as configure_bench
     from zaspot.sim.cli import configure as configure_sim
 
     configure_sim(sub)
     configure_bench(sub)
+    configure_api(sub)
     return parser
 
 

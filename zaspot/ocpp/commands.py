@@ -81,6 +81,17 @@ class Commands:
         args = {"vendor_id": vendor_id, "message_id": message_id, "data": data}
         return await self._run(station_id, "data_transfer", args, source)
 
+    async def set_power_limit(
+        self, station_id: str, kw: float | None = None, amps: float | None = None, evse_id: int = 0,
+        duration_s: float | None = None, *, source: str = "operator",
+    ) -> Outcome:
+        """Cap the station (evse 0) or one EVSE, in kW or A, optionally for a while."""
+        args = {"kw": kw, "amps": amps, "evse_id": evse_id, "duration_s": duration_s}
+        return await self._run(station_id, "set_power_limit", args, source)
+
+    async def clear_power_limit(self, station_id: str, evse_id: int = 0, *, source: str = "operator") -> Outcome:
+        return await self._run(station_id, "clear_power_limit", {"evse_id": evse_id}, source)
+
     async def get_variables(self, station_id: str, keys: list[str], *, source: str = "operator") -> Outcome:
         outcome = await self._run(station_id, "get_variables", {"keys": keys}, source)
         if outcome.ok:

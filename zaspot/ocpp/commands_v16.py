@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zaspot.ocpp import charging_profiles
 from zaspot.ocpp.errors import UnsupportedCommand
 
 
@@ -68,3 +69,15 @@ def data_transfer(vendor_id: str, message_id: str | None = None, data: str | Non
     if data is not None:
         payload["data"] = data
     return "DataTransfer", payload
+
+
+def set_power_limit(kw: float | None = None, amps: float | None = None, evse_id: int = 0,
+                    duration_s: float | None = None) -> tuple[str, dict[str, Any]]:
+    try:
+        return charging_profiles.v16_set(evse_id, kw, amps, duration_s)
+    except ValueError as exc:
+        raise UnsupportedCommand(str(exc)) from None
+
+
+def clear_power_limit(evse_id: int = 0) -> tuple[str, dict[str, Any]]:
+    return charging_profiles.v16_clear(evse_id)

@@ -10,6 +10,7 @@ import itertools
 import re
 from typing import Any
 
+from zaspot.ocpp import charging_profiles
 from zaspot.ocpp.errors import UnsupportedCommand
 
 _VARIABLE = re.compile(r"^(?P<component>[^.\[\]]+)(\[(?P<instance>[^\]]+)\])?\.(?P<variable>[^.]+)$")
@@ -92,3 +93,15 @@ def data_transfer(vendor_id: str, message_id: str | None = None, data: Any = Non
     if data is not None:
         payload["data"] = data
     return "DataTransfer", payload
+
+
+def set_power_limit(kw: float | None = None, amps: float | None = None, evse_id: int = 0,
+                    duration_s: float | None = None) -> tuple[str, dict[str, Any]]:
+    try:
+        return charging_profiles.v201_set(evse_id, kw, amps, duration_s)
+    except ValueError as exc:
+        raise UnsupportedCommand(str(exc)) from None
+
+
+def clear_power_limit(evse_id: int = 0) -> tuple[str, dict[str, Any]]:
+    return charging_profiles.v201_clear(evse_id)

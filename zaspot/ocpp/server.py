@@ -12,7 +12,7 @@ import http
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -31,6 +31,7 @@ from zaspot.ocpp.v201 import SessionV201
 _LOGGER = logging.getLogger(__name__)
 
 SUBPROTOCOLS: dict[str, type[Session]] = {"ocpp2.0.1": SessionV201, "ocpp1.6": SessionV16}
+API_PATH = "/api/websocket"
 # Printable ASCII without separators that could play path or quoting tricks.
 _STATION_ID = re.compile(r"^[A-Za-z0-9._:@+\-*#=]{1,48}$")
 
@@ -59,6 +60,8 @@ class OcppServer:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.http_routes: dict[str, HttpHandler] = {}
+        # Serves API_PATH connections (the operator API); None: the path is refused.
+        self.api_handler: Callable[[ServerConnection], Awaitable[None]] | None = None
         self._server: WsServer | None = None
         self._watchdog: asyncio.Task[None] | None = None
 
@@ -97,6 +100,8 @@ class OcppServer:
         path = urlsplit(request.path).path
         if path in self.http_routes:
             return self.http_routes[path](self.ctx)
+        if path == API_PATH and self.api_handler is not None:
+            return None
         if station_id_from_path(request.path) is None:
             self.ctx.metrics.handshakes_refused["bad_station_id"] += 1
             return _text_response(
@@ -107,6 +112,8 @@ class OcppServer:
         return None
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
+        if urlsplit(connection.request.path).path == API_PATH:
+            return None
         for name in SUBPROTOCOLS:
             if name in offered:
                 return name
@@ -119,6 +126,9 @@ class OcppServer:
     # --- connections -----------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
+        if urlsplit(ws.request.path).path == API_PATH and self.api_handler is not None:
+            await self.api_handler(ws)
+            return
         station_id = station_id_from_path(ws.request.path)
         assert station_id is not None and ws.subprotocol is not None
         remote = "%s:%s" % ws.remote_address[:2] if ws.remote_address else ""

@@ -173,6 +173,8 @@ class Session:
                 raise StationNotConnected(self.station_id) from None
             finally:
                 self._pending = None
+                if not future.done():  # nobody will read it after this point
+                    future.cancel()
         if type(reply) is rpc.CallError:
             raise CallErrorReply(reply.code, reply.description, reply.details)
         try:

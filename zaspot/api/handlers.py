@@ -1,0 +1,193 @@
+"""Operator API commands: `{"id": N, "type": <name>, …}` -> result.
+
+Fleet and history reads, live subscriptions, and the version-neutral station
+commands (`command/<name>` with `station_id` and that command's arguments).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from zaspot.core.bus import MATCH_ALL
+from zaspot.core.events import Event, event_types
+
+if TYPE_CHECKING:
+    from zaspot.api.websocket import ApiConnection
+
+Handler = Callable[["ApiConnection", dict[str, Any]], Awaitable[Any]]
+HANDLERS: dict[str, Handler] = {}
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, message: str, result: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.result = result
+
+
+def handler(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def _arg(msg: dict[str, Any], key: str, kind: type | tuple[type, ...] = str, default: Any = ...) -> Any:
+    value = msg.get(key, default)
+    if value is ...:
+        raise ApiError("invalid_format", f"missing '{key}'")
+    if value is not None and value is not default and not isinstance(value, kind):
+        raise ApiError("invalid_format", f"'{key}' has the wrong type")
+    return value
+
+
+def _limit(msg: dict[str, Any], default: int = 100) -> int:
+    return max(1, min(int(_arg(msg, "limit", int, default)), 10_000))
+
+
+# --- fleet ---------------------------------------------------------------------
+
+
+@handler("ping")
+async def ping(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    return "pong"
+
+
+@handler("fleet/list")
+async def fleet_list(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    live = conn.ctx.fleet.stations
+    out = []
+    for row in await conn.ctx.store.stations():
+        state = live.get(row["id"])
+        out.append({**row, "connected": row["id"] in conn.ctx.sessions, "state": state.to_dict() if state else None})
+    return out
+
+
+@handler("station/get")
+async def station_get(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    station_id = _arg(msg, "station_id")
+    row = await conn.ctx.store.station(station_id)
+    if row is None:
+        raise ApiError("not_found", f"no station {station_id!r}")
+    state = conn.ctx.fleet.stations.get(station_id)
+    return {
+        **row,
+        "connected": station_id in conn.ctx.sessions,
+        "connectors": await conn.ctx.store.connectors(station_id),
+        "state": state.to_dict() if state else None,
+    }
+
+
+# --- history -------------------------------------------------------------------
+
+
+@handler("history/events")
+async def history_events(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    return await conn.ctx.store.events(_arg(msg, "station_id", str, None), _arg(msg, "event_type", str, None), _limit(msg))
+
+
+@handler("history/transactions")
+async def history_transactions(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    return await conn.ctx.store.transactions(_arg(msg, "station_id", str, None), limit=_limit(msg))
+
+
+@handler("history/meter_samples")
+async def history_meter_samples(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    since = _arg(msg, "since", (int, float), None)
+    return await conn.ctx.store.meter_samples_of(_arg(msg, "station_id"), since, _limit(msg, 1000))
+
+
+@handler("history/commands")
+async def history_commands(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    return await conn.ctx.store.commands(_arg(msg, "station_id", str, None), limit=_limit(msg))
+
+
+@handler("history/frames")
+async def history_frames(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    return await conn.ctx.store.frames(_arg(msg, "station_id"), _limit(msg))
+
+
+@handler("history/alarms")
+async def history_alarms(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    alarms = getattr(conn.ctx.store, "alarms", None)
+    if alarms is None:
+        raise ApiError("unknown_command", "alarms are not available in this build")
+    params = inspect.signature(alarms).parameters
+    kwargs = {k: v for k, v in (("station_id", msg.get("station_id")), ("limit", _limit(msg))) if k in params}
+    return await alarms(**kwargs)
+
+
+# --- live events -----------------------------------------------------------------
+
+
+@handler("subscribe_events")
+async def subscribe_events(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    event_type = _arg(msg, "event_type", str, None) or MATCH_ALL
+    station_id = _arg(msg, "station_id", str, None)
+    if event_type != MATCH_ALL and event_type not in event_types():
+        raise ApiError("invalid_format", f"unknown event type {event_type!r}; known: {', '.join(sorted(event_types()))}")
+    sub_id = msg["id"]
+
+    def forward(event: Event) -> None:
+        if station_id is None or event.station_id == station_id:
+            conn.send({"id": sub_id, "type": "event", "event": event.to_dict()})
+
+    conn.subscriptions[sub_id] = conn.ctx.bus.listen(event_type, forward, name=f"api:{conn.user}:{sub_id}")
+    return None
+
+
+@handler("unsubscribe_events")
+async def unsubscribe_events(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    unsubscribe = conn.subscriptions.pop(_arg(msg, "subscription", int), None)
+    if unsubscribe is None:
+        raise ApiError("not_found", "no such subscription")
+    unsubscribe()
+    return None
+
+
+# --- station commands ---------------------------------------------------------------
+
+# API name -> (Commands method, {argument: type})
+STATION_COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "reset": ("reset", {"kind": str}),
+    "remote_start": ("remote_start", {"id_token": str, "evse_id": int, "connector_id": int}),
+    "remote_stop": ("remote_stop", {"transaction_id": (str, int)}),
+    "unlock_connector": ("unlock_connector", {"connector_id": int, "evse_id": int}),
+    "change_availability": ("change_availability", {"operative": bool, "evse_id": int, "connector_id": int}),
+    "trigger_message": ("trigger_message", {"message": str, "evse_id": int, "connector_id": int}),
+    "get_variables": ("get_variables", {"keys": list}),
+    "set_variables": ("set_variables", {"values": dict}),
+    "set_power_limit": ("set_power_limit", {"kw": (int, float), "amps": (int, float), "evse_id": int, "duration_s": (int, float)}),
+    "clear_power_limit": ("clear_power_limit", {"evse_id": int}),
+    "data_transfer": ("data_transfer", {"vendor_id": str, "message_id": str, "data": object}),
+    "raw": ("raw", {"action": str, "payload": dict}),
+}
+
+
+def _station_command(name: str, method: str, spec: dict[str, Any]) -> Handler:
+    async def run(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+        station_id = _arg(msg, "station_id")
+        unknown = set(msg) - set(spec) - {"id", "type", "station_id"}
+        if unknown:
+            raise ApiError("invalid_format", f"unknown argument(s) for {name}: {', '.join(sorted(unknown))}")
+        kwargs = {k: _arg(msg, k, kind) for k, kind in spec.items() if k in msg}
+        if "transaction_id" in kwargs:
+            kwargs["transaction_id"] = str(kwargs["transaction_id"])
+        try:
+            outcome = await getattr(conn.commands, method)(station_id, **kwargs, source=f"api:{conn.user}")
+        except TypeError as exc:
+            raise ApiError("invalid_format", f"{name}: {exc}") from None
+        if not outcome.ok:
+            message = outcome.error or f"station answered {outcome.status}"
+            raise ApiError(outcome.reason or "rejected", message, outcome.to_dict())
+        return outcome.to_dict()
+
+    return run
+
+
+for _name, (_method, _spec) in STATION_COMMANDS.items():
+    HANDLERS[f"command/{_name}"] = _station_command(_name, _method, _spec)
