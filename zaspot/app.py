@@ -12,6 +12,7 @@ from zaspot.api.http import ROUTES
 from zaspot.api.websocket import ApiConnection
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
+from zaspot.core.plugin_loader import PluginLoader
 from zaspot.core.state import FleetState
 from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
@@ -27,6 +28,7 @@ class App:
         self.ctx: ServerContext | None = None
         self.server: OcppServer | None = None
         self.commands: Commands | None = None
+        self.plugins: PluginLoader | None = None
         self._teardown: list = []
 
     async def start(self) -> None:
@@ -38,6 +40,8 @@ class App:
         self._teardown.append(fleet.attach(bus))
         self.ctx = ServerContext(cfg, store, bus, fleet)
         self.commands = Commands(self.ctx)
+        self.plugins = PluginLoader(self.ctx, self.commands)
+        await self.plugins.load_all()  # a broken plugin is logged, never fatal
         self.server = OcppServer(self.ctx)
         self.server.http_routes.update(ROUTES)
         self.server.api_handler = self._serve_api
@@ -51,6 +55,8 @@ class App:
     async def stop(self) -> None:
         if self.server:
             await self.server.stop()
+        if self.plugins:
+            await self.plugins.unload_all()
         for undo in reversed(self._teardown):
             undo()
         if self.ctx:

@@ -49,6 +49,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from zaspot.core.plugin_report import inspect_plugins
+
+    path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None)
+    try:
+        config = load(path)
+    except ConfigError as exc:
+        print(f"zaspot: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.CRITICAL)  # the report carries every error, once
+    text, all_loaded = asyncio.run(inspect_plugins(config))
+    print(text)
+    return 0 if all_loaded else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zaspot", description="zaspot: OCPP 1.6J + 2.0.1 central system")
     parser.add_argument("--version", action="version", version=f"zaspot {__version__}")
@@ -61,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--db", help="SQLite database file (default ./zaspot.db)")
     run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=_cmd_run)
+
+    plugins = sub.add_parser("plugins", help="list plugins: where each came from, what it registered, why one failed")
+    plugins.add_argument("-c", "--config", help=f"config file (default: ./{DEFAULT_CONFIG} if present)")
+    plugins.set_defaults(func=_cmd_plugins)
 
     from zaspot.api.cli import configure as configure_api
     from zaspot.bench.cli import configure as configure_bench

@@ -20,6 +20,48 @@ class ConfigError(Exception):
     """A bad config, already phrased for the user as `file:line: message`."""
 
 
+class RawSection:
+    """A config section kept as YAML, decoded later by its owner (a plugin, a notifier
+    platform) with `decode()`, so its errors still carry the file and line."""
+
+    def __init__(self, file: str, node: yaml.Node | None, where: str) -> None:
+        self.file, self.node, self.where = file, node, where
+
+    @property
+    def line(self) -> int:
+        return self.node.start_mark.line + 1 if self.node is not None else 0
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.node is not None else self.file
+
+    def get(self, key: str) -> Any:
+        """One plain value of a mapping section, or None."""
+        for k, v in self._items():
+            if k.value == key:
+                return yaml.safe_load(yaml.serialize(v)) if isinstance(v, yaml.ScalarNode) else None
+        return None
+
+    def without(self, *keys: str) -> RawSection:
+        if not isinstance(self.node, yaml.MappingNode):
+            return self
+        kept = [(k, v) for k, v in self._items() if k.value not in keys]
+        node = yaml.MappingNode(self.node.tag, kept, self.node.start_mark, self.node.end_mark)
+        return RawSection(self.file, node, self.where)
+
+    def _items(self) -> list[tuple[yaml.Node, yaml.Node]]:
+        return self.node.value if isinstance(self.node, yaml.MappingNode) else []
+
+
+def decode(cls: type, raw: RawSection) -> Any:
+    """Decode a kept section into the dataclass `cls`; ConfigError as `file:line: message`."""
+    if raw.node is None or (isinstance(raw.node, yaml.ScalarNode) and raw.node.value in ("", "~", "null")):
+        missing = _missing(cls, {})
+        if missing:
+            raise ConfigError(f"{raw.file}: {raw.where}: missing required key {missing}")
+        return cls()
+    return _build(cls, raw.node, raw.file, raw.where)
+
+
 @dataclass
 class OcppConfig:
     heartbeat_interval: int = 300  # told to stations in BootNotification
@@ -43,6 +85,20 @@ class StationConfig:
 
 
 @dataclass
+class PluginsConfig:
+    load: list[str] = field(default_factory=list)  # entry point names, modules, or .py paths
+    folder: str = "plugins"  # relative to the config file; every plugin in it loads
+    config: dict[str, RawSection] = field(default_factory=dict)  # plugin NAME -> its own section
+
+
+@dataclass
+class NotifyPolicy:
+    dedupe_window: float = 300.0  # the same message to the same target: once per window
+    rate_limit: int = 5  # at most this many per key per rate_window; 0 = no limit
+    rate_window: float = 600.0
+
+
+@dataclass
 class Config:
     host: str = "0.0.0.0"
     port: int = 9000
@@ -51,6 +107,9 @@ class Config:
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ocpp: OcppConfig = field(default_factory=OcppConfig)
     stations: list[StationConfig] = field(default_factory=list)
+    plugins: PluginsConfig = field(default_factory=PluginsConfig)
+    notify: list[RawSection] = field(default_factory=list)  # decoded by each notifier platform
+    notify_policy: NotifyPolicy = field(default_factory=NotifyPolicy)
     source: str = "<defaults>"
 
 
@@ -87,15 +146,26 @@ def _build(cls: type, node: yaml.Node, file: str, where: str) -> Any:
             known = ", ".join(sorted(fields))
             raise ConfigError(f"{file}:{key_node.start_mark.line + 1}: unknown key '{name}' (known: {known})")
         values[key] = _convert(hints[key], value_node, file, name)
+    missing = _missing(cls, values)
+    if missing:
+        raise ConfigError(f"{file}:{node.start_mark.line + 1}: {where or 'config'}: missing required key {missing}")
     try:
         return cls(**values)
     except TypeError as exc:
         raise ConfigError(f"{file}:{node.start_mark.line + 1}: {where or 'config'}: {exc}") from None
 
 
+def _missing(cls: type, values: dict[str, Any]) -> str:
+    required = [f.name for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    return ", ".join(f"'{n}'" for n in required if n not in values)
+
+
 def _convert(hint: Any, node: yaml.Node, file: str, name: str) -> Any:
     line = node.start_mark.line + 1
     origin = typing.get_origin(hint)
+    if hint is RawSection:
+        return RawSection(file, node, name)
     if dataclasses.is_dataclass(hint):
         return _build(hint, node, file, name)
     if origin is list:
@@ -103,6 +173,11 @@ def _convert(hint: Any, node: yaml.Node, file: str, name: str) -> Any:
             raise ConfigError(f"{file}:{line}: {name}: expected a list")
         (item,) = typing.get_args(hint)
         return [_convert(item, n, file, f"{name}[{i}]") for i, n in enumerate(node.value)]
+    if origin is dict:
+        if not isinstance(node, yaml.MappingNode):
+            raise ConfigError(f"{file}:{line}: {name}: expected a mapping")
+        _, item = typing.get_args(hint)
+        return {str(k.value): _convert(item, v, file, f"{name}.{k.value}") for k, v in node.value}
     if not isinstance(node, yaml.ScalarNode):
         raise ConfigError(f"{file}:{line}: {name}: expected a single value")
     value = yaml.safe_load(yaml.serialize(node))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
 from zaspot.core.metrics import Metrics
+from zaspot.core.registry import Registry
 from zaspot.core.state import FleetState
 
 if TYPE_CHECKING:
@@ -23,3 +24,4 @@ class ServerContext:
     fleet: FleetState
     metrics: Metrics = field(default_factory=Metrics)
     sessions: dict[str, Session] = field(default_factory=dict)
+    registry: Registry = field(default_factory=Registry)  # what plugins registered, by kind and name

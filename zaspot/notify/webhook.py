@@ -1,0 +1,68 @@
+"""`platform: webhook` — each notification as a JSON POST, retried with backoff.
+
+    notify:
+      - platform: webhook
+        name: ops
+        url: https://hooks.example.com/zaspot
+        timeout: 5          # seconds per attempt
+        retries: 3          # after the first attempt; on 5xx, 429, timeouts and refused connections
+        backoff: 1          # seconds before the first retry, doubling after each
+        headers: {Authorization: Bearer xyz}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import orjson
+
+from zaspot.notify.base import Notification
+from zaspot.notify.http import check_url, post, safe_url
+
+_LOGGER = logging.getLogger("zaspot.notify.webhook")
+
+
+@dataclass
+class WebhookConfig:
+    url: str
+    timeout: float = 10.0
+    retries: int = 3
+    backoff: float = 1.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class WebhookError(Exception):
+    pass
+
+
+class WebhookNotifier:
+    def __init__(self, config: WebhookConfig) -> None:
+        check_url(config.url)
+        if config.retries < 0 or config.timeout <= 0 or config.backoff < 0:
+            raise ValueError("retries and backoff must be >= 0 and timeout > 0")
+        self.config = config
+        self.attempts = 0
+
+    async def send(self, notification: Notification) -> None:
+        cfg = self.config
+        body = orjson.dumps(notification.to_dict())
+        problem, tried = "", 0
+        for attempt in range(cfg.retries + 1):
+            if attempt:
+                await asyncio.sleep(cfg.backoff * 2 ** (attempt - 1))
+            self.attempts += 1
+            tried += 1
+            try:
+                status = await post(cfg.url, body, cfg.headers, cfg.timeout)
+            except (OSError, TimeoutError) as exc:
+                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            else:
+                if 200 <= status < 300:
+                    return
+                problem = f"HTTP {status}"
+                if status < 500 and status != 429:  # our request is wrong; retrying won't help
+                    break
+            _LOGGER.info("webhook %s attempt %d failed: %s", safe_url(cfg.url), attempt + 1, problem)
+        raise WebhookError(f"{safe_url(cfg.url)}: not delivered after {tried} attempt(s): {problem}")
