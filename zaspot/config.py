@@ -15,8 +15,6 @@ from typing import Any, Literal
 
 import yaml
 
-from zaspot.diagnostics.config import DiagnosticsConfig
-
 
 class ConfigError(Exception):
     """A bad config, already phrased for the user as `file:line: message`."""
@@ -109,7 +107,6 @@ class Config:
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ocpp: OcppConfig = field(default_factory=OcppConfig)
     stations: list[StationConfig] = field(default_factory=list)
-    diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     notify: list[RawSection] = field(default_factory=list)  # decoded by each notifier platform
     notify_policy: NotifyPolicy = field(default_factory=NotifyPolicy)

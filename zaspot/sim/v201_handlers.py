@@ -164,12 +164,9 @@ async def on_SetVariableMonitoring(proto, p):
     for item in p["setMonitoringData"]:
         status, var = proto.dm._match(item["component"], item["variable"])
         mid = item.get("id") or (len(proto.monitors) + 1)
-        if var is not None and proto.st.accept_monitors:
+        if var is not None:
             proto.monitors[mid] = item
-            status = "Accepted"
-        elif var is not None:
-            status = "Rejected"
-        results.append({"status": status, "type": item["type"],
+        results.append({"status": status if var is None else "Accepted", "type": item["type"],
                         "severity": item["severity"], "component": item["component"],
                         "variable": item["variable"], "id": mid})
     return {"setMonitoringResult": results}, None
