@@ -14,6 +14,7 @@ from zaspot.config import Config
 from zaspot.core.bus import EventBus
 from zaspot.core.plugin_loader import PluginLoader
 from zaspot.core.state import FleetState
+from zaspot.diagnostics.setup import setup as setup_diagnostics
 from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.server import OcppServer
@@ -40,6 +41,7 @@ class App:
         self._teardown.append(fleet.attach(bus))
         self.ctx = ServerContext(cfg, store, bus, fleet)
         self.commands = Commands(self.ctx)
+        self._teardown.append(await setup_diagnostics(self.ctx, self.commands))
         self.plugins = PluginLoader(self.ctx, self.commands)
         await self.plugins.load_all()  # a broken plugin is logged, never fatal
         self.server = OcppServer(self.ctx)

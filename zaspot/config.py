@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import yaml
 
+from zaspot.diagnostics.config import DiagnosticsConfig
+
 
 class ConfigError(Exception):
     """A bad config, already phrased for the user as `file:line: message`."""
@@ -107,6 +109,7 @@ class Config:
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ocpp: OcppConfig = field(default_factory=OcppConfig)
     stations: list[StationConfig] = field(default_factory=list)
+    diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     notify: list[RawSection] = field(default_factory=list)  # decoded by each notifier platform
     notify_policy: NotifyPolicy = field(default_factory=NotifyPolicy)

@@ -218,3 +218,86 @@ class CommandResult(Event):
     result: dict[str, Any] | None = None
     error: str | None = None
     source: str = "operator"
+
+
+# --- diagnostics: faults, power modules, alarms ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fault(Event):
+    """What one origin reports about one place, whatever the protocol version.
+
+    `origin` names the reporting channel (a connector's StatusNotification, a
+    2.0.1 variable such as Connector/1/1.Problem). An origin holds at most one
+    code at a time: an active fault with a new code replaces the previous one;
+    active=False clears `code`, or everything from the origin when code is None.
+    component is a word users use: station, connector, evse, module, …
+    """
+
+    type: ClassVar[str] = "fault"
+    origin: str
+    component: str
+    code: str | None
+    active: bool
+    severity: str = "error"  # critical | error | warning | info
+    evse_id: int = 0
+    connector_id: int = 0
+    instance: str | None = None
+    vendor_code: str | None = None
+    info: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PowerModule(Event):
+    """The state of one power module (2.0.1 AcDcConverter instance) after a change."""
+
+    type: ClassVar[str] = "power_module"
+    instance: str
+    enabled: bool | None = None
+    problem: bool | None = None
+    tripped: bool | None = None
+    celsius: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.enabled is not False and not self.problem and not self.tripped
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRaised(Event):
+    """An alarm opened: one per station + component (+instance/evse/connector) + code."""
+
+    type: ClassVar[str] = "alarm_raised"
+    alarm_id: int
+    component: str
+    code: str
+    severity: str
+    message: str
+    evse_id: int = 0
+    connector_id: int = 0
+    instance: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmCleared(Event):
+    type: ClassVar[str] = "alarm_cleared"
+    alarm_id: int
+    component: str
+    code: str
+    severity: str
+    message: str
+    raised_at: float
+    evse_id: int = 0
+    connector_id: int = 0
+    instance: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StationUnresponsive(Event):
+    """The station left one of our CALLs unanswered past the call timeout."""
+
+    type: ClassVar[str] = "station_unresponsive"
+    action: str
+    timeout: float

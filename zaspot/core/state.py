@@ -33,6 +33,19 @@ class ConnectorState:
 
 
 @dataclass(slots=True)
+class ModuleState:
+    instance: str
+    enabled: bool | None = None
+    problem: bool | None = None
+    tripped: bool | None = None
+    celsius: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.enabled is not False and not self.problem and not self.tripped
+
+
+@dataclass(slots=True)
 class StationState:
     station_id: str
     ocpp_version: str = ""
@@ -46,6 +59,22 @@ class StationState:
     last_seen: float = 0.0
     connectors: dict[tuple[int, int], ConnectorState] = field(default_factory=dict)
     temperatures: dict[str, float] = field(default_factory=dict)
+    modules: dict[str, ModuleState] = field(default_factory=dict)  # power modules by instance
+    open_alarms: dict[int, str] = field(default_factory=dict)  # alarm id -> code
+
+    @property
+    def module_health(self) -> str | None:
+        """"3/4 ok" for a station with power modules, else None."""
+        if not self.modules:
+            return None
+        return f"{sum(m.ok for m in self.modules.values())}/{len(self.modules)} ok"
+
+    @property
+    def hottest(self) -> tuple[str, float] | None:
+        """(where, °C) of the highest temperature last reported."""
+        if not self.temperatures:
+            return None
+        return max(self.temperatures.items(), key=lambda item: item[1])
 
     def connector(self, evse_id: int, connector_id: int) -> ConnectorState:
         key = (evse_id, connector_id)
@@ -57,6 +86,9 @@ class StationState:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["connectors"] = [asdict(c) for c in self.connectors.values()]
+        out["open_alarm_count"] = len(self.open_alarms)
+        out["module_health"] = self.module_health
+        out["hottest"] = self.hottest
         return out
 
 
@@ -74,6 +106,9 @@ class FleetState:
             ev.Temperature.type: self._temperature,
             ev.TransactionStarted.type: self._tx_started,
             ev.TransactionEnded.type: self._tx_ended,
+            ev.PowerModule.type: self._module,
+            ev.AlarmRaised.type: self._alarm_raised,
+            ev.AlarmCleared.type: self._alarm_cleared,
         }
 
     def attach(self, bus: EventBus) -> Callable[[], None]:
@@ -127,6 +162,17 @@ class FleetState:
         if e.connector_id:
             key = f"{key}@{e.evse_id}/{e.connector_id}"
         self.station(e.station_id).temperatures[key] = e.celsius
+
+    def _module(self, e: ev.PowerModule) -> None:
+        self.station(e.station_id).modules[e.instance] = ModuleState(
+            e.instance, e.enabled, e.problem, e.tripped, e.celsius
+        )
+
+    def _alarm_raised(self, e: ev.AlarmRaised) -> None:
+        self.station(e.station_id).open_alarms[e.alarm_id] = e.code
+
+    def _alarm_cleared(self, e: ev.AlarmCleared) -> None:
+        self.station(e.station_id).open_alarms.pop(e.alarm_id, None)
 
     def _tx_started(self, e: ev.TransactionStarted) -> None:
         self.station(e.station_id).connector(e.evse_id, e.connector_id).transaction_id = e.transaction_id

@@ -34,7 +34,7 @@ class SimStation:
                  model: str | None = None, serial: str | None = None, firmware: str = "1.0.0",
                  id_tag: str = "SIMTAG01", max_power_w: float | None = None,
                  call_timeout: float = 10.0, reconnect_delay: float = 5.0,
-                 validate: bool = False, seed: int | None = None):
+                 validate: bool = False, seed: int | None = None, accept_monitors: bool = True):
         if protocol not in ("1.6", "2.0.1") or kind not in ("ac", "dc"):
             raise ValueError(f"bad protocol/kind: {protocol!r}/{kind!r}")
         self.station_id, self.protocol, self.kind = station_id, protocol, kind
@@ -46,6 +46,7 @@ class SimStation:
         self._hb_override = heartbeat_interval is not None
         self.meter_interval, self.speed = meter_interval, speed
         self.call_timeout, self.reconnect_delay, self.validate = call_timeout, reconnect_delay, validate
+        self.accept_monitors = accept_monitors   # False: a 2.0.1 station without monitoring support
         self.rng = random.Random(seed)
         power = max_power_w or (22_000.0 if kind == "ac" else 150_000.0)
         self.connectors = {i: Connector(i, kind, power, energy_wh=self.rng.uniform(0, 5e5),

@@ -164,9 +164,12 @@ async def on_SetVariableMonitoring(proto, p):
     for item in p["setMonitoringData"]:
         status, var = proto.dm._match(item["component"], item["variable"])
         mid = item.get("id") or (len(proto.monitors) + 1)
-        if var is not None:
+        if var is not None and proto.st.accept_monitors:
             proto.monitors[mid] = item
-        results.append({"status": status if var is None else "Accepted", "type": item["type"],
+            status = "Accepted"
+        elif var is not None:
+            status = "Rejected"
+        results.append({"status": status, "type": item["type"],
                         "severity": item["severity"], "component": item["component"],
                         "variable": item["variable"], "id": mid})
     return {"setMonitoringResult": results}, None

@@ -146,6 +146,48 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS frames_station ON frames (station_id, id);
     """,
+    # diagnostics: alarms, temperature history of both versions, power modules
+    """
+    CREATE TABLE IF NOT EXISTS alarms (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        station_id   TEXT NOT NULL,
+        evse_id      INTEGER NOT NULL DEFAULT 0,
+        connector_id INTEGER NOT NULL DEFAULT 0,
+        component    TEXT NOT NULL,
+        instance     TEXT,
+        code         TEXT NOT NULL,
+        severity     TEXT NOT NULL,
+        message      TEXT,
+        raised_at    REAL NOT NULL,
+        cleared_at   REAL,
+        details      TEXT
+    );
+    CREATE INDEX IF NOT EXISTS alarms_station ON alarms (station_id, id);
+    CREATE INDEX IF NOT EXISTS alarms_open ON alarms (id) WHERE cleared_at IS NULL;
+
+    CREATE TABLE IF NOT EXISTS temperatures (
+        station_id   TEXT NOT NULL,
+        ts           REAL NOT NULL,
+        location     TEXT NOT NULL,
+        celsius      REAL NOT NULL,
+        evse_id      INTEGER NOT NULL DEFAULT 0,
+        connector_id INTEGER NOT NULL DEFAULT 0,
+        instance     TEXT,
+        source       TEXT
+    );
+    CREATE INDEX IF NOT EXISTS temperatures_station_ts ON temperatures (station_id, ts);
+
+    CREATE TABLE IF NOT EXISTS power_modules (
+        station_id TEXT NOT NULL,
+        instance   TEXT NOT NULL,
+        enabled    INTEGER,
+        problem    INTEGER,
+        tripped    INTEGER,
+        celsius    REAL,
+        updated_at REAL,
+        PRIMARY KEY (station_id, instance)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,6 +18,7 @@ import orjson
 from ..core.events import Event, Sample
 from . import schema
 from .reads import Reads
+from .diagnostics import DiagnosticsStore
 from .security import SecurityStore
 from .writer import Writer, WriterStats
 
@@ -196,7 +197,7 @@ def _command(c: sqlite3.Connection, station_id, command, action, payload, source
     ).lastrowid
 
 
-class Store(Reads, SecurityStore):
+class Store(Reads, SecurityStore, DiagnosticsStore):
     """SQLite store. Create with `await Store.open(path)`."""
 
     def __init__(self, path: str, writer: Writer, reader: aiosqlite.Connection | None) -> None:

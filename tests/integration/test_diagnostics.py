@@ -1,0 +1,180 @@
+"""Diagnostics end to end: simulated 1.6 and 2.0.1 stations report hot connectors,
+ground faults and module trips; alarms open and clear on the bus and in the database."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.helpers import ZaspotProcess
+from zaspot.sim import SimStation
+
+
+async def settle(bus) -> None:
+    """Wait until listeners have handled everything, including what they fired themselves."""
+    while True:
+        fired = bus.fired
+        await bus.drain()
+        if bus.fired == fired:
+            return
+
+
+async def booted(app, station_id: str, version: str, kind: str = "ac", **kw) -> SimStation:
+    st = SimStation(station_id, f"{app.url}/ocpp", version, kind, speed=200, seed=7, **kw)
+    await st.start()
+    await st.wait_booted()
+    if version == "2.0.1":
+        await st.wait_for_call("GetBaseReport")
+    return st
+
+
+def alarm_events(app, code: str) -> tuple[list, list]:
+    raised = [e for e in app.recorder.of("alarm_raised") if e.code == code]
+    cleared = [e for e in app.recorder.of("alarm_cleared") if e.code == code]
+    return raised, cleared
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_hot_connector_opens_an_alarm_that_clears_when_it_cools(app, version):
+    st = await booted(app, f"HOT-{version}", version)
+    await st.run_scenario("overheat", connector_id=1, peak_c=82.0, hold=1)
+    await st.stop()
+    await settle(app.ctx.bus)
+
+    raised, cleared = alarm_events(app, "OverTemperature")
+    assert [(e.component, e.connector_id) for e in raised] == [("connector", 1)]  # once, not per reading
+    assert [e.alarm_id for e in cleared] == [raised[0].alarm_id]
+    (row,) = await app.ctx.store.alarms(f"HOT-{version}")
+    assert row["code"] == "OverTemperature" and row["cleared_at"] >= row["raised_at"]
+    history = await app.ctx.store.temperatures_of(f"HOT-{version}", location="connector")
+    assert max(r["celsius"] for r in history) >= 80.0
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_ground_failure_is_a_critical_alarm_until_the_connector_recovers(app, version):
+    st = await booted(app, f"GND-{version}", version)
+    await st.run_scenario("ground_failure", connector_id=2, hold=1)
+    await st.stop()
+    await settle(app.ctx.bus)
+
+    raised, cleared = alarm_events(app, "GroundFailure")
+    assert [(e.component, e.evse_id, e.severity) for e in raised] == [("connector", 2, "critical")]
+    assert [e.alarm_id for e in cleared] == [raised[0].alarm_id]
+    assert await app.ctx.store.alarms(f"GND-{version}", open_only=True) == []
+    assert app.ctx.fleet.stations[f"GND-{version}"].open_alarms == {}
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_tripped_power_module_is_an_alarm_and_shows_in_module_health(app, version):
+    st = await booted(app, f"DC-{version}", version, "dc", modules=4)
+    if version == "2.0.1":
+        await st.wait_for_call("SetVariableMonitoring")
+    await st.proto.report_module(2, True)
+    await settle(app.ctx.bus)
+    station = app.ctx.fleet.stations[f"DC-{version}"]
+    (alarm,) = alarm_events(app, "Tripped")[0]
+    assert (alarm.component, alarm.instance, alarm.severity) == ("module", "2", "critical")
+    assert station.modules["2"].tripped and len(station.open_alarms) == 1
+    if version == "2.0.1":  # the whole inventory is known; 1.6 knows what its vendor said
+        assert station.module_health == "3/4 ok"
+
+    await st.proto.report_module(2, False)
+    await st.stop()
+    await settle(app.ctx.bus)
+    assert [e.alarm_id for e in alarm_events(app, "Tripped")[1]] == [alarm.alarm_id]
+    assert station.module_health == ("4/4 ok" if version == "2.0.1" else "1/1 ok")
+    (row,) = await app.ctx.store.alarms(f"DC-{version}")
+    assert row["instance"] == "2" and row["cleared_at"] is not None
+
+
+async def test_a_2_0_1_station_gets_its_inventory_asked_and_monitors_set_on_boot(app):
+    st = await booted(app, "DC-INV", "2.0.1", "dc", modules=4)
+    await st.wait_for_call("SetVariableMonitoring", count=2)  # 24 monitors, 20 per message
+    await settle(app.ctx.bus)
+    await st.stop()
+    monitors = [m for a, p in st.received if a == "SetVariableMonitoring" for m in p["setMonitoringData"]]
+
+    actions = [a for a, _ in st.received]
+    assert actions[0] == "GetBaseReport" and set(actions) == {"GetBaseReport", "SetVariableMonitoring"}
+    assert dict(st.received)["GetBaseReport"]["reportBase"] == "FullInventory"
+    watched = {(m["component"]["name"], m["component"].get("instance"), m["variable"]["name"], m["type"], m["value"])
+               for m in monitors}
+    for module in "1234":
+        assert ("AcDcConverter", module, "Tripped", "Delta", 1) in watched
+        assert ("AcDcConverter", module, "Problem", "Delta", 1) in watched
+        assert ("AcDcConverter", module, "Temperature", "UpperThreshold", 80.0) in watched
+        assert ("AcDcConverter", module, "Temperature", "LowerThreshold", 75.0) in watched
+    assert [r["instance"] for r in await app.ctx.store.power_modules("DC-INV")] == ["1", "2", "3", "4"]
+    assert app.ctx.fleet.stations["DC-INV"].module_health == "4/4 ok"
+
+
+async def test_a_station_that_rejects_monitors_is_polled_with_get_variables(app):
+    app.config.diagnostics.poll_interval = 0.01
+    st = await booted(app, "DC-POLL", "2.0.1", "dc", modules=2, accept_monitors=False, meter_interval=3600)
+    polled = await st.wait_for_call("GetVariables", count=2)
+    await settle(app.ctx.bus)
+    await st.stop()
+
+    asked = {(d["component"]["name"], d["variable"]["name"]) for d in polled["getVariableData"]}
+    assert {("AcDcConverter", "Tripped"), ("AcDcConverter", "Temperature"), ("Connector", "Temperature")} <= asked
+    polled_temps = [e for e in app.recorder.of("temperature") if e.source == "GetVariables"]
+    assert {e.location for e in polled_temps} >= {"module", "connector", "body"}
+    history = await app.ctx.store.temperatures_of("DC-POLL", location="module")
+    assert any(r["source"] == "GetVariables" for r in history)
+
+
+def _alarms(db) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT code, evse_id, cleared_at IS NULL FROM alarms ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+async def test_an_open_alarm_survives_a_restart_and_is_not_raised_twice(tmp_path):
+    server = ZaspotProcess(tmp_path / "zaspot.db").start()
+    try:
+        st = SimStation("GND-RESTART", f"{server.url}/ocpp", "1.6", "ac", speed=200, seed=8)
+        await st.start()
+        await st.wait_booted()
+        await st.proto.report_problem(1, "GroundFailure", True)
+        await st.stop()
+        server.stop()
+        assert _alarms(server.db) == [("GroundFailure", 1, 1)]
+
+        server.start()  # same database: the alarm is restored as open
+        st = SimStation("GND-RESTART", f"{server.url}/ocpp", "1.6", "ac", speed=200, seed=8)
+        st.connectors[1].status, st.connectors[1].error_code = "Faulted", "GroundFailure"
+        await st.start()
+        await st.wait_booted()  # reports the fault again: the same alarm, still open
+        await st.proto.report_problem(1, "GroundFailure", False)
+        await st.stop()
+    finally:
+        server.stop()
+    assert _alarms(server.db) == [("GroundFailure", 1, 0)]
+
+
+def _temperature_frame(celsius: float) -> dict:
+    return {"connectorId": 1, "meterValue": [{"timestamp": "2030-01-01T00:00:00Z", "sampledValue": [
+        {"value": str(celsius), "measurand": "Temperature", "location": "Outlet", "unit": "Celsius"}]}]}
+
+
+@pytest.mark.parametrize(("model", "raise_at"), [("Wallbox", 70.0), ("HPC-350", 85.0)])
+async def test_temperature_alarms_have_hysteresis_and_per_model_limits(app, model, raise_at):
+    from tests.helpers import OcppClient
+    from zaspot.diagnostics.config import TemperatureLimit
+
+    app.config.diagnostics.temperature.append(TemperatureLimit("connector", 85.0, 80.0, model="HPC-350"))
+    client = await OcppClient.connect(app.url, f"T-{model}", "1.6")
+    await client.boot(model=model)
+    seen = []
+    for celsius in (raise_at - 1, raise_at, raise_at - 2, raise_at - 6, raise_at + 1):
+        await client.call("MeterValues", _temperature_frame(celsius))
+        await settle(app.ctx.bus)
+        seen.append(len(app.ctx.fleet.stations[f"T-{model}"].open_alarms))
+    await client.close()
+    # below the limit, at it, in the gap (still open), below the clear point, up again
+    assert seen == [0, 1, 1, 0, 1]
+    rows = await app.ctx.store.alarms(f"T-{model}")
+    assert [r["cleared_at"] is None for r in rows] == [True, False]  # newest first

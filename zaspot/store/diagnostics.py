@@ -1,0 +1,117 @@
+"""Store tables of the diagnostics layer: alarms, the temperature history of both
+OCPP versions, and the last known state of every power module."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from zaspot.core.events import Temperature
+
+_TEMPERATURE = (
+    "INSERT INTO temperatures (station_id, ts, location, celsius, evse_id, connector_id, "
+    "instance, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_ALARM_CLEARED = "UPDATE alarms SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL"
+_POWER_MODULE = (
+    "INSERT INTO power_modules (station_id, instance, enabled, problem, tripped, celsius, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (station_id, instance) DO UPDATE SET enabled = excluded.enabled, "
+    "problem = excluded.problem, tripped = excluded.tripped, celsius = excluded.celsius, "
+    "updated_at = excluded.updated_at"
+)
+
+
+def _alarm_raised(c: sqlite3.Connection, *row: Any) -> int:
+    return c.execute(
+        "INSERT INTO alarms (station_id, evse_id, connector_id, component, instance, code, "
+        "severity, message, raised_at, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        row,
+    ).lastrowid
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _decode_alarms(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for r in rows:
+        r["details"] = orjson.loads(r["details"]) if r.get("details") else {}
+    return rows
+
+
+class DiagnosticsStore:
+    _writer: Any
+
+    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+        raise NotImplementedError
+
+    # --- writes ------------------------------------------------------------
+
+    async def alarm_raised(self, station_id: str, evse_id: int, connector_id: int, component: str,
+                           instance: str | None, code: str, severity: str, message: str,
+                           raised_at: float, details: dict[str, Any] | None = None) -> int:
+        """A new open alarm; returns its id."""
+        blob = orjson.dumps(details or {}).decode()
+        return await self._writer.call(
+            _alarm_raised, station_id, evse_id, connector_id, component, instance, code,
+            severity, message, raised_at, blob,
+        )
+
+    async def alarm_cleared(self, alarm_id: int, cleared_at: float) -> None:
+        await self._writer.submit(_ALARM_CLEARED, [(cleared_at, alarm_id)])
+
+    async def temperatures(self, readings: Iterable[Temperature]) -> None:
+        rows = [(t.station_id, t.time, t.location, t.celsius, t.evse_id, t.connector_id,
+                 t.instance, t.source) for t in readings]
+        if rows:
+            await self._writer.submit(_TEMPERATURE, rows)
+
+    async def power_module(self, station_id: str, instance: str, enabled: bool | None,
+                           problem: bool | None, tripped: bool | None, celsius: float | None,
+                           ts: float) -> None:
+        await self._writer.submit(_POWER_MODULE, [(
+            station_id, instance, _flag(enabled), _flag(problem), _flag(tripped), celsius, ts,
+        )])
+
+    # --- reads -------------------------------------------------------------
+
+    async def alarms(self, station_id: str | None = None, open_only: bool = False,
+                     limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first; `details` decoded."""
+        where, params = [], []
+        if station_id is not None:
+            where.append("station_id = ?")
+            params.append(station_id)
+        if open_only:
+            where.append("cleared_at IS NULL")
+        sql = "SELECT * FROM alarms" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = await self._query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+        return _decode_alarms(rows)
+
+    async def open_alarms(self) -> list[dict[str, Any]]:
+        """Every open alarm of the fleet, oldest first (restored on start)."""
+        rows = await self._query("SELECT * FROM alarms WHERE cleared_at IS NULL ORDER BY id")
+        return _decode_alarms(rows)
+
+    async def temperatures_of(self, station_id: str, since: float | None = None,
+                              location: str | None = None,
+                              limit: int = 1000) -> list[dict[str, Any]]:
+        """Oldest first: the first `limit` readings at ts >= since (all when since is None)."""
+        sql = "SELECT * FROM temperatures WHERE station_id = ? AND ts >= ?"
+        params: list[Any] = [station_id, since or 0.0]
+        if location is not None:
+            sql += " AND location = ?"
+            params.append(location)
+        return await self._query(sql + " ORDER BY ts, rowid LIMIT ?", (*params, limit))
+
+    async def power_modules(self, station_id: str | None = None) -> list[dict[str, Any]]:
+        """Last known state per module; flags as 0/1/None."""
+        if station_id is None:
+            return await self._query("SELECT * FROM power_modules ORDER BY station_id, instance")
+        return await self._query(
+            "SELECT * FROM power_modules WHERE station_id = ? ORDER BY instance", (station_id,)
+        )
