@@ -7,9 +7,11 @@ import itertools
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -29,8 +31,9 @@ def free_port() -> int:
 class ZaspotProcess:
     """`python -m zaspot run` on a free port with its own database file."""
 
-    def __init__(self, db: Path, *extra: str, config: Path | None = None) -> None:
+    def __init__(self, db: Path, *extra: str, config: Path | None = None, tls: bool = False) -> None:
         self.db = db
+        self.tls = tls
         self.port = free_port()
         self.extra = list(extra) + (["-c", str(config)] if config else [])
         self.proc: subprocess.Popen[bytes] | None = None
@@ -38,7 +41,7 @@ class ZaspotProcess:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}"
 
     def start(self) -> ZaspotProcess:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -51,15 +54,17 @@ class ZaspotProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"zaspot exited with {self.proc.returncode}:\n{self.log.read_text()}")
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
+                self.get("/healthz")
                 return self
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError(f"zaspot did not start:\n{self.log.read_text()}")
 
     def get(self, path: str) -> tuple[int, bytes]:
+        scheme = "https" if self.tls else "http"
+        context = ssl._create_unverified_context() if self.tls else None  # the test CA is not what we probe
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as r:
+            with urllib.request.urlopen(f"{scheme}://127.0.0.1:{self.port}{path}", timeout=5, context=context) as r:
                 return r.status, r.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()

@@ -17,6 +17,7 @@ from zaspot.core.state import FleetState
 from zaspot.diagnostics.setup import setup as setup_diagnostics
 from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
+from zaspot.ocpp.framelog import FrameLog
 from zaspot.ocpp.server import OcppServer
 from zaspot.store import Store
 
@@ -40,6 +41,10 @@ class App:
         fleet = FleetState()
         self._teardown.append(fleet.attach(bus))
         self.ctx = ServerContext(cfg, store, bus, fleet)
+        if cfg.ocpp.frame_log > 0:
+            sessions = self.ctx.sessions
+            self.ctx.frame_log = FrameLog(store, cfg.ocpp.frame_log, lambda: len(sessions))
+            self.ctx.frame_log.start()
         self.commands = Commands(self.ctx)
         self._teardown.append(await setup_diagnostics(self.ctx, self.commands))
         self.plugins = PluginLoader(self.ctx, self.commands)
@@ -48,7 +53,8 @@ class App:
         self.server.http_routes.update(ROUTES)
         self.server.api_handler = self._serve_api
         await self.server.start(cfg.host, cfg.port)
-        _LOGGER.info("zaspot listening on ws://%s:%d/ocpp/<station_id> (database %s)", cfg.host, self.server.port, cfg.db)
+        scheme = "wss" if self.server.tls else "ws"
+        _LOGGER.info("zaspot listening on %s://%s:%d/ocpp/<station_id> (database %s)", scheme, cfg.host, self.server.port, cfg.db)
 
     async def _serve_api(self, ws: Any) -> None:
         assert self.ctx is not None and self.commands is not None
@@ -62,6 +68,8 @@ class App:
         for undo in reversed(self._teardown):
             undo()
         if self.ctx:
+            if self.ctx.frame_log:
+                await self.ctx.frame_log.stop()
             await self.ctx.bus.close()
             await self.ctx.store.close()
 
@@ -69,7 +77,11 @@ class App:
 async def run(config: Config) -> None:
     """Run until SIGINT / SIGTERM, then shut down cleanly (pending writes flushed)."""
     app = App(config)
-    await app.start()
+    try:
+        await app.start()
+    except BaseException:
+        await app.stop()  # whatever did start (the store's writer thread) must not keep us alive
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

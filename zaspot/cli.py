@@ -43,6 +43,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         asyncio.run(run(config))
+    except ConfigError as exc:  # found while starting (e.g. a TLS certificate that won't load)
+        print(f"zaspot: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:  # port in use, database path not writable, …
         print(f"zaspot: {exc.strerror or exc}", file=sys.stderr)
         return 1

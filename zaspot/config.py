@@ -74,6 +74,16 @@ class OcppConfig:
     unknown_stations: Literal["accept", "pending", "reject"] = "accept"
     max_frame_bytes: int = 1024 * 1024
     compression: bool = False  # permessage-deflate triples memory per connection
+    # OCPP security profile for stations not listed under `stations:`: 0 none,
+    # 1 Basic auth, 2 TLS + Basic auth, 3 TLS with client certificates.
+    security_profile: int = 0
+    frame_log: int = 200  # raw frames kept per station in the database; 0 = off
+    auth_failures_before_backoff: int = 5
+    # Leniency for chargers that break the schemas in small ways (see README).
+    lenient: bool = False
+    lenient_models: list[str] = field(default_factory=list)
+    handshake_timeout: float = 10.0  # a WebSocket handshake not done by then is dropped
+    max_connections_per_address: int = 0  # 0 = no limit (stations behind one NAT share an address)
 
     @property
     def offline_timeout(self) -> float:
@@ -84,6 +94,15 @@ class OcppConfig:
 class StationConfig:
     id: str
     name: str = ""
+    security_profile: int | None = None  # None: ocpp.security_profile
+    lenient: bool | None = None  # None: ocpp.lenient / ocpp.lenient_models
+
+
+@dataclass
+class TlsConfig:
+    cert: str  # PEM certificate chain of this server (wss://)
+    key: str
+    client_ca: str | None = None  # CA that signs station certificates (profile 3)
 
 
 @dataclass
@@ -110,6 +129,7 @@ class Config:
     ocpp: OcppConfig = field(default_factory=OcppConfig)
     stations: list[StationConfig] = field(default_factory=list)
     diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
+    tls: TlsConfig | None = None
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     notify: list[RawSection] = field(default_factory=list)  # decoded by each notifier platform
     notify_policy: NotifyPolicy = field(default_factory=NotifyPolicy)
@@ -167,6 +187,11 @@ def _missing(cls: type, values: dict[str, Any]) -> str:
 def _convert(hint: Any, node: yaml.Node, file: str, name: str) -> Any:
     line = node.start_mark.line + 1
     origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):  # Optional[X]: null or an X
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            return None
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        origin = typing.get_origin(hint)
     if hint is RawSection:
         return RawSection(file, node, name)
     if dataclasses.is_dataclass(hint):
@@ -189,8 +214,6 @@ def _convert(hint: Any, node: yaml.Node, file: str, name: str) -> Any:
         if value not in choices:
             raise ConfigError(f"{file}:{line}: {name}: expected one of {', '.join(map(str, choices))}, got {value!r}")
         return value
-    if origin in (typing.Union, types.UnionType):
-        hint = next(a for a in typing.get_args(hint) if a is not type(None))
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if hint in (int, float, str, bool) and (type(value) is not hint):

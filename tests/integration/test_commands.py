@@ -11,12 +11,17 @@ import pytest
 from tests.helpers import OcppClient
 
 
-async def answer_next(client: OcppClient, payload: dict) -> list:
-    """Receive the server's next CALL and answer it; returns the CALL."""
-    frame = orjson.loads(await asyncio.wait_for(client.ws.recv(), 5))
-    assert frame[0] == 2
-    await client.ws.send(orjson.dumps([3, frame[1], payload]).decode())
-    return frame
+async def answer_next(client: OcppClient, payload: dict, expect: str) -> list:
+    """Answer the server's next `expect` CALL; returns it. Calls the server makes on its
+    own (diagnostics asks a 2.0.1 station for its inventory at boot) are refused, as a
+    station without a device model would."""
+    while True:
+        frame = orjson.loads(await asyncio.wait_for(client.ws.recv(), 5))
+        assert frame[0] == 2
+        if frame[2] == expect:
+            await client.ws.send(orjson.dumps([3, frame[1], payload]).decode())
+            return frame
+        await client.ws.send(orjson.dumps([4, frame[1], "NotSupported", "no device model here", {}]).decode())
 
 
 @pytest.mark.parametrize(
@@ -43,7 +48,7 @@ async def test_command_is_translated_for_the_station_version(app, version, comma
     client = await OcppClient.connect(app.url, f"CMD-{version}", version)
     await client.boot()
     task = asyncio.create_task(getattr(app.commands, command)(f"CMD-{version}", **kwargs))
-    call = await answer_next(client, answer)
+    call = await answer_next(client, answer, action)
     outcome = await task
     assert (call[2], call[3]) == (action, payload)
     assert outcome.ok and outcome.status == answer["status"]
@@ -56,8 +61,7 @@ async def test_remote_start_2_0_1_carries_an_id_token_and_remote_start_id(app):
     client = await OcppClient.connect(app.url, "RS", "2.0.1")
     await client.boot()
     task = asyncio.create_task(app.commands.remote_start("RS", "DRIVER-7", evse_id=1))
-    call = await answer_next(client, {"status": "Accepted"})
-    assert call[2] == "RequestStartTransaction"
+    call = await answer_next(client, {"status": "Accepted"}, "RequestStartTransaction")
     assert call[3]["idToken"] == {"idToken": "DRIVER-7", "type": "Central"} and call[3]["evseId"] == 1
     assert isinstance(call[3]["remoteStartId"], int)
     assert (await task).ok
@@ -68,15 +72,15 @@ async def test_get_and_set_variables_both_versions(app):
     old = await OcppClient.connect(app.url, "VAR16", "1.6")
     await old.boot()
     task = asyncio.create_task(app.commands.get_variables("VAR16", ["HeartbeatInterval", "Nope"]))
-    call = await answer_next(old, {"configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "300"}],
+    call = await answer_next(old, expect="GetConfiguration", payload={"configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "300"}],
                                    "unknownKey": ["Nope"]})
     assert call[2:] == ["GetConfiguration", {"key": ["HeartbeatInterval", "Nope"]}]
     outcome = await task
     assert [(r["name"], r["value"], r["status"]) for r in outcome.result] == [
         ("HeartbeatInterval", "300", "Accepted"), ("Nope", None, "UnknownVariable")]
     task = asyncio.create_task(app.commands.set_variables("VAR16", {"HeartbeatInterval": 60, "MeterValueSampleInterval": 30}))
-    first = await answer_next(old, {"status": "Accepted"})
-    second = await answer_next(old, {"status": "Rejected"})
+    first = await answer_next(old, {"status": "Accepted"}, "ChangeConfiguration")
+    second = await answer_next(old, {"status": "Rejected"}, "ChangeConfiguration")
     assert first[2:] == ["ChangeConfiguration", {"key": "HeartbeatInterval", "value": "60"}]
     assert second[3]["key"] == "MeterValueSampleInterval"
     outcome = await task
@@ -85,7 +89,7 @@ async def test_get_and_set_variables_both_versions(app):
     new = await OcppClient.connect(app.url, "VAR201", "2.0.1")
     await new.boot()
     task = asyncio.create_task(app.commands.get_variables("VAR201", ["AcDcConverter[2].Temperature"]))
-    call = await answer_next(new, {"getVariableResult": [{"attributeStatus": "Accepted", "attributeValue": "51.5",
+    call = await answer_next(new, expect="GetVariables", payload={"getVariableResult": [{"attributeStatus": "Accepted", "attributeValue": "51.5",
                                    "component": {"name": "AcDcConverter", "instance": "2"}, "variable": {"name": "Temperature"}}]})
     assert call[3] == {"getVariableData": [{"component": {"name": "AcDcConverter", "instance": "2"}, "variable": {"name": "Temperature"}}]}
     assert (await task).result == [{"name": "AcDcConverter[2].Temperature", "value": "51.5", "status": "Accepted"}]
@@ -99,6 +103,8 @@ async def test_failures_are_clear_outcomes_not_exceptions(app):
     await client.boot()
     timeout = await app.commands.reset("MUTE")  # the station never answers
     assert not timeout.ok and timeout.reason == "timeout" and "did not answer Reset" in timeout.error
+    await app.ctx.bus.drain()
+    assert [(e.station_id, e.action) for e in app.recorder.of("station_unresponsive")] == [("MUTE", "Reset")]
 
     task = asyncio.create_task(app.commands.reset("MUTE"))
     await client.ws.recv()  # the first (timed-out) CALL
@@ -108,7 +114,7 @@ async def test_failures_are_clear_outcomes_not_exceptions(app):
     assert not refused.ok and refused.reason == "call_error" and "NotSupported" in refused.error
 
     task = asyncio.create_task(app.commands.reset("MUTE"))
-    await answer_next(client, {"status": "Rejected"})
+    await answer_next(client, {"status": "Rejected"}, "Reset")
     rejected = await task
     assert not rejected.ok and rejected.status == "Rejected"
 

@@ -74,13 +74,13 @@ class ZaspotClient:
     def connected(self) -> bool:
         return self._ws is not None and self._reader is not None and not self._reader.done()
 
-    async def command(self, kind: str, timeout: float | None = 60, **data: Any) -> Any:
+    async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any:
         """Send one command; returns its result or raises ApiError with the server's code."""
         msg_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._results[msg_id] = future
         try:
-            await self._ws.send(orjson.dumps({"id": msg_id, "type": kind, **data}).decode())
+            await self._ws.send(orjson.dumps({"id": msg_id, "type": message_type, **data}).decode())
             reply = await asyncio.wait_for(future, timeout)
         finally:
             self._results.pop(msg_id, None)

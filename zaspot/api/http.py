@@ -9,6 +9,8 @@ import orjson
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
+from zaspot.core.metrics import LATENCY_BUCKETS, Metrics
+
 if TYPE_CHECKING:
     from zaspot.ocpp.context import ServerContext
 
@@ -41,6 +43,9 @@ def metrics(ctx: ServerContext) -> Response:
         "# HELP zaspot_frame_errors_total Frames that could not be parsed as OCPP-J.",
         "# TYPE zaspot_frame_errors_total counter",
         f"zaspot_frame_errors_total {m.frame_errors}",
+        "# HELP zaspot_schema_deviations_total Schema breaks mended for lenient stations.",
+        "# TYPE zaspot_schema_deviations_total counter",
+        f"zaspot_schema_deviations_total {m.schema_deviations}",
         "# HELP zaspot_bus_dropped_total Events dropped because a listener's queue was full.",
         "# TYPE zaspot_bus_dropped_total counter",
         f"zaspot_bus_dropped_total {ctx.bus.dropped}",
@@ -54,10 +59,27 @@ def metrics(ctx: ServerContext) -> Response:
         lines += [
             f'{name}{{version="{_esc(v)}",{label}="{_esc(a)}"}} {n}' for (v, a), n in sorted(counter.items())
         ]
+    lines += _latency_lines(m)
+    for name, (help_text, kind, read) in sorted(m.published.items()):
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {read()}"]
     lines += ["# HELP zaspot_handshakes_refused_total Refused WebSocket handshakes by reason.",
               "# TYPE zaspot_handshakes_refused_total counter"]
     lines += [f'zaspot_handshakes_refused_total{{reason="{r}"}} {n}' for r, n in sorted(m.handshakes_refused.items())]
     return _response(("\n".join(lines) + "\n").encode(), "text/plain; version=0.0.4; charset=utf-8")
+
+
+def _latency_lines(m: Metrics) -> list[str]:
+    name = "zaspot_call_duration_seconds"
+    lines = [f"# HELP {name} Time from a station's CALL to our answer, store commit included.",
+             f"# TYPE {name} histogram"]
+    for (version, action), h in sorted(m.latency.items()):
+        labels = f'version="{_esc(version)}",action="{_esc(action)}"'
+        cumulative = 0
+        for bound, count in zip((*LATENCY_BUCKETS, "+Inf"), h.counts):
+            cumulative += count
+            lines.append(f'{name}_bucket{{{labels},le="{bound}"}} {cumulative}')
+        lines += [f"{name}_sum{{{labels}}} {h.total}", f"{name}_count{{{labels}}} {h.count}"]
+    return lines
 
 
 ROUTES = {"/healthz": healthz, "/metrics": metrics}

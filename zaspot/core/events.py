@@ -301,3 +301,36 @@ class StationUnresponsive(Event):
     type: ClassVar[str] = "station_unresponsive"
     action: str
     timeout: float
+
+
+# --- energy management -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LimitChanged(Event):
+    """The EMS sent an EVSE a new limit; `ok` says whether the station took it."""
+
+    type: ClassVar[str] = "ems_limit"
+    evse_id: int
+    amps: float  # per phase
+    watts: float
+    reason: str
+    ok: bool
+    previous: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmsState(Event):
+    """One control-loop tick: the site's power flow and each EVSE's limit (station_id "")."""
+
+    type: ClassVar[str] = "ems_state"
+    strategy: str
+    ev_w: float
+    grid_w: float | None = None
+    grid_a: tuple[float, ...] | None = None
+    pv_w: float | None = None
+    battery_soc: float | None = None
+    battery_w: float | None = None
+    limits: tuple[dict[str, Any], ...] = ()  # {station_id, evse_id, amps, watts, reason, charging}
+    notes: dict[str, Any] = field(default_factory=dict)

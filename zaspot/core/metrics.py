@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
+
+# Seconds from a CALL's arrival to its answer being sent (store commit included).
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class Histogram:
+    __slots__ = ("counts", "total", "count")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.total = 0.0
+        self.count = 0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.total += seconds
+        self.count += 1
 
 
 class Metrics:
@@ -10,9 +29,14 @@ class Metrics:
         self.messages_in: Counter[tuple[str, str]] = Counter()
         self.messages_out: Counter[tuple[str, str]] = Counter()
         self.call_errors: Counter[tuple[str, str]] = Counter()
+        self.latency: dict[tuple[str, str], Histogram] = {}
         self.frame_errors = 0
+        self.schema_deviations = 0  # mended for lenient stations
         self.connections_total = 0
         self.handshakes_refused: Counter[str] = Counter()
+        # Other parts publish a current value here (alarms open, rule runs, …):
+        # name -> (help text, type "gauge"|"counter", read function).
+        self.published: dict[str, tuple[str, str, Callable[[], float]]] = {}
 
     def count_in(self, version: str, action: str) -> None:
         self.messages_in[version, action] += 1
@@ -22,3 +46,14 @@ class Metrics:
 
     def count_error(self, version: str, code: str) -> None:
         self.call_errors[version, code] += 1
+
+    def observe(self, version: str, action: str, seconds: float) -> None:
+        histogram = self.latency.get((version, action))
+        if histogram is None:
+            histogram = self.latency[version, action] = Histogram()
+        histogram.observe(seconds)
+
+    def publish(self, name: str, help_text: str, read: Callable[[], float], kind: str = "gauge") -> Callable[[], None]:
+        """Expose a value on /metrics; returns the function that withdraws it."""
+        self.published[name] = (help_text, kind, read)
+        return lambda: self.published.pop(name, None) and None

@@ -16,7 +16,7 @@ from typing import Any
 from zaspot.core import events as ev
 from zaspot.ocpp import commands_v16, commands_v201
 from zaspot.ocpp.context import ServerContext
-from zaspot.ocpp.errors import CommandError, StationNotConnected
+from zaspot.ocpp.errors import CallTimeout, CommandError, StationNotConnected
 from zaspot.ocpp.schemas import SchemaError
 
 _TRANSLATIONS: dict[str, ModuleType] = {"1.6": commands_v16, "2.0.1": commands_v201}
@@ -83,10 +83,14 @@ class Commands:
 
     async def set_power_limit(
         self, station_id: str, kw: float | None = None, amps: float | None = None, evse_id: int = 0,
-        duration_s: float | None = None, *, source: str = "operator",
+        duration_s: float | None = None, *, fallback: float | None = None, fallback_after_s: float | None = None,
+        source: str = "operator",
     ) -> Outcome:
-        """Cap the station (evse 0) or one EVSE, in kW or A, optionally for a while."""
+        """Cap the station (evse 0) or one EVSE, in kW or A, optionally for a while; with a
+        fallback the cap drops to `fallback` (same unit) after `fallback_after_s`."""
         args = {"kw": kw, "amps": amps, "evse_id": evse_id, "duration_s": duration_s}
+        if fallback is not None:
+            args.update(fallback=fallback, fallback_after_s=fallback_after_s)
         return await self._run(station_id, "set_power_limit", args, source)
 
     async def clear_power_limit(self, station_id: str, evse_id: int = 0, *, source: str = "operator") -> Outcome:
@@ -149,6 +153,8 @@ class Commands:
             outcome = Outcome(status in _OK_STATUSES, status, result)
         except CommandError as exc:
             outcome = Outcome(False, error=str(exc), reason=exc.reason)
+            if isinstance(exc, CallTimeout):
+                bus.fire(ev.StationUnresponsive(station_id, action, exc.timeout))
         except SchemaError as exc:
             outcome = Outcome(False, error=f"{action} payload is invalid: {exc.description}", reason="invalid_request")
         await store.command_result(command_id, outcome.ok, outcome.status, outcome.result, outcome.error, time.time())

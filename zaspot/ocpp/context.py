@@ -12,6 +12,7 @@ from zaspot.core.registry import Registry
 from zaspot.core.state import FleetState
 
 if TYPE_CHECKING:
+    from zaspot.ocpp.framelog import FrameLog
     from zaspot.ocpp.session import Session
     from zaspot.store import Store
 
@@ -25,3 +26,4 @@ class ServerContext:
     metrics: Metrics = field(default_factory=Metrics)
     sessions: dict[str, Session] = field(default_factory=dict)
     registry: Registry = field(default_factory=Registry)  # what plugins registered, by kind and name
+    frame_log: FrameLog | None = None  # raw frames per station, when ocpp.frame_log > 0

@@ -32,6 +32,7 @@ class CallTimeout(CommandError):
 
     def __init__(self, station_id: str, action: str, timeout: float) -> None:
         super().__init__(f"station {station_id} did not answer {action} within {timeout:g} s")
+        self.timeout = timeout
 
 
 class CallErrorReply(CommandError):

@@ -12,6 +12,7 @@ import http
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -24,6 +25,7 @@ from websockets.http11 import Request, Response
 
 from zaspot.core import events as ev
 from zaspot.ocpp.context import ServerContext
+from zaspot.ocpp.security import StationAuth, tls_context
 from zaspot.ocpp.session import Session
 from zaspot.ocpp.v16 import SessionV16
 from zaspot.ocpp.v201 import SessionV201
@@ -64,6 +66,9 @@ class OcppServer:
         self.api_handler: Callable[[ServerConnection], Awaitable[None]] | None = None
         self._server: WsServer | None = None
         self._watchdog: asyncio.Task[None] | None = None
+        self.auth = StationAuth(ctx)
+        self._per_address: Counter[str] = Counter()  # open station connections by remote host
+        self.tls = tls_context(ctx.config)  # before anything listens: a bad cert is a config error
 
     async def start(self, host: str, port: int) -> None:
         cfg = self.ctx.config.ocpp
@@ -76,8 +81,10 @@ class OcppServer:
             compression="deflate" if cfg.compression else None,
             ping_interval=cfg.ping_interval or None,
             ping_timeout=cfg.ping_timeout or None,
-            max_size=cfg.max_frame_bytes,
+            max_size=cfg.max_frame_bytes,  # bigger frames: close 1009
+            open_timeout=cfg.handshake_timeout,
             server_header="zaspot",
+            ssl=self.tls,
         )
         self._watchdog = asyncio.get_running_loop().create_task(self._watch_offline(), name="offline-watchdog")
 
@@ -96,20 +103,26 @@ class OcppServer:
 
     # --- handshake -------------------------------------------------------
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
         if path in self.http_routes:
             return self.http_routes[path](self.ctx)
         if path == API_PATH and self.api_handler is not None:
             return None
-        if station_id_from_path(request.path) is None:
+        station_id = station_id_from_path(request.path)
+        if station_id is None:
             self.ctx.metrics.handshakes_refused["bad_station_id"] += 1
             return _text_response(
                 http.HTTPStatus.NOT_FOUND,
                 "Connect to /ocpp/<station_id>: a station id is 1-48 characters of "
                 "letters, digits and . _ - : @ + * # =\n",
             )
-        return None
+        limit = self.ctx.config.ocpp.max_connections_per_address
+        remote = connection.remote_address[0] if connection.remote_address else ""
+        if limit and self._per_address[remote] >= limit:
+            self.ctx.metrics.handshakes_refused["too_many_per_address"] += 1
+            return _text_response(http.HTTPStatus.TOO_MANY_REQUESTS, f"more than {limit} connections from {remote}\n")
+        return await self.auth.check(connection, request, station_id)
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
         if urlsplit(connection.request.path).path == API_PATH:
@@ -136,10 +149,15 @@ class OcppServer:
         await self._take_over(station_id)
         self.ctx.sessions[station_id] = session
         self.ctx.metrics.connections_total += 1
+        host = ws.remote_address[0] if ws.remote_address else ""
+        self._per_address[host] += 1
         try:
             await session.on_connect()  # type: ignore[attr-defined]
             await session.run()
         finally:
+            self._per_address[host] -= 1
+            if self._per_address[host] <= 0:
+                del self._per_address[host]
             if self.ctx.sessions.get(station_id) is session:
                 del self.ctx.sessions[station_id]
             await session.on_disconnect(ws.close_code, ws.close_reason or "")  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from websockets.exceptions import ConnectionClosed
 
-from zaspot.ocpp import rpc, schemas
+from zaspot.ocpp import leniency, rpc, schemas
 from zaspot.ocpp.errors import CallErrorReply, CallTimeout, InvalidReply, OcppError, StationNotConnected
 
 if TYPE_CHECKING:
@@ -71,12 +71,18 @@ class Session:
 
     async def run(self) -> None:
         try:
+            frame_log = self.ctx.frame_log
             async for raw in self.ws:
                 self.last_seen = time.time()
+                if frame_log is not None:
+                    frame_log.record(self.station_id, "in", raw)
                 if isinstance(raw, bytes):  # OCPP-J is text frames only
                     await self._send_error("-1", "RpcFrameworkError", "Binary frames are not allowed")
                     continue
-                await self._on_frame(raw)
+                try:
+                    await self._on_frame(raw)
+                except Exception:  # our bug: log it, keep the station's connection
+                    _LOGGER.exception("%s: frame could not be handled: %.200s", self.station_id, raw)
         except ConnectionClosed:
             pass
         finally:
@@ -99,6 +105,7 @@ class Session:
             self._on_reply(frame)
 
     async def _on_call(self, frame: rpc.Call) -> None:
+        started = time.perf_counter()
         action = frame.action
         self.ctx.metrics.count_in(self.version, action)
         name = self._routes.get(action)
@@ -111,13 +118,11 @@ class Session:
         if not self.accepted and action != "BootNotification":
             await self._send_error(frame.message_id, "SecurityError", "Station is not accepted: send BootNotification first")
             return
-        try:
-            schemas.validate(self.version, action, frame.payload)
-        except schemas.SchemaError as exc:
-            await self._send_error(frame.message_id, exc.code, f"{action} {exc.description}")
+        payload = await self._checked_payload(frame)
+        if payload is None:
             return
         try:
-            response = await getattr(self, name)(frame.payload)
+            response = await getattr(self, name)(payload)
         except OcppError as exc:
             await self._send_error(frame.message_id, exc.code, exc.description)
             return
@@ -132,6 +137,33 @@ class Session:
             await self._send_error(frame.message_id, "InternalError", "Central system produced an invalid response")
             return
         await self._send(rpc.call_result(frame.message_id, response))
+        self.ctx.metrics.observe(self.version, action, time.perf_counter() - started)
+
+    async def _checked_payload(self, frame: rpc.Call) -> dict[str, Any] | None:
+        """The payload if schema-valid (or mended, for a lenient station); None once answered with an error."""
+        try:
+            schemas.validate(self.version, frame.action, frame.payload)
+            return frame.payload
+        except schemas.SchemaError as exc:
+            error = exc
+        if self.is_lenient(frame.payload):
+            try:
+                payload, deviations = leniency.repair(self.version, frame.action, frame.payload)
+            except schemas.SchemaError as exc:
+                error = exc
+            except Exception:  # a repair we got wrong must not cost the station its answer
+                _LOGGER.exception("%s: leniency failed on %s", self.station_id, frame.action)
+            else:
+                await self.deviated(frame.action, deviations)
+                return payload
+        await self._send_error(frame.message_id, error.code, f"{frame.action} {error.description}")
+        return None
+
+    def is_lenient(self, payload: dict[str, Any]) -> bool:
+        return False
+
+    async def deviated(self, action: str, deviations: list[leniency.Deviation]) -> None:
+        """A lenient station's payload was mended: tell the operator (version sessions record it)."""
 
     def _on_reply(self, frame: rpc.Frame) -> None:
         pending = self._pending
@@ -144,6 +176,8 @@ class Session:
     # --- sending ---------------------------------------------------------
 
     async def _send(self, data: bytes) -> None:
+        if self.ctx.frame_log is not None:
+            self.ctx.frame_log.record(self.station_id, "out", data)
         try:
             await self.ws.send(data, text=True)
         except ConnectionClosed:
@@ -164,8 +198,11 @@ class Session:
             future: asyncio.Future[rpc.Frame] = asyncio.get_running_loop().create_future()
             self._pending = (message_id, action, future)
             self.ctx.metrics.count_out(self.version, action)
+            frame = rpc.call(message_id, action, payload)
+            if self.ctx.frame_log is not None:
+                self.ctx.frame_log.record(self.station_id, "out", frame)
             try:
-                await self.ws.send(rpc.call(message_id, action, payload), text=True)
+                await self.ws.send(frame, text=True)
                 reply = await asyncio.wait_for(future, timeout)
             except asyncio.TimeoutError:
                 raise CallTimeout(self.station_id, action, timeout) from None

@@ -12,11 +12,13 @@ from typing import Any
 
 from zaspot.core import events as ev
 from zaspot.diagnostics.temperature import location_v16
+from zaspot.ocpp import leniency
 from zaspot.ocpp.session import Session, on
 
 
 class StationSession(Session):
     registration: str | None = None
+    model: str | None = None  # known once booted (or from the store at connect)
 
     async def on_connect(self) -> None:
         """Restore what we knew: a station accepted before may resume without rebooting."""
@@ -24,6 +26,7 @@ class StationSession(Session):
         row = await store.station(self.station_id)
         self.accepted = bool(row and row.get("registration") == "Accepted")
         self.registration = row.get("registration") if row else None
+        self.model = row.get("model") if row else None
         await store.station_connected(self.station_id, self.version, self.remote, now)
         self.ctx.bus.fire(ev.StationConnected(self.station_id, self.version, self.remote, time=now))
 
@@ -31,6 +34,25 @@ class StationSession(Session):
         now = time.time()
         await self.ctx.store.station_disconnected(self.station_id, now)
         self.ctx.bus.fire(ev.StationDisconnected(self.station_id, self.version, code, reason, time=now))
+
+    def is_lenient(self, payload: dict[str, Any]) -> bool:
+        """Lenient if listed so, or if its model is (read from the payload for the boot itself)."""
+        cfg = self.ctx.config
+        for station in cfg.stations:
+            if station.id == self.station_id and station.lenient is not None:
+                return station.lenient
+        if cfg.ocpp.lenient:
+            return True
+        if not cfg.ocpp.lenient_models:
+            return False
+        model = self.model or payload.get("chargePointModel") or (payload.get("chargingStation") or {}).get("model")
+        return model in cfg.ocpp.lenient_models
+
+    async def deviated(self, action: str, deviations: list[leniency.Deviation]) -> None:
+        self.ctx.metrics.schema_deviations += len(deviations)
+        await self.device_event(
+            "SchemaDeviation", {"action": action, "deviations": [d.to_dict() for d in deviations]}
+        )
 
     def _registration_policy(self) -> str:
         known = self.registration == "Accepted" or any(
@@ -52,6 +74,7 @@ class StationSession(Session):
         )
         self.registration = status
         self.accepted = status == "Accepted"
+        self.model = model
         self.ctx.bus.fire(
             ev.StationBooted(
                 self.station_id, self.version, vendor, model, serial, firmware, reason, status, time=now
@@ -94,7 +117,9 @@ class StationSession(Session):
             return
         await self.ctx.store.meter_samples(self.station_id, evse_id, connector_id, tx_id, samples)
         bus = self.ctx.bus
-        bus.fire(ev.MeterSample(self.station_id, evse_id, connector_id, tx_id, tuple(samples)))
+        # The station's own time: a backlog replayed after hours offline stays in the past.
+        taken = samples[0].timestamp or time.time()
+        bus.fire(ev.MeterSample(self.station_id, evse_id, connector_id, tx_id, tuple(samples), time=taken))
         if self.version == "1.6":
             for s in samples:
                 if s.measurand == "Temperature":

@@ -188,6 +188,27 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (station_id, instance)
     ) WITHOUT ROWID;
     """,
+    # rules: one row per run of a rule (the whole trace as JSON)
+    """
+    CREATE TABLE IF NOT EXISTS rule_traces (
+        id         INTEGER PRIMARY KEY,
+        run_id     INTEGER NOT NULL,
+        rule_id    TEXT NOT NULL,
+        station_id TEXT,
+        started    REAL NOT NULL,
+        finished   REAL,
+        outcome    TEXT NOT NULL,
+        errors     INTEGER NOT NULL DEFAULT 0,
+        trace      TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS rule_traces_rule ON rule_traces (rule_id, id);
+    CREATE INDEX IF NOT EXISTS rule_traces_station ON rule_traces (station_id, id);
+    """,
+    # frame log: no index, so inserts stay cheap on the hot path (a station's latest
+    # frames are found by scanning back from the newest rowid); frames may be BLOBs
+    """
+    DROP INDEX IF EXISTS frames_station;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,15 +12,12 @@ from zaspot.api.auth import new_token, token_hash
 _FRAME = "INSERT INTO frames (station_id, ts, direction, data) VALUES (?, ?, ?, ?)"
 
 
-def _prune_frames(c: sqlite3.Connection, station_ids: list[str], keep: int) -> int:
-    removed = 0
-    for station_id in station_ids:
-        removed += c.execute(
-            "DELETE FROM frames WHERE station_id = ? AND id <= "
-            "(SELECT id FROM frames WHERE station_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (station_id, station_id, keep),
-        ).rowcount
-    return removed
+def _prune_frames(c: sqlite3.Connection, keep_rows: int) -> int:
+    """Keep the newest `keep_rows` frames (rowid order is arrival order)."""
+    newest = c.execute("SELECT MAX(id) FROM frames").fetchone()[0]
+    if newest is None or newest <= keep_rows:
+        return 0
+    return c.execute("DELETE FROM frames WHERE id <= ?", (newest - keep_rows,)).rowcount
 
 
 def _revoke(c: sqlite3.Connection, name: str, ts: float) -> bool:
@@ -79,16 +76,20 @@ class SecurityStore:
 
     # --- raw frame log -----------------------------------------------------
 
-    async def add_frames(self, rows: list[tuple[str, float, str, str]]) -> None:
-        """rows: (station_id, ts, direction 'in'|'out', frame text)."""
+    async def add_frames(self, rows: list[tuple[str, float, str, str | bytes]]) -> None:
+        """rows: (station_id, ts, direction 'in'|'out', frame)."""
         await self._writer.submit(_FRAME, rows)
 
-    async def prune_frames(self, station_ids: list[str], keep: int) -> int:
-        return await self._writer.call(_prune_frames, station_ids, keep)
+    async def prune_frames(self, keep_rows: int) -> int:
+        return await self._writer.call(_prune_frames, keep_rows)
 
     async def frames(self, station_id: str, limit: int = 100) -> list[dict[str, Any]]:
         rows = await self._query(
-            "SELECT ts, direction, data AS frame FROM frames WHERE station_id = ? ORDER BY id DESC LIMIT ?",
+            "SELECT ts, direction, data FROM frames WHERE station_id = ? ORDER BY id DESC LIMIT ?",
             (station_id, limit),
         )
-        return rows[::-1]
+        return [
+            {"ts": r["ts"], "direction": r["direction"],
+             "frame": r["data"].decode(errors="replace") if isinstance(r["data"], bytes) else r["data"]}
+            for r in reversed(rows)
+        ]

@@ -1,0 +1,18 @@
+from zaspot.ocpp.framelog import FrameLog
+from zaspot.store import Store
+
+
+async def test_frames_are_kept_in_order_per_station_and_trimmed_oldest_first(tmp_path):
+    store = await Store.open(tmp_path / "z.db")
+    log = FrameLog(store, keep=3, stations=lambda: 2)
+    for i in range(10):
+        log.record("A", "in", f'[2,"{i}","Heartbeat",{{}}]')
+        log.record("B", "out", f'[3,"{i}",{{}}]'.encode())
+    await log.flush()
+    assert [f["frame"] for f in await store.frames("A", limit=2)] == ['[2,"8","Heartbeat",{}]', '[2,"9","Heartbeat",{}]']
+    newest_b = (await store.frames("B", limit=1))[0]
+    assert (newest_b["direction"], newest_b["frame"]) == ("out", '[3,"9",{}]')  # bytes come back as text
+    removed = await store.prune_frames(3 * 2)
+    assert removed == 14
+    assert len(await store.frames("A", limit=100)) == 3 and len(await store.frames("B", limit=100)) == 3
+    await store.close()

@@ -1,0 +1,62 @@
+"""The raw OCPP frame log: what exactly a station and zaspot said, per station.
+
+Recording is an append to a list on the hot path; a background task writes
+the list to the database once a second (frames as they came, no decoding) and
+once a minute trims the log to `keep` frames per connected station, oldest
+first. Debug data, so it is not group-committed before the station's answer
+like transaction data is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zaspot.store import Store
+
+_LOGGER = logging.getLogger(__name__)
+FLUSH_EVERY = 1.0
+PRUNE_EVERY = 60.0
+
+
+class FrameLog:
+    def __init__(self, store: Store, keep: int, stations: Callable[[], int]) -> None:
+        self.store = store
+        self.keep = keep
+        self._stations = stations  # how many are connected: the log holds keep x that
+        self._buffer: list[tuple[str, float, str, str | bytes]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def record(self, station_id: str, direction: str, frame: str | bytes) -> None:
+        self._buffer.append((station_id, time.time(), direction, frame))
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="frame-log")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.flush()
+
+    async def flush(self) -> None:
+        if not self._buffer:
+            return
+        batch, self._buffer = self._buffer, []
+        await self.store.add_frames(batch)
+
+    async def _run(self) -> None:
+        last_prune = time.monotonic()
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            try:
+                await self.flush()
+                if time.monotonic() - last_prune >= PRUNE_EVERY:
+                    await self.store.prune_frames(self.keep * max(1, self._stations()))
+                    last_prune = time.monotonic()
+            except Exception:  # a full disk must not stop the log for good
+                _LOGGER.exception("frame log write failed")
