@@ -109,6 +109,9 @@ async def test_fleet_station_and_history_commands(zaspot_server, fleet):
         assert {"BootNotification", "StartTransaction", "StopTransaction"} <= set(actions)
         assert any(f["direction"] == "out" for f in frames)
         assert isinstance(await client.command("history/events", station_id="API-201"), list)
+        assert await client.command("history/alarms", station_id="API-16", open_only=True) == []
+        # A plugin's API command (the built-in notify plugin) is reachable the same way.
+        assert (await client.command("notify", message="from the API test"))["status"] == "queued"
         with pytest.raises(ApiError) as missing:
             await client.command("station/get", station_id="NOPE")
         assert missing.value.code == "not_found"

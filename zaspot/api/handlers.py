@@ -6,7 +6,6 @@ commands (`command/<name>` with `station_id` and that command's arguments).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -113,12 +112,9 @@ async def history_frames(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 @handler("history/alarms")
 async def history_alarms(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    alarms = getattr(conn.ctx.store, "alarms", None)
-    if alarms is None:
-        raise ApiError("unknown_command", "alarms are not available in this build")
-    params = inspect.signature(alarms).parameters
-    kwargs = {k: v for k, v in (("station_id", msg.get("station_id")), ("limit", _limit(msg))) if k in params}
-    return await alarms(**kwargs)
+    return await conn.ctx.store.alarms(
+        _arg(msg, "station_id", str, None), bool(_arg(msg, "open_only", bool, False)), _limit(msg)
+    )
 
 
 # --- live events -----------------------------------------------------------------

@@ -14,6 +14,7 @@ is disconnected instead of holding memory or slowing anyone else down.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from zaspot import __version__
 from zaspot.api.auth import is_loopback
 from zaspot.api.handlers import HANDLERS, ApiError
+from zaspot.core.registry import API_COMMAND
 
 if TYPE_CHECKING:
     from zaspot.ocpp.commands import Commands
@@ -131,15 +133,14 @@ class ApiConnection:
         self.send({"id": msg_id, "type": "result", "success": True, "result": result})
 
     def _plugin_handler(self, kind: str) -> Any:
-        registry = getattr(self.ctx, "registry", None)
-        commands = getattr(registry, "api_commands", None) or {}
-        fn = commands.get(kind)
-        if fn is None:
+        """An API command a plugin registered (e.g. the built-in `notify`)."""
+        item = self.ctx.registry.get(API_COMMAND, kind)
+        if item is None:
             return None
 
         async def call_plugin(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-            result = fn(msg)
-            return await result if asyncio.iscoroutine(result) else result
+            result = item.obj(msg)
+            return await result if inspect.isawaitable(result) else result
 
         return call_plugin
 
