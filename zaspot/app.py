@@ -13,8 +13,10 @@ from zaspot.api.websocket import ApiConnection
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
 from zaspot.core.plugin_loader import PluginLoader
+from zaspot.core.plugins import call_teardown
 from zaspot.core.state import FleetState
 from zaspot.diagnostics.setup import setup as setup_diagnostics
+from zaspot.ems.setup import setup as setup_ems
 from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.framelog import FrameLog
@@ -49,6 +51,8 @@ class App:
         self._teardown.append(await setup_diagnostics(self.ctx, self.commands))
         self.plugins = PluginLoader(self.ctx, self.commands)
         await self.plugins.load_all()  # a broken plugin is logged, never fatal
+        if cfg.ems is not None:  # after the plugins: a strategy or sensor may come from one
+            self._teardown.append(await setup_ems(self.ctx, self.commands))
         self.server = OcppServer(self.ctx)
         self.server.http_routes.update(ROUTES)
         self.server.api_handler = self._serve_api
@@ -66,7 +70,7 @@ class App:
         if self.plugins:
             await self.plugins.unload_all()
         for undo in reversed(self._teardown):
-            undo()
+            await call_teardown(undo)  # plain or async
         if self.ctx:
             if self.ctx.frame_log:
                 await self.ctx.frame_log.stop()

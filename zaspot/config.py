@@ -133,6 +133,7 @@ class Config:
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     notify: list[RawSection] = field(default_factory=list)  # decoded by each notifier platform
     notify_policy: NotifyPolicy = field(default_factory=NotifyPolicy)
+    ems: RawSection | None = None  # energy management; decoded by zaspot.ems.config at startup
     source: str = "<defaults>"
 
 

@@ -187,3 +187,33 @@ def _station_command(name: str, method: str, spec: dict[str, Any]) -> Handler:
 
 for _name, (_method, _spec) in STATION_COMMANDS.items():
     HANDLERS[f"command/{_name}"] = _station_command(_name, _method, _spec)
+
+
+# --- energy management ------------------------------------------------------------
+
+
+def _ems(conn: ApiConnection) -> Any:
+    manager = getattr(conn.ctx, "ems", None)
+    if manager is None:
+        raise ApiError("not_configured", "energy management is off (no ems: section in zaspot.yaml)")
+    return manager
+
+
+@handler("ems/state")
+async def ems_state(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    """The site's power flow and each EVSE's limit with its reason, as of the last tick."""
+    return _ems(conn).state()
+
+
+@handler("ems/plan")
+async def ems_plan(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    """What the strategy plans (spot_price: each session's slots) and the limits sent lately."""
+    manager = _ems(conn)
+    notes = manager.decision.notes if manager.decision else {}
+    history = await conn.ctx.store.ems_limit_log(_arg(msg, "station_id", str, None), _limit(msg, 50))
+    return {"strategy": manager.strategy_name, "plans": notes.get("plans", {}), "sent": history}
+
+
+@handler("ems/prices")
+async def ems_prices(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    return [slot.to_dict() for slot in _ems(conn).prices]

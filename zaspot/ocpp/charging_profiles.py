@@ -5,6 +5,10 @@ ChargePointMaxProfile, 2.0.1 ChargingStationMaxProfile); an EVSE limit is its
 TxDefaultProfile, which also caps a transaction already running. Profile ids
 are fixed per EVSE so that a new limit replaces the old one, and a clear
 removes exactly what we set.
+
+A `fallback` adds a second period: after `fallback_after_s` the limit drops to
+`fallback` (same unit) and stays there. The EMS sends its limits this way and
+renews them, so a station that loses zaspot falls back to a safe limit by itself.
 """
 
 from __future__ import annotations
@@ -30,19 +34,30 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _schedule(unit: str, limit: float, duration_s: float | None) -> dict[str, Any]:
-    schedule: dict[str, Any] = {
-        "chargingRateUnit": unit,
-        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}],
-        "startSchedule": _now(),
-    }
+def _schedule(unit: str, limit: float, duration_s: float | None,
+              fallback: tuple[int, float] | None = None) -> dict[str, Any]:
+    periods = [{"startPeriod": 0, "limit": limit}]
+    if fallback is not None:
+        periods.append({"startPeriod": fallback[0], "limit": fallback[1]})
+    schedule: dict[str, Any] = {"chargingRateUnit": unit, "chargingSchedulePeriod": periods, "startSchedule": _now()}
     if duration_s:
         schedule["duration"] = int(duration_s)
     return schedule
 
 
-def v16_set(evse_id: int, kw: float | None, amps: float | None, duration_s: float | None) -> tuple[str, dict[str, Any]]:
+def _fallback(after_s: float | None, limit: float | None, unit: str) -> tuple[int, float] | None:
+    if after_s is None or limit is None:
+        return None
+    if after_s < 1:
+        raise ValueError("fallback_after_s must be at least 1 s")
+    return int(after_s), round(limit * 1000 if unit == "W" else limit, 1)
+
+
+def v16_set(evse_id: int, kw: float | None, amps: float | None, duration_s: float | None,
+            fallback: float | None = None, fallback_after_s: float | None = None) -> tuple[str, dict[str, Any]]:
+    """`fallback` is in kW when the limit is, else in A."""
     unit, limit = _limit(kw, amps)
+    tail = _fallback(fallback_after_s, fallback, unit)
     return "SetChargingProfile", {
         "connectorId": evse_id,
         "csChargingProfiles": {
@@ -50,7 +65,7 @@ def v16_set(evse_id: int, kw: float | None, amps: float | None, duration_s: floa
             "stackLevel": 1,
             "chargingProfilePurpose": "ChargePointMaxProfile" if evse_id == 0 else "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
-            "chargingSchedule": _schedule(unit, limit, duration_s),
+            "chargingSchedule": _schedule(unit, limit, duration_s, tail),
         },
     }
 
@@ -59,8 +74,11 @@ def v16_clear(evse_id: int) -> tuple[str, dict[str, Any]]:
     return "ClearChargingProfile", {"id": profile_id(evse_id)}
 
 
-def v201_set(evse_id: int, kw: float | None, amps: float | None, duration_s: float | None) -> tuple[str, dict[str, Any]]:
+def v201_set(evse_id: int, kw: float | None, amps: float | None, duration_s: float | None,
+             fallback: float | None = None, fallback_after_s: float | None = None) -> tuple[str, dict[str, Any]]:
+    """`fallback` is in kW when the limit is, else in A."""
     unit, limit = _limit(kw, amps)
+    tail = _fallback(fallback_after_s, fallback, unit)
     return "SetChargingProfile", {
         "evseId": evse_id,
         "chargingProfile": {
@@ -68,7 +86,7 @@ def v201_set(evse_id: int, kw: float | None, amps: float | None, duration_s: flo
             "stackLevel": 1,
             "chargingProfilePurpose": "ChargingStationMaxProfile" if evse_id == 0 else "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
-            "chargingSchedule": [{"id": profile_id(evse_id), **_schedule(unit, limit, duration_s)}],
+            "chargingSchedule": [{"id": profile_id(evse_id), **_schedule(unit, limit, duration_s, tail)}],
         },
     }
 

@@ -209,6 +209,45 @@ MIGRATIONS: list[str] = [
     """
     DROP INDEX IF EXISTS frames_station;
     """,
+    # energy management: each EVSE's limit now, every limit sent with the answer,
+    # the latest site state, the prices the planner used
+    """
+    CREATE TABLE IF NOT EXISTS ems_limits (
+        station_id TEXT NOT NULL,
+        evse_id    INTEGER NOT NULL,
+        amps       REAL NOT NULL,
+        watts      REAL NOT NULL,
+        reason     TEXT,
+        ok         INTEGER NOT NULL,
+        error      TEXT,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (station_id, evse_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS ems_limit_log (
+        id         INTEGER PRIMARY KEY,
+        ts         REAL NOT NULL,
+        station_id TEXT NOT NULL,
+        evse_id    INTEGER NOT NULL,
+        amps       REAL NOT NULL,
+        previous   REAL,
+        reason     TEXT,
+        ok         INTEGER NOT NULL,
+        error      TEXT
+    );
+    CREATE INDEX IF NOT EXISTS ems_limit_log_station ON ems_limit_log (station_id, id);
+    CREATE TABLE IF NOT EXISTS ems_state (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        ts       REAL NOT NULL,
+        strategy TEXT NOT NULL,
+        data     TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS ems_prices (
+        start REAL PRIMARY KEY,
+        end   REAL NOT NULL,
+        price REAL NOT NULL,
+        unit  TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,6 +19,7 @@ from ..core.events import Event, Sample
 from . import schema
 from .reads import Reads
 from .diagnostics import DiagnosticsStore
+from .ems import EmsStore
 from .security import SecurityStore
 from .writer import Writer, WriterStats
 
@@ -197,7 +198,7 @@ def _command(c: sqlite3.Connection, station_id, command, action, payload, source
     ).lastrowid
 
 
-class Store(Reads, SecurityStore, DiagnosticsStore):
+class Store(Reads, SecurityStore, DiagnosticsStore, EmsStore):
     """SQLite store. Create with `await Store.open(path)`."""
 
     def __init__(self, path: str, writer: Writer, reader: aiosqlite.Connection | None) -> None:

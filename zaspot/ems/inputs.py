@@ -1,0 +1,83 @@
+"""The manager's inputs: sensors (with freshness) and the fleet's sessions as EvseStates."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from zaspot.core import events as ev
+from zaspot.core.state import FleetState
+from zaspot.ems.sensors.base import MeterReading
+from zaspot.ems.site import Key, Site
+from zaspot.ems.view import Battery, EvseState, Readings
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class Sensors:
+    """Reads every configured sensor each tick; a value older than `stale_after` is None."""
+
+    sensors: dict[str, Any]  # kind -> object with async read()
+    stale_after: float
+    values: dict[str, tuple[Any, float]] = field(default_factory=dict)  # kind -> (value, when read)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    async def read(self, now: float) -> Readings:
+        kinds = list(self.sensors)
+        results = await asyncio.gather(*(self._one(k) for k in kinds), return_exceptions=True)
+        for kind, result in zip(kinds, results):
+            if isinstance(result, BaseException):
+                if self.errors.get(kind) != str(result):
+                    _LOGGER.warning("ems sensor %s: %s", kind, result)
+                self.errors[kind] = str(result) or type(result).__name__
+            else:
+                self.values[kind] = (result, now)
+                self.errors.pop(kind, None)
+        fresh = {k: v for k, (v, at) in self.values.items() if now - at <= self.stale_after}
+        meter: MeterReading | None = fresh.get("site_meter")
+        battery: Battery | None = fresh.get("battery")
+        return Readings(meter.currents_a if meter else None, meter.power_w if meter else None,
+                        fresh.get("pv"), battery)
+
+    async def _one(self, kind: str) -> Any:
+        async with asyncio.timeout(self.stale_after):
+            return await self.sensors[kind].read()
+
+    async def steer_battery(self, watts: float) -> None:
+        battery = self.sensors.get("battery")
+        if battery is not None and hasattr(battery, "set_power"):
+            await battery.set_power(watts)
+
+
+class Sessions:
+    """When each session started and its meter then, to know what it has been given."""
+
+    def __init__(self) -> None:
+        self.started: dict[Key, tuple[float, float | None]] = {}  # key -> (time, meter start Wh)
+        self.needs: dict[Key, tuple[float | None, float | None]] = {}  # key -> (wanted Wh, departure)
+
+    def on_event(self, e: ev.Event) -> None:
+        if isinstance(e, ev.TransactionStarted):
+            self.started[e.station_id, e.evse_id] = (e.time, e.meter_start_wh)
+        elif isinstance(e, ev.TransactionEnded):
+            self.started.pop((e.station_id, e.evse_id), None)
+            self.needs.pop((e.station_id, e.evse_id), None)
+
+    def states(self, site: Site, fleet: FleetState) -> tuple[EvseState, ...]:
+        out = []
+        for key, spec in site.evses.items():
+            station = fleet.stations.get(key[0])
+            conn = next((c for c in station.connectors.values() if c.evse_id == key[1] and c.transaction_id),
+                        None) if station and station.connected else None
+            if conn is None:
+                out.append(EvseState(spec, False))
+                continue
+            since, meter_start = self.started.get(key, (conn.since, None))
+            drawn = conn.power_w / (site.voltage * len(spec.phases)) if conn.power_w is not None else None
+            energy = (conn.energy_wh or 0.0) - meter_start if meter_start is not None and conn.energy_wh else 0.0
+            wanted, departure = self.needs.get(key, (None, None))
+            out.append(EvseState(spec, True, drawn, since, max(0.0, energy), wanted, departure))
+        return tuple(out)

@@ -1,0 +1,153 @@
+"""The control loop: one ticker that reads the sensors and the fleet, asks the strategy
+(through the Controller), sends the limits that changed, and publishes what it did.
+
+It ticks every `ems.interval` seconds, and at once when a session starts or ends or a
+station boots, so a new car is shared in without waiting. Limits go out through the
+version-neutral Commands with the EVSE's safe limit as the tail after the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from zaspot.core import events as ev
+from zaspot.ems.config import EmsConfig
+from zaspot.ems.controller import Change, Controller, LimitBook
+from zaspot.ems.inputs import Sensors, Sessions
+from zaspot.ems.prices.base import PriceSlot
+from zaspot.ems.site import Site
+from zaspot.ems.view import Decision, Snapshot
+
+_LOGGER = logging.getLogger(__name__)
+_WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBooted.type)
+
+
+class EmsManager:
+    def __init__(self, ctx: Any, commands: Any, config: EmsConfig, site: Site, strategy_name: str,
+                 controller: Controller, sensors: Sensors, prices: Any = None) -> None:
+        self.ctx, self.commands, self.config, self.site = ctx, commands, config, site
+        self.strategy_name, self.controller, self.sensors, self.price_source = strategy_name, controller, sensors, prices
+        self.book = LimitBook(config.deadband, config.lease)
+        self.sessions = Sessions()
+        self.prices: tuple[PriceSlot, ...] = ()
+        self.last: Snapshot | None = None
+        self.decision: Decision | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubs: list[Callable[[], None]] = []
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        bus = self.ctx.bus
+        self._unsubs = [bus.listen(t, self._on_event, name="ems.manager") for t in _WAKE_ON]
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="ems.loop")
+
+    async def stop(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def _on_event(self, e: ev.Event) -> None:
+        self.sessions.on_event(e)
+        if isinstance(e, ev.StationBooted) and e.station_id in self.site.stations():
+            self.book.forget(e.station_id)  # a rebooted station lost its profiles: send them all again
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.tick(time.time())
+            except Exception:  # a bad tick is logged; the next one tries again
+                _LOGGER.exception("ems tick failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.config.interval)
+            except TimeoutError:
+                pass
+
+    # --- one tick --------------------------------------------------------------
+
+    async def tick(self, now: float) -> Decision:
+        readings = await self.sensors.read(now)
+        await self._refresh_prices()
+        snap = Snapshot(now, self.site, self.sessions.states(self.site, self.ctx.fleet), readings, self.prices,
+                        self.book.amps())
+        decision = self.controller.step(snap)
+        self.last, self.decision = snap, decision
+        connected = {s for s, session in self.ctx.sessions.items()}
+        changes = [c for c in self.book.changes(decision.limits, now) if c.key[0] in connected]
+        decreases = [c for c in changes if c.previous is None or c.amps <= c.previous]
+        await asyncio.gather(*(self._send(c, now) for c in decreases))  # make room before giving it away
+        await asyncio.gather(*(self._send(c, now) for c in changes if c not in decreases))
+        if decision.battery_w is not None:
+            await self.sensors.steer_battery(decision.battery_w)
+        await self._publish(snap, decision, now)
+        return decision
+
+    async def _send(self, change: Change, now: float) -> None:
+        spec = self.site.evses[change.key]
+        safe = self.controller.safe[change.key]
+        watts = spec.watts(change.amps, self.site.voltage)
+        if spec.unit == "W":
+            value = {"kw": watts / 1000, "fallback": spec.watts(safe, self.site.voltage) / 1000}
+        else:
+            value = {"amps": change.amps, "fallback": safe}
+        outcome = await self.commands.set_power_limit(
+            change.key[0], evse_id=change.key[1], fallback_after_s=self.config.lease, source="ems", **value)
+        if outcome.ok:
+            self.book.record(change, now)
+        else:
+            self.book.refused(change, now)
+        error = None if outcome.ok else (outcome.error or f"station answered {outcome.status}")
+        await self.ctx.store.ems_limit(change.key[0], change.key[1], change.amps, watts, change.reason,
+                                       change.previous, outcome.ok, error, now)
+        self.ctx.bus.fire(ev.LimitChanged(change.key[0], change.key[1], change.amps, watts, change.reason,
+                                          outcome.ok, change.previous, error))
+
+    async def _refresh_prices(self) -> None:
+        if self.price_source is None:
+            return
+        try:
+            slots = tuple(await self.price_source.prices())
+        except Exception as exc:  # keep planning with what we had
+            _LOGGER.warning("ems prices: %s", exc)
+            return
+        if slots != self.prices:
+            self.prices = slots
+            await self.ctx.store.ems_prices([s.to_dict() for s in slots])
+
+    # --- what others see -------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """The latest tick as the API and the TUI show it."""
+        snap, decision = self.last, self.decision
+        if snap is None or decision is None:
+            return {"strategy": self.strategy_name, "time": None, "limits": []}
+        r, charging = snap.readings, {e.key for e in snap.charging}
+        limits = [
+            {"station_id": k[0], "evse_id": k[1], "amps": lim.amps, "reason": lim.reason, "charging": k in charging,
+             "watts": round(self.site.evses[k].watts(lim.amps, self.site.voltage)),
+             "sent_amps": self.book.amps().get(k)}
+            for k, lim in decision.limits.items()
+        ]
+        return {
+            "strategy": self.strategy_name, "time": snap.now, "grid_w": r.grid_w, "grid_a": r.grid_a,
+            "pv_w": r.pv_w, "battery_soc": r.battery.soc if r.battery else None,
+            "battery_w": r.battery.power_w if r.battery else None, "ev_w": round(snap.ev_w()),
+            "main_breaker_a": self.site.main_breaker_a, "limits": limits, "notes": decision.notes,
+            "sensor_errors": dict(self.sensors.errors),
+        }
+
+    async def _publish(self, snap: Snapshot, decision: Decision, now: float) -> None:
+        state = self.state()
+        self.ctx.bus.fire(ev.EmsState(
+            "", self.strategy_name, state["ev_w"], state["grid_w"], state["grid_a"], state["pv_w"],
+            state["battery_soc"], state["battery_w"], tuple(state["limits"]), decision.notes, time=now))
+        await self.ctx.store.ems_state(now, self.strategy_name, state)
