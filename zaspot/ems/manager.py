@@ -81,7 +81,7 @@ class EmsManager:
                         self.book.amps())
         decision = self.controller.step(snap)
         self.last, self.decision = snap, decision
-        connected = {s for s, session in self.ctx.sessions.items()}
+        connected = set(self.ctx.sessions)  # a limit for a station that is away waits for its boot
         changes = [c for c in self.book.changes(decision.limits, now) if c.key[0] in connected]
         decreases = [c for c in changes if c.previous is None or c.amps <= c.previous]
         await asyncio.gather(*(self._send(c, now) for c in decreases))  # make room before giving it away

@@ -29,6 +29,9 @@ async def setup(ctx: Any, commands: Any) -> Callable[[], Awaitable[None]]:
         strategy = _build(ctx, "strategy", config.strategy, config.config or RawSection(ctx.config.source, None, "ems.config"))
         sensors = {kind: _sensor(ctx, kind, raw) for kind, raw in config.sensors.items()}
         prices = _price_source(ctx, config.prices) if config.prices is not None else None
+        if not callable(getattr(strategy, "decide", None)):
+            raise ConfigError(f"{ctx.config.source}: ems.strategy: '{config.strategy}' has no decide(snapshot) "
+                              "(see zaspot/ems/strategies/base.py)")
     except BaseException:
         await api.close()
         raise
