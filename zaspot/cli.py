@@ -87,10 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     from zaspot.api.cli import configure as configure_api
     from zaspot.bench.cli import configure as configure_bench
     from zaspot.sim.cli import configure as configure_sim
+    from zaspot.tui.cli import configure as configure_tui
 
     configure_sim(sub)
     configure_bench(sub)
     configure_api(sub)
+    configure_tui(sub)
     return parser
 
 

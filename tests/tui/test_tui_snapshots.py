@@ -1,0 +1,177 @@
+"""SVG snapshots of the main screens (pytest-textual-snapshot).
+
+Layout needs fixed data and a frozen clock, so these feed the TUI plain API rows
+(the shapes `fleet/list` and the history commands return) through a stand-in
+client; test_tui_live.py drives the same TUI against a real server.
+Update after an intended change: pytest tests/tui --snapshot-update
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from zaspot.api.client import ApiError
+from zaspot.tui.app import ZaspotTui
+from zaspot.tui.fleet_table import FleetTable
+
+NOW = 1_795_600_000.0  # frozen: every time on screen is relative to this
+SIZE = (160, 46)
+
+
+def connector(evse: int, conn: int, status: str = "Available", power: float | None = None,
+              energy: float | None = None, tx: str | None = None, error: str | None = None) -> dict[str, Any]:
+    return {"evse_id": evse, "connector_id": conn, "status": status, "error_code": error, "vendor_error_code": None,
+            "info": None, "since": NOW - 600, "power_w": power, "energy_wh": energy, "transaction_id": tx}
+
+
+def station(sid: str, version: str, model: str, connectors: list[dict[str, Any]], *, online: bool = True,
+            temps: dict[str, float] | None = None, modules: dict[str, dict[str, Any]] | None = None,
+            alarms: dict[int, str] | None = None, seen: float = 20) -> dict[str, Any]:
+    state = {"station_id": sid, "ocpp_version": version, "connected": online, "online": online, "vendor": "Zaspot",
+             "model": model, "firmware": "1.4.2", "last_seen": NOW - seen, "connectors": connectors,
+             "temperatures": temps or {}, "modules": modules or {}, "open_alarms": alarms or {}}
+    return {"id": sid, "ocpp_version": version, "vendor": "Zaspot", "model": model, "firmware": "1.4.2",
+            "connected": online, "last_seen": NOW - seen, "state": state}
+
+
+def module(i: int, celsius: float, tripped: bool = False) -> dict[str, Any]:
+    return {"instance": str(i), "enabled": True, "problem": tripped, "tripped": tripped, "celsius": celsius}
+
+
+FLEET = [
+    station("LOBBY-1", "1.6", "AC22", [connector(0, 0), connector(1, 1, "Charging", 10_950, 1_204_000, "41"),
+                                       connector(2, 2)], temps={"connector@1/1": 41.0, "body@1/1": 29.5}),
+    station("LOBBY-2", "2.0.1", "AC22", [connector(1, 1, "Faulted", error="GroundFailure"), connector(2, 1)],
+            temps={"connector@1/1": 33.0}, alarms={7: "GroundFailure"}),
+    station("DEPOT-DC1", "2.0.1", "DC150", [connector(1, 1, "Charging", 96_400, 2_871_000, "9f100fa9-58cd-4bd1-b678-22ba9967baa6"),
+                                            connector(2, 1, "SuspendedEV", 0.0, 2_650_000, "416cbe1f-1a1d-450d-9f73-5f400ee99c0d")],
+            temps={"connector@1/1": 52.0, "module:1": 61.0, "module:2": 63.5, "module:3": 88.0, "module:4": 60.0, "body": 31.0},
+            modules={str(i): module(i, c, i == 3) for i, c in ((1, 61.0), (2, 63.5), (3, 88.0), (4, 60.0))},
+            alarms={8: "ModuleTripped"}),
+    station("DEPOT-DC2", "1.6", "DC50", [connector(0, 0), connector(1, 1), connector(2, 2, "Unavailable")],
+            online=False, seen=4 * 3600),
+    station("GARAGE-7", "1.6", "AC11", [connector(0, 0), connector(1, 1, "Preparing")], temps={"connector@1/1": 24.0}),
+]
+TRANSACTIONS = [
+    {"station_id": "LOBBY-1", "evse_id": 1, "connector_id": 1, "state": "active", "meter_start_wh": 1_190_000},
+    {"station_id": "DEPOT-DC1", "evse_id": 1, "connector_id": 1, "state": "active", "meter_start_wh": 2_840_000},
+    {"station_id": "DEPOT-DC1", "evse_id": 2, "connector_id": 1, "state": "active", "meter_start_wh": 2_610_000},
+    {"station_id": "GARAGE-7", "evse_id": 1, "connector_id": 1, "state": "ended", "meter_start_wh": 100_000,
+     "meter_stop_wh": 118_500, "stopped_at": NOW - 3600},
+]
+ALARMS = [
+    {"id": 8, "station_id": "DEPOT-DC1", "severity": "error", "code": "ModuleTripped",
+     "message": "power module 3 tripped", "raised_at": NOW - 90, "cleared_at": None},
+    {"id": 7, "station_id": "LOBBY-2", "severity": "error", "code": "GroundFailure",
+     "message": "connector 1/1: GroundFailure", "raised_at": NOW - 300, "cleared_at": None},
+    {"id": 5, "station_id": "LOBBY-1", "severity": "warning", "code": "OverTemperature",
+     "message": "connector 1 at 74 °C (limit 70 °C)", "raised_at": NOW - 5400, "cleared_at": NOW - 4800},
+]
+COMMANDS = [{"command": "set_power_limit", "ok": 1, "source": "rule:module_trip_derate", "done_at": NOW - 85,
+             "payload": {"evseId": 0, "chargingProfile": {"chargingSchedule": [
+                 {"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 110_000}]}]}}}]
+EVENTS = [
+    {"ts": NOW - 300, "data": {"type": "status_changed", "evse_id": 2, "connector_id": 1, "status": "SuspendedEV"}},
+    {"ts": NOW - 90, "data": {"type": "power_module", "instance": "3", "tripped": True, "problem": True}},
+    {"ts": NOW - 90, "data": {"type": "alarm_raised", "severity": "error", "code": "ModuleTripped", "message": "power module 3 tripped"}},
+    {"ts": NOW - 85, "data": {"type": "command_result", "command": "set_power_limit", "status": "Accepted", "ok": True,
+                              "source": "rule:module_trip_derate"}},
+]
+
+
+class CannedClient:
+    """Answers like a server that has no rules engine; no live events."""
+
+    def __init__(self) -> None:
+        self._closed = asyncio.Event()
+
+    async def connect(self) -> CannedClient:
+        return self
+
+    async def close(self) -> None:
+        self._closed.set()
+
+    async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any:
+        answers = {"fleet/list": FLEET, "history/transactions": TRANSACTIONS, "history/alarms": ALARMS,
+                   "history/commands": COMMANDS, "history/events": list(reversed(EVENTS)), "history/frames": []}
+        if message_type not in answers:
+            raise ApiError("unknown_command", f"unknown command type {message_type!r}")
+        return answers[message_type]
+
+    async def subscribe(self, event_type: str | None = None, station_id: str | None = None) -> Any:
+        async def events():
+            await self._closed.wait()
+            return
+            yield  # an async generator that yields nothing
+
+        return events()
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def make_app() -> ZaspotTui:
+    return ZaspotTui("ws://zaspot.example:9000/api/websocket", make_client=CannedClient, clock=lambda: NOW)
+
+
+async def until(pilot, check) -> None:
+    while not check():
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def loaded(pilot) -> None:
+    banner = pilot.app.query_one("#banner")
+    await until(pilot, lambda: pilot.app.query_one(FleetTable).row_count and not banner.has_class("lost"))
+
+
+def test_fleet_screen(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=loaded)
+
+
+def test_fleet_screen_trouble_first_and_filtered(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("S", "slash", *"depot", "enter")
+        await until(pilot, lambda: pilot.app.query_one(FleetTable).row_count == 2)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_station_screen(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        table = pilot.app.query_one(FleetTable)
+        table.move_cursor(row=table.get_row_index("DEPOT-DC1"))
+        await pilot.press("enter")
+        await until(pilot, lambda: "110.0 kW" in str(pilot.app.screen.query_one("#session").render()))
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_confirmation_modal(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("l")
+        await until(pilot, lambda: pilot.app.screen.query("#dialog"))
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: pilot.app.screen.query("#help"))
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

@@ -1,0 +1,85 @@
+"""The TUI's plain parts: events folded into rows, cells, actions, the power limit line."""
+
+from __future__ import annotations
+
+import pytest
+
+from zaspot.tui.actions import BY_NAME, arguments, defaults
+from zaspot.tui.cells import cells
+from zaspot.tui.model import FleetModel
+from zaspot.tui.station_data import power_limit
+
+NOW = 1_795_600_000.0
+
+
+def fleet_row(sid: str = "CP1") -> dict:
+    return {"id": sid, "ocpp_version": "1.6", "vendor": "Acme", "model": "AC22", "last_seen": NOW - 5,
+            "state": {"online": True, "connectors": [
+                {"evse_id": 1, "connector_id": 1, "status": "Available"},
+                {"evse_id": 2, "connector_id": 2, "status": "Charging", "power_w": 7000.0, "energy_wh": 10_500.0,
+                 "transaction_id": "12"}],
+                "temperatures": {"connector@2/2": 40.0}, "modules": {}, "open_alarms": {}}}
+
+
+@pytest.fixture
+def model() -> FleetModel:
+    m = FleetModel(clock=lambda: NOW)
+    m.load([fleet_row()], [{"station_id": "CP1", "evse_id": 2, "connector_id": 2, "state": "active",
+                            "meter_start_wh": 10_000.0}])
+    m.take_dirty()
+    return m
+
+
+def test_a_fault_marks_the_station_and_shows_in_its_cells(model):
+    model.apply({"type": "status_changed", "station_id": "CP1", "time": NOW, "evse_id": 1, "connector_id": 1,
+                 "status": "Faulted", "error_code": "GroundFailure"})
+    model.apply({"type": "alarm_raised", "station_id": "CP1", "time": NOW, "alarm_id": 3, "code": "GroundFailure"})
+    assert model.take_dirty() == {"CP1"}
+    row = cells(model.stations["CP1"], NOW)
+    assert "FAULT(GroundFailure)" in row["connectors"].plain
+    assert row["alarms"].plain == "1 GroundFailure"
+    assert "red" in str(row["station"].style)
+    assert model.matching("alarm") == ["CP1"] and model.matching("offline") == []
+
+
+def test_power_energy_modules_and_temperature(model):
+    model.apply({"type": "meter_sample", "station_id": "CP1", "evse_id": 2, "connector_id": 2, "samples": [
+        {"measurand": "Power.Active.Import", "value": 11_000.0},
+        {"measurand": "Energy.Active.Import.Register", "value": 12_500.0}]})
+    model.apply({"type": "power_module", "station_id": "CP1", "instance": "1", "enabled": True, "tripped": True})
+    model.apply({"type": "power_module", "station_id": "CP1", "instance": "2", "enabled": True})
+    model.apply({"type": "temperature", "station_id": "CP1", "location": "module", "instance": "1", "celsius": 81.0})
+    row = cells(model.stations["CP1"], NOW)
+    assert (row["power"], row["today"], row["modules"].plain, row["hottest"].plain) == ("11.0 kW", "2.5 kWh", "1/2 ok", "81 °C")
+    model.apply({"type": "transaction_ended", "station_id": "CP1", "evse_id": 2, "connector_id": 2,
+                 "transaction_id": "12", "energy_wh": 2_600.0})
+    assert cells(model.stations["CP1"], NOW)["today"] == "2.6 kWh"
+
+
+def test_offline_and_a_new_station(model):
+    model.apply({"type": "station_offline", "station_id": "CP1", "time": NOW})
+    model.apply({"type": "station_connected", "station_id": "CP2", "ocpp_version": "2.0.1", "time": NOW})
+    assert model.structure_changed
+    assert cells(model.stations["CP1"], NOW)["link"].plain == "offline"
+    assert model.totals()["online"] == 1
+
+
+def test_action_defaults_and_arguments(model):
+    st = model.stations["CP1"]
+    assert defaults(BY_NAME["remote_stop"], st) == {"transaction_id": "12"}
+    assert defaults(BY_NAME["remote_start"], st)["evse_id"] == "1"  # the free one
+    assert arguments(BY_NAME["set_limit"], {"kw": "7.5", "evse_id": "0"}) == {"kw": 7.5, "evse_id": 0}
+    assert arguments(BY_NAME["reset_hard"], {}) == {"kind": "hard"}
+    assert arguments(BY_NAME["availability"], {"operative": "Inoperative", "evse_id": "1"})["operative"] is False
+    with pytest.raises(ValueError, match="Limit in kW: expected a number"):
+        arguments(BY_NAME["set_limit"], {"kw": "lots", "evse_id": "0"})
+
+
+def test_power_limit_names_who_set_it():
+    v16 = {"command": "set_power_limit", "ok": 1, "source": "rule:overheat", "done_at": NOW, "payload": {
+        "connectorId": 0, "csChargingProfiles": {"chargingSchedule": {
+            "chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11000}]}}}}
+    failed = {**v16, "ok": 0, "source": "api:ops"}
+    assert power_limit([failed, v16]).startswith("11.0 kW on station, set by rule overheat")
+    assert power_limit([{"command": "clear_power_limit", "ok": 1, "source": "ems:peak"}, v16]).startswith("none (cleared by EMS peak")
+    assert power_limit([]) == "none"

@@ -1,0 +1,1 @@
+"""The Textual terminal UI: `zaspot tui` and `zaspot demo`."""

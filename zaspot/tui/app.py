@@ -1,0 +1,196 @@
+"""The zaspot TUI: wiring only. Data lives in model.py, the link in feed.py."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Input
+
+from zaspot.api.client import DEFAULT_URL, ApiError, ZaspotClient
+from zaspot.tui.actions import ACTIONS, BY_NAME, defaults, outcome_text, summary
+from zaspot.tui.banner import Banner
+from zaspot.tui.feed import Client, Feed, LinkState, Snapshot, optional
+from zaspot.tui.fleet_table import FleetTable
+from zaspot.tui.help import HelpScreen
+from zaspot.tui.modals import ConfirmAction
+from zaspot.tui.model import FleetModel
+from zaspot.tui.palette import ZaspotCommands
+from zaspot.tui.panes import AlarmsPane, RulesPane, RulesUnavailable
+from zaspot.tui.station_screen import StationScreen
+
+SORT_CYCLE = ("station", "trouble", "power", "hottest", "alarms", "seen")
+RULES_EVERY = 5.0
+
+
+class ZaspotTui(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "zaspot"
+    COMMANDS = App.COMMANDS | {ZaspotCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "next_sort", "Sort"),
+        Binding("S", "set_sort('trouble')", "Trouble first", show=False),
+        Binding("a", "focus_alarms", "Alarms", show=False),
+        *(Binding(a.key, f"station_action('{a.name}')", a.title, show=a.key in "rlt") for a in ACTIONS),
+    ]
+
+    def __init__(self, url: str = DEFAULT_URL, token: str | None = None, *,
+                 make_client: Callable[[], Client] | None = None, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.url, self.clock = url, clock
+        self.model = FleetModel(clock)
+        self.rules_available = False
+        self.feed = Feed(make_client or (lambda: ZaspotClient(url, token)),
+                         self.feed_link, self.feed_snapshot, self.feed_event)
+
+    def compose(self) -> ComposeResult:
+        yield Banner(self.url, id="banner")
+        yield Input(placeholder="filter: words to match (id, model, status, error, offline, alarm); enter keeps it, escape clears", id="filter")
+        yield FleetTable(self.model, self.clock, id="fleet")
+        with Horizontal(id="panes"):
+            yield AlarmsPane(id="alarms")
+            yield RulesPane(id="rules")
+            yield RulesUnavailable("Rules not available on this server: rule runs will show here once it has a rules engine.", id="no-rules")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#rules").display = False
+        self.query_one(FleetTable).focus()
+        self.run_worker(self.feed.run(), name="feed", group="feed", exit_on_error=True)
+        self.set_interval(1.0, self._show_totals)
+        self.set_interval(RULES_EVERY, self.load_rule_traces)
+
+    async def on_unmount(self) -> None:
+        await self.feed.close()
+
+    # --- the feed's callbacks -----------------------------------------------------
+
+    def feed_link(self, link: LinkState) -> None:
+        self.query_one(Banner).link = link
+
+    def feed_snapshot(self, snap: Snapshot) -> None:
+        self.model.load(snap.stations, snap.transactions)
+        self.query_one(FleetTable).rebuild()
+        self.query_one(AlarmsPane).load(snap.alarms)
+        self._show_rules(snap.rule_traces)
+        self._show_totals()
+
+    def feed_event(self, event: dict[str, Any]) -> None:
+        self.model.apply(event)
+        kind = event.get("type")
+        if kind == "alarm_raised":
+            self.query_one(AlarmsPane).raised(event)
+        elif kind == "alarm_cleared":
+            self.query_one(AlarmsPane).cleared(event)
+        screen = self.screen
+        if isinstance(screen, StationScreen) and screen.station_id == event.get("station_id"):
+            screen.station_event(event)
+
+    def _show_totals(self) -> None:
+        self.query_one(Banner).show(self.model.totals())
+
+    def _show_rules(self, traces: list[dict[str, Any]] | None) -> None:
+        self.rules_available = traces is not None
+        self.query_one("#rules").display = self.rules_available
+        self.query_one("#no-rules").display = not self.rules_available
+        if traces is not None:
+            self.query_one(RulesPane).load(traces)
+
+    @work(exclusive=True, group="rules")
+    async def load_rule_traces(self) -> None:
+        if not self.rules_available or self.feed.client is None:
+            return
+        try:
+            self._show_rules(await optional(self.feed.client, "history/rule_traces", limit=100))
+        except ApiError:
+            pass  # the banner already says when the link is down
+
+    # --- navigation ---------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#fleet")
+    def open_station(self, event: DataTable.RowSelected) -> None:
+        self.push_screen(StationScreen(str(event.row_key.value)))
+
+    def current_station(self) -> str | None:
+        if isinstance(self.screen, StationScreen):
+            return self.screen.station_id
+        return self.query_one(FleetTable).selected
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_filter(self) -> None:
+        if isinstance(self.screen, StationScreen):
+            return
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("visible")
+        self.query_one(FleetTable).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(FleetTable).filter_text = event.value.strip()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(FleetTable).focus()
+        if not self.query_one("#filter", Input).value:
+            self.query_one("#filter").remove_class("visible")
+
+    def action_next_sort(self) -> None:
+        table = self.query_one(FleetTable)
+        table.sort_name = SORT_CYCLE[(SORT_CYCLE.index(table.sort_name) + 1) % len(SORT_CYCLE)]
+
+    def action_set_sort(self, name: str) -> None:
+        self.query_one(FleetTable).sort_name = name
+
+    set_sort = action_set_sort
+
+    def action_focus_alarms(self) -> None:
+        self.query_one(AlarmsPane).focus()
+
+    # --- station actions ------------------------------------------------------------
+
+    def action_station_action(self, name: str) -> None:
+        self.station_action(name)
+
+    def station_action(self, name: str) -> None:
+        station_id = self.current_station()
+        if station_id is None:
+            self.notify("No station selected.", severity="warning")
+            return
+        action = BY_NAME[name]
+        answers = defaults(action, self.model.stations.get(station_id))
+
+        def confirmed(args: dict[str, Any] | None) -> None:
+            if args is not None:
+                self.send_command(name, station_id, args)
+
+        self.push_screen(ConfirmAction(action, station_id, answers), confirmed)
+
+    @work(group="commands")
+    async def send_command(self, name: str, station_id: str, args: dict[str, Any]) -> None:
+        action = BY_NAME[name]
+        self.notify(summary(action, station_id, args) + " — sent", timeout=4)
+        try:
+            result = await self.feed.command(action.command, station_id=station_id, **args)
+        except ApiError as exc:
+            self.notify(f"{station_id}: {action.title.lower()} failed — {exc.code}: {exc.message}",
+                        title="Command failed", severity="error", timeout=30)
+            return
+        self.notify(outcome_text(action, station_id, result), title="Station answered", timeout=8)

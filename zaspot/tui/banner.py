@@ -1,0 +1,41 @@
+"""The line at the top: where we are connected, fleet totals, or that the link is lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from zaspot.tui import format as fmt
+from zaspot.tui.feed import LinkState
+
+
+class Banner(Static):
+    link: reactive[LinkState] = reactive(LinkState(False, "connecting…"), always_update=True)
+
+    def __init__(self, url: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.url = url
+        self.totals: dict[str, Any] = {}
+
+    def watch_link(self, link: LinkState) -> None:
+        self.set_class(not link.connected, "lost")
+        self.show()
+
+    def show(self, totals: dict[str, Any] | None = None) -> None:
+        if totals is not None:
+            self.totals = totals
+        if not self.link.connected:
+            tries = f" (attempt {self.link.attempt})" if self.link.attempt else ""
+            self.update(f"[b]⚠ NOT CONNECTED[/b] to {self.url} — {self.link.message}{tries}. Showing the last known state.")
+            return
+        t = self.totals
+        alarms = t.get("alarms", 0)
+        offline = t.get("stations", 0) - t.get("online", 0)
+        self.update(
+            f"[b]zaspot[/b] {self.url}  ·  {t.get('stations', 0)} stations, {t.get('online', 0)} online"
+            + (f", [b red]{offline} offline[/]" if offline else "")
+            + f"  ·  {t.get('charging', 0)} charging, {fmt.kw(t.get('power_w', 0.0))}"
+            + (f"  ·  [b red]{alarms} open alarm{'s' if alarms != 1 else ''}[/]" if alarms else "  ·  no open alarms")
+        )

@@ -1,0 +1,39 @@
+"""`zaspot tui` (attach to a running server) and `zaspot demo` (everything in one go)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+from zaspot.api.client import DEFAULT_URL
+
+
+def configure(subparsers: argparse._SubParsersAction) -> None:
+    tui = subparsers.add_parser("tui", help="watch and control a running zaspot in the terminal")
+    tui.add_argument("--url", default=DEFAULT_URL, help="operator API (default %(default)s)")
+    tui.add_argument("--token", default=os.environ.get("ZASPOT_TOKEN"), help="API token (default: $ZASPOT_TOKEN)")
+    tui.set_defaults(func=_cmd_tui)
+
+    demo = subparsers.add_parser("demo", help="a server, a simulated mixed fleet with faults, and the TUI")
+    demo.add_argument("--stations", type=int, default=12, help="simulated stations (default 12)")
+    demo.add_argument("--speed", type=float, default=10.0, help="simulated seconds per real second (default 10)")
+    demo.set_defaults(func=_cmd_demo)
+
+
+def _cmd_tui(args: argparse.Namespace) -> int:
+    from zaspot.tui.app import ZaspotTui
+
+    ZaspotTui(args.url, args.token).run()
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from zaspot.tui.demo import run_demo
+
+    if args.stations < 1 or args.speed <= 0:
+        print("demo: --stations must be >= 1 and --speed > 0")
+        return 2
+    asyncio.run(run_demo(args.stations, args.speed))
+    print("zaspot demo: stopped (server, stations and temporary database are gone)")
+    return 0

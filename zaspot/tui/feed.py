@@ -1,0 +1,124 @@
+"""The TUI's one link to zaspot: connect, load a snapshot, follow events, reconnect.
+
+Plain asyncio around `ZaspotClient`; the app runs `Feed.run()` as a Textual worker
+and gets callbacks. A lost connection is reported, then retried with backoff, and
+the snapshot is loaded again so nothing missed while away stays missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from websockets.exceptions import WebSocketException
+
+from zaspot.api.client import ApiError
+
+BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+COMMAND_TIMEOUT = 45.0  # a station command may wait for the station's own answer (30 s)
+
+
+class Client(Protocol):
+    async def connect(self) -> Any: ...
+    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Close the live connection now (the app calls this on exit, so nothing lingers)."""
+        client, self.client = self.client, None
+        if client is not None:
+            await client.close()
+
+    async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any: ...
+    async def subscribe(self, event_type: str | None = None, station_id: str | None = None) -> Any: ...
+
+
+@dataclass(slots=True)
+class Snapshot:
+    stations: list[dict[str, Any]]
+    transactions: list[dict[str, Any]]
+    alarms: list[dict[str, Any]]
+    rule_traces: list[dict[str, Any]] | None  # None: this server has no rules engine
+
+
+@dataclass(slots=True)
+class LinkState:
+    connected: bool
+    message: str
+    attempt: int = 0
+
+
+class Feed:
+    def __init__(self, make_client: Callable[[], Client], on_state: Callable[[LinkState], None],
+                 on_snapshot: Callable[[Snapshot], None], on_event: Callable[[dict[str, Any]], None],
+                 backoff: tuple[float, ...] = BACKOFF) -> None:
+        self.make_client = make_client
+        self.on_state, self.on_snapshot, self.on_event = on_state, on_snapshot, on_event
+        self.backoff = backoff
+        self.client: Client | None = None
+
+    async def run(self) -> None:
+        """Forever (until cancelled): one connection at a time, backoff between."""
+        attempt = 0
+        while True:
+            client = self.make_client()
+            try:
+                await client.connect()
+                self.client = client
+                attempt = 0
+                await self._follow(client)
+                self.on_state(LinkState(False, "connection to zaspot lost"))
+            except ApiError as exc:
+                self.on_state(LinkState(False, f"{exc.code}: {exc.message}", attempt + 1))
+            except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
+                self.on_state(LinkState(False, f"cannot reach zaspot: {exc}", attempt + 1))
+            finally:
+                self.client = None
+                await asyncio.shield(client.close())  # a cancelled worker still says goodbye
+            delay = self.backoff[min(attempt, len(self.backoff) - 1)]
+            attempt += 1
+            self.on_state(LinkState(False, f"reconnecting in {delay:g}s", attempt))
+            await asyncio.sleep(delay)
+
+    async def _follow(self, client: Client) -> None:
+        # Subscribe first, then read the snapshot: an event arriving in between is
+        # applied after the snapshot instead of being lost before it.
+        events = await client.subscribe()
+        self.on_snapshot(await load_snapshot(client))
+        self.on_state(LinkState(True, "connected"))
+        async for event in events:
+            self.on_event(event)
+
+    async def close(self) -> None:
+        """Close the live connection now (the app calls this on exit, so nothing lingers)."""
+        client, self.client = self.client, None
+        if client is not None:
+            await client.close()
+
+    async def command(self, message_type: str, **data: Any) -> Any:
+        if self.client is None:
+            raise ApiError("disconnected", "not connected to zaspot")
+        try:
+            return await self.client.command(message_type, timeout=COMMAND_TIMEOUT, **data)
+        except WebSocketException:
+            raise ApiError("disconnected", "the connection to zaspot closed") from None
+        except asyncio.TimeoutError:
+            raise ApiError("timeout", f"no answer from zaspot in {COMMAND_TIMEOUT:g}s") from None
+
+
+async def optional(client: Client, message_type: str, **data: Any) -> list[dict[str, Any]] | None:
+    """A read that older servers (or servers without that part) don't have."""
+    try:
+        return await client.command(message_type, timeout=20, **data)
+    except ApiError as exc:
+        if exc.code in ("unknown_command", "not_found"):
+            return None
+        raise
+
+
+async def load_snapshot(client: Client) -> Snapshot:
+    stations = await client.command("fleet/list", timeout=20)
+    transactions = await client.command("history/transactions", timeout=20, limit=10_000)
+    alarms = await optional(client, "history/alarms", limit=200)
+    traces = await optional(client, "history/rule_traces", limit=100)
+    return Snapshot(stations, transactions, alarms or [], traces)

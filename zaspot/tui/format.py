@@ -1,0 +1,92 @@
+"""Plain formatting for the TUI: numbers, ages and connector statuses as short text.
+
+No Textual here; Rich `Text` only where a colour carries meaning.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+
+# status -> (short label, style). Calm by default: only trouble is loud.
+STATUS_STYLE: dict[str, tuple[str, str]] = {
+    "Available": ("avail", "green"),
+    "Preparing": ("prep", "yellow"),
+    "Charging": ("chrg", "bold cyan"),
+    "SuspendedEV": ("susEV", "yellow"),
+    "SuspendedEVSE": ("susSE", "yellow"),
+    "Finishing": ("fin", "yellow"),
+    "Reserved": ("resv", "magenta"),
+    "Occupied": ("occ", "cyan"),
+    "Unavailable": ("unav", "bright_black"),
+    "Faulted": ("FAULT", "bold white on red"),
+    "Unknown": ("?", "bright_black"),
+}
+
+SEVERITY_STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "yellow", "info": "bright_black"}
+
+
+def status_text(status: str, short: bool = False) -> Text:
+    label, style = STATUS_STYLE.get(status, (status, ""))
+    return Text(label if short else status, style=style)
+
+
+def kw(watts: float | None) -> str:
+    if watts is None:
+        return "–"
+    return f"{watts / 1000:.1f} kW"
+
+
+def kwh(wh: float | None) -> str:
+    if wh is None:
+        return "–"
+    return f"{wh / 1000:.1f} kWh" if wh < 1e6 else f"{wh / 1e6:.2f} MWh"
+
+
+def celsius(value: float | None) -> Text:
+    if value is None:
+        return Text("–", style="bright_black")
+    style = "bold red" if value >= 70 else "yellow" if value >= 55 else ""
+    return Text(f"{value:.0f} °C", style=style)
+
+
+def age(ts: float | None, now: float) -> str:
+    """Coarse on purpose: a table of 500 'last seen' cells must not tick every second."""
+    if not ts:
+        return "never"
+    seconds = max(0.0, now - ts)
+    if seconds < 60:
+        return "<1m"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
+
+
+def clock(ts: float | None) -> str:
+    if not ts:
+        return "–"
+    return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def location(key: str) -> str:
+    """'connector@2/1' -> 'connector 2/1'; 'module:3' -> 'module 3'."""
+    return key.replace("@", " ").replace(":", " ")
+
+
+def first(row: dict[str, Any], *keys: str, default: Any = None) -> Any:
+    """The first present value among `keys` (for API rows whose shape may grow)."""
+    for key in keys:
+        if row.get(key) is not None:
+            return row[key]
+    return default
+
+
+def short_id(value: str | None) -> str:
+    """2.0.1 transaction ids are UUIDs: the first block tells them apart on one screen."""
+    if not value:
+        return "–"
+    return value if len(value) <= 10 else value[:8] + "…"

@@ -1,0 +1,61 @@
+"""The confirmation modal every station action goes through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select
+
+from zaspot.tui.actions import Action, arguments
+
+
+class ConfirmAction(ModalScreen[dict[str, Any] | None]):
+    """Dismissed with the command's arguments, or None when cancelled."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, action: Action, station_id: str, answers: dict[str, str]) -> None:
+        super().__init__()
+        self.action_, self.station_id, self.answers = action, station_id, answers
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="danger" if self.action_.danger else ""):
+            yield Label(f"{self.action_.title} on [b]{self.station_id}[/b]?", id="question")
+            for f in self.action_.fields:
+                yield Label(f.label, classes="field-label")
+                if f.kind == "choice":
+                    yield Select([(c, c) for c in f.choices], value=self.answers.get(f.name) or f.choices[0],
+                                 allow_blank=False, id=f"field-{f.name}")
+                else:
+                    yield Input(self.answers.get(f.name, ""), id=f"field-{f.name}")
+            yield Label("", id="error")
+            with Horizontal(id="buttons"):
+                yield Button("Confirm", variant="error" if self.action_.danger else "primary", id="confirm")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        first = self.query("Input, Select").first() if self.action_.fields else self.query_one("#confirm")
+        first.focus()
+
+    def _answers(self) -> dict[str, str]:
+        out = {}
+        for f in self.action_.fields:
+            widget = self.query_one(f"#field-{f.name}")
+            out[f.name] = str(widget.value)
+        return out
+
+    @on(Button.Pressed, "#confirm")
+    @on(Input.Submitted)
+    def confirm(self) -> None:
+        try:
+            self.dismiss(arguments(self.action_, self._answers()))
+        except ValueError as exc:
+            self.query_one("#error", Label).update(str(exc))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,259 @@
+"""The fleet as the TUI sees it: API rows and live events folded into plain rows.
+
+Unit-testable without Textual. `FleetModel.apply(event)` is cheap and only marks a
+station dirty; the table asks for the dirty rows on its own timer, so a burst of
+events costs one repaint, not one per event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+POWER = "Power.Active.Import"
+ENERGY = "Energy.Active.Import.Register"
+SPARK_POINTS = 60
+
+
+@dataclass(slots=True)
+class Connector:
+    evse_id: int
+    connector_id: int
+    status: str = "Unknown"
+    error_code: str | None = None
+    vendor_error_code: str | None = None
+    info: str | None = None
+    power_w: float | None = None
+    energy_wh: float | None = None
+    transaction_id: str | None = None
+    meter_start_wh: float | None = None  # of the running transaction, for energy today
+
+    @property
+    def label(self) -> str:
+        return str(self.evse_id) if self.evse_id == self.connector_id else f"{self.evse_id}/{self.connector_id}"
+
+    @property
+    def faulted(self) -> bool:
+        return self.status == "Faulted" or (self.error_code not in (None, "NoError"))
+
+
+@dataclass(slots=True)
+class Station:
+    station_id: str
+    ocpp_version: str = ""
+    online: bool = False
+    vendor: str = ""
+    model: str = ""
+    firmware: str = ""
+    last_seen: float = 0.0
+    connectors: dict[tuple[int, int], Connector] = field(default_factory=dict)
+    temperatures: dict[str, float] = field(default_factory=dict)
+    modules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    open_alarms: dict[int, str] = field(default_factory=dict)
+    energy_closed_wh: float = 0.0  # transactions that ended today
+    power_history: deque[float] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
+
+    def connector(self, evse_id: int, connector_id: int) -> Connector:
+        key = (evse_id, connector_id)
+        if key not in self.connectors:
+            self.connectors[key] = Connector(evse_id, connector_id)
+        return self.connectors[key]
+
+    @property
+    def outlets(self) -> list[Connector]:
+        """Real connectors in order (1.6's connector 0 is the station itself)."""
+        return [c for k, c in sorted(self.connectors.items()) if k != (0, 0)]
+
+    @property
+    def power_w(self) -> float | None:
+        values = [c.power_w for c in self.outlets if c.power_w is not None]
+        return sum(values) if values else None
+
+    @property
+    def energy_today_wh(self) -> float:
+        running = sum(
+            max(0.0, c.energy_wh - c.meter_start_wh)
+            for c in self.outlets
+            if c.transaction_id and c.energy_wh is not None and c.meter_start_wh is not None
+        )
+        return self.energy_closed_wh + running
+
+    @property
+    def hottest(self) -> tuple[str, float] | None:
+        return max(self.temperatures.items(), key=lambda kv: kv[1]) if self.temperatures else None
+
+    @property
+    def modules_ok(self) -> tuple[int, int] | None:
+        if not self.modules:
+            return None
+        ok = sum(1 for m in self.modules.values() if m.get("enabled") is not False and not m.get("problem") and not m.get("tripped"))
+        return ok, len(self.modules)
+
+    @property
+    def trouble(self) -> bool:
+        """Anything an operator should look at now."""
+        ok = self.modules_ok
+        return (not self.online or bool(self.open_alarms) or any(c.faulted for c in self.connectors.values())
+                or (ok is not None and ok[0] < ok[1]))
+
+    def search_text(self) -> str:
+        words = [self.station_id, self.ocpp_version, self.vendor, self.model, "online" if self.online else "offline"]
+        words += [c.status for c in self.connectors.values()] + [c.error_code or "" for c in self.connectors.values()]
+        words += list(self.open_alarms.values()) + (["alarm", "trouble"] if self.trouble else [])
+        return " ".join(words).lower()
+
+
+def day_start(now: float) -> float:
+    t = time.localtime(now)
+    return time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1))
+
+
+class FleetModel:
+    """Every station by id, plus which ones changed since the table last looked."""
+
+    def __init__(self, clock: Any = time.time) -> None:
+        self.clock = clock
+        self.stations: dict[str, Station] = {}
+        self.dirty: set[str] = set()
+        self.structure_changed = False  # a station appeared: the table must add a row
+
+    def station(self, station_id: str) -> Station:
+        st = self.stations.get(station_id)
+        if st is None:
+            st = self.stations[station_id] = Station(station_id)
+            self.structure_changed = True
+        self.dirty.add(station_id)
+        return st
+
+    def take_dirty(self) -> set[str]:
+        dirty, self.dirty = self.dirty, set()
+        return dirty
+
+    # --- snapshot (fleet/list + history/transactions) -----------------------
+
+    def load(self, rows: list[dict[str, Any]], transactions: list[dict[str, Any]] = ()) -> None:
+        self.stations.clear()
+        for row in rows:
+            self._load_row(row)
+        today = day_start(self.clock())
+        for tx in transactions:
+            st = self.stations.get(tx.get("station_id", ""))
+            if st is None:
+                continue
+            if tx.get("state") == "active":
+                c = st.connector(tx.get("evse_id") or 0, tx.get("connector_id") or 0)
+                c.meter_start_wh = tx.get("meter_start_wh")
+            elif (tx.get("stopped_at") or 0) >= today and tx.get("meter_stop_wh") is not None:
+                st.energy_closed_wh += max(0.0, tx["meter_stop_wh"] - (tx.get("meter_start_wh") or 0.0))
+        self.structure_changed = True
+        self.dirty = set(self.stations)
+
+    def _load_row(self, row: dict[str, Any]) -> None:
+        st = self.station(row["id"])
+        state = row.get("state") or {}
+        st.ocpp_version = row.get("ocpp_version") or state.get("ocpp_version") or ""
+        st.online = bool(state.get("online", row.get("connected")))
+        st.vendor, st.model = row.get("vendor") or "", row.get("model") or ""
+        st.firmware = row.get("firmware") or ""
+        st.last_seen = max(row.get("last_seen") or 0.0, state.get("last_seen") or 0.0)
+        for c in state.get("connectors", []):
+            con = st.connector(c["evse_id"], c["connector_id"])
+            for name in ("status", "error_code", "vendor_error_code", "info", "power_w", "energy_wh", "transaction_id"):
+                setattr(con, name, c.get(name, getattr(con, name)))
+        st.temperatures = dict(state.get("temperatures") or {})
+        st.modules = {k: dict(v) for k, v in (state.get("modules") or {}).items()}
+        st.open_alarms = {int(k): v for k, v in (state.get("open_alarms") or {}).items()}
+        if st.power_w is not None:
+            st.power_history.append(st.power_w)
+
+    # --- live events -------------------------------------------------------------
+
+    def apply(self, event: dict[str, Any]) -> None:
+        station_id = event.get("station_id")
+        if not station_id:
+            return
+        handler = getattr(self, "_on_" + event.get("type", ""), None)
+        if handler is None and station_id not in self.stations:
+            return  # e.g. a command for a station we never heard of: no row for it
+        st = self.station(station_id)
+        st.last_seen = max(st.last_seen, event.get("time") or 0.0)
+        if handler is not None:
+            handler(st, event)
+
+    def _on_station_connected(self, st: Station, e: dict[str, Any]) -> None:
+        st.online, st.ocpp_version = True, e.get("ocpp_version") or st.ocpp_version
+
+    def _on_station_disconnected(self, st: Station, e: dict[str, Any]) -> None:
+        st.online = False
+        for c in st.connectors.values():
+            c.power_w = None
+
+    _on_station_offline = _on_station_disconnected
+
+    def _on_station_online(self, st: Station, e: dict[str, Any]) -> None:
+        st.online = True
+
+    def _on_station_booted(self, st: Station, e: dict[str, Any]) -> None:
+        st.vendor, st.model, st.firmware = e.get("vendor") or "", e.get("model") or "", e.get("firmware") or ""
+
+    def _on_status_changed(self, st: Station, e: dict[str, Any]) -> None:
+        c = st.connector(e["evse_id"], e["connector_id"])
+        c.status, c.error_code = e["status"], e.get("error_code")
+        c.vendor_error_code, c.info = e.get("vendor_error_code"), e.get("info")
+
+    def _on_meter_sample(self, st: Station, e: dict[str, Any]) -> None:
+        c = st.connector(e["evse_id"], e["connector_id"])
+        for s in e.get("samples", []):
+            if s.get("phase") is None and s.get("measurand") == POWER:
+                c.power_w = s["value"]
+            elif s.get("phase") is None and s.get("measurand") == ENERGY:
+                c.energy_wh = s["value"]
+        if st.power_w is not None:
+            st.power_history.append(st.power_w)
+
+    def _on_temperature(self, st: Station, e: dict[str, Any]) -> None:
+        key = e["location"] if not e.get("instance") else f"{e['location']}:{e['instance']}"
+        if e.get("connector_id"):
+            key = f"{key}@{e['evse_id']}/{e['connector_id']}"
+        st.temperatures[key] = e["celsius"]
+
+    def _on_power_module(self, st: Station, e: dict[str, Any]) -> None:
+        st.modules[e["instance"]] = {k: e.get(k) for k in ("instance", "enabled", "problem", "tripped", "celsius")}
+
+    def _on_alarm_raised(self, st: Station, e: dict[str, Any]) -> None:
+        st.open_alarms[e["alarm_id"]] = e["code"]
+
+    def _on_alarm_cleared(self, st: Station, e: dict[str, Any]) -> None:
+        st.open_alarms.pop(e["alarm_id"], None)
+
+    def _on_transaction_started(self, st: Station, e: dict[str, Any]) -> None:
+        c = st.connector(e["evse_id"], e["connector_id"])
+        c.transaction_id, c.meter_start_wh = e["transaction_id"], e.get("meter_start_wh")
+
+    def _on_transaction_ended(self, st: Station, e: dict[str, Any]) -> None:
+        c = st.connector(e["evse_id"], e["connector_id"])
+        if e.get("energy_wh") is not None:
+            st.energy_closed_wh += e["energy_wh"]
+        elif c.meter_start_wh is not None and e.get("meter_stop_wh") is not None:
+            st.energy_closed_wh += max(0.0, e["meter_stop_wh"] - c.meter_start_wh)
+        if c.transaction_id == e["transaction_id"]:
+            c.transaction_id, c.meter_start_wh, c.power_w = None, None, 0.0
+
+    # --- views -----------------------------------------------------------------
+
+    def matching(self, text: str) -> list[str]:
+        """Station ids whose words contain every word of the filter."""
+        words = text.lower().split()
+        return [sid for sid, st in self.stations.items() if all(w in st.search_text() for w in words)]
+
+    def totals(self) -> dict[str, Any]:
+        sts = self.stations.values()
+        return {
+            "stations": len(self.stations),
+            "online": sum(st.online for st in sts),
+            "charging": sum(1 for st in sts for c in st.outlets if c.status == "Charging"),
+            "alarms": sum(len(st.open_alarms) for st in sts),
+            "power_w": sum(st.power_w or 0.0 for st in sts),
+        }

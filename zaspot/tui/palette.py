@@ -1,0 +1,30 @@
+"""Command palette entries (ctrl+p) for every station action and the sort orders."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import Hit, Hits, Provider
+
+from zaspot.tui.actions import ACTIONS
+from zaspot.tui.cells import SORTS
+
+
+class ZaspotCommands(Provider):
+    def _entries(self) -> list[tuple[str, str, object]]:
+        app = self.app
+        station = app.current_station() or "the selected station"  # type: ignore[attr-defined]
+        out = [(f"{a.title} ({station})", f"key {a.key}", partial(app.station_action, a.name)) for a in ACTIONS]  # type: ignore[attr-defined]
+        out += [(f"Sort by {name}", "fleet table", partial(app.set_sort, name)) for name in SORTS]  # type: ignore[attr-defined]
+        return out
+
+    async def discover(self) -> Hits:
+        for title, help_, callback in self._entries():
+            yield Hit(1.0, title, callback, help=help_)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_, callback in self._entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_)
