@@ -67,7 +67,7 @@ class RulesPane(DataTable):
             outcome = str(fmt.first(t, "outcome", "result", "status", default=""))
             failed = any(w in outcome.lower() for w in ("error", "fail"))
             self.add_row(
-                fmt.clock(fmt.first(t, "time", "ts", "started_at", "fired_at")),
+                fmt.clock(fmt.first(t, "started", "time", "ts")),
                 str(fmt.first(t, "rule_id", "rule", "alias", default="?")),
                 str(fmt.first(t, "station_id", default="")),
                 Text(outcome, style="red" if failed else ""),
