@@ -13,6 +13,7 @@ import pytest
 
 from zaspot.bench import cli, run
 from zaspot.bench.load import boot_payload, meter_payload
+from zaspot.bench.servers import ServerProcess
 from zaspot.sim import schemas
 
 pytestmark = pytest.mark.timeout(60)
@@ -54,7 +55,7 @@ def test_baseline_and_echo_same_run():
 
 
 def test_failed_target_is_reported_not_raised(monkeypatch):
-    monkeypatch.setattr(run, "server_cmd", lambda t, p, w: [sys.executable, "-c", "raise SystemExit(3)"])
+    monkeypatch.setattr(ServerProcess, "command", staticmethod(lambda t, p, w: [sys.executable, "-c", "raise SystemExit(3)"]))
     figures = run.run_bench(stations=1, duration=0.5, protocol="1.6", targets=["echo"])
     assert "exited (3)" in figures["results"]["echo"]["failed"]
     assert "failed" in run.format_table(figures)
@@ -76,5 +77,6 @@ def test_zaspot_against_baseline_and_echo():
                             targets=["zaspot", "baseline", "echo"])
     for r in figures["results"].values():
         _check_figures(r, 5)
-    assert set(figures["ratios"]) == {"zaspot/baseline", "zaspot/echo"}
+    assert set(figures["ratios"]) == {"zaspot/baseline", "zaspot/echo", "p99 zaspot/baseline"}
+    assert figures["results"]["zaspot"]["rules_loaded"] > 0     # the example rules ran
     assert all(v > 0 for v in figures["ratios"].values())

@@ -1,31 +1,70 @@
-"""`zaspot bench`: same load against zaspot, the ocpp-library baseline and an echo server."""
+"""`zaspot bench`: zaspot against a plain `ocpp`-library central system (and a bare echo
+server) in the same run, one scenario at a time:
+
+  throughput  N stations alternate MeterValues and Heartbeat as fast as answered
+  scale       N idle stations, a heartbeat and a meter value each per --interval; memory per station
+  storm       N stations connect and boot at once; time until all are accepted
+  reaction    a hot-connector reading until the rule's SetChargingProfile, under N idle stations
+  storage     bytes per stored meter sample, per station-day, a year of a 200-station fleet
+"""
 from __future__ import annotations
 
 import argparse
 import json
 
-from .run import TARGETS, format_table, run_bench
+from .report import format_figures
+from .scenarios import SCENARIOS, failures, run_scenario
+from .servers import TARGETS
+
+DEFAULT_STATIONS = {"throughput": 50, "scale": 15000, "storm": 5000, "reaction": 0, "storage": 20}
 
 
 def configure(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("bench", help="load test: msgs/s and latency vs a plain ocpp-library CSMS",
-                              description=__doc__)
-    p.add_argument("--stations", type=int, default=50, help="simulated stations (default 50)")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds of load per target (default 10)")
+    p = subparsers.add_parser("bench", help="load test: zaspot vs a plain ocpp-library CSMS, same run",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenario", choices=tuple(SCENARIOS), default="throughput")
+    p.add_argument("--stations", type=int, default=None,
+                   help="stations (default: throughput 50, scale 15000, storm 5000, reaction 0 in the "
+                        "background, storage 20)")
+    p.add_argument("--duration", type=float, default=None,
+                   help="seconds of load: per target (throughput, default 10); of traffic (scale, default --interval)")
+    p.add_argument("--interval", type=float, default=60.0,
+                   help="scale/reaction: seconds between a station's heartbeats and between its meter values")
     p.add_argument("--protocol", choices=("1.6", "2.0.1", "mixed"), default="1.6")
     p.add_argument("--target", choices=(*TARGETS, "all"), default="all",
-                   help="which central system to measure (default all, in one run)")
+                   help="throughput/scale/storm: which central system (default all that apply, in one run)")
+    p.add_argument("--load-procs", type=int, default=0,
+                   help="scale/storm/reaction: load processes (default one per 4,000 stations)")
+    p.add_argument("--trials", type=int, default=200, help="reaction: hot readings timed (default 200)")
+    p.add_argument("--messages", type=int, default=300, help="storage: MeterValues per station (default 300)")
+    p.add_argument("--db", help="storage: measure this database instead of a synthetic run")
     p.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     p.set_defaults(func=run)
     return p
 
 
+def scenario_kwargs(args) -> dict:
+    n = DEFAULT_STATIONS[args.scenario] if args.stations is None else args.stations
+    if args.scenario == "throughput":
+        return {"stations": n, "duration": args.duration or 10.0, "protocol": args.protocol,
+                "targets": list(TARGETS) if args.target == "all" else [args.target]}
+    targets = ["zaspot", "baseline"] if args.target == "all" else [args.target]
+    if args.scenario == "scale":
+        return {"stations": n, "interval": args.interval, "duration": args.duration, "protocol": args.protocol,
+                "targets": targets, "procs": args.load_procs}
+    if args.scenario == "storm":
+        return {"stations": n, "protocol": args.protocol, "targets": targets, "procs": args.load_procs}
+    if args.scenario == "reaction":
+        return {"trials": args.trials, "stations": n, "protocol": args.protocol, "interval": args.interval,
+                "procs": args.load_procs}
+    return {"stations": n, "messages": args.messages, "db": args.db}
+
+
 def run(args) -> int:
-    if args.stations < 1 or args.duration <= 0:
-        print("bench: --stations must be >= 1 and --duration > 0")
+    if (args.stations is not None and args.stations < 0) or (args.duration is not None and args.duration <= 0) \
+            or args.interval <= 0:
+        print("bench: --stations must be >= 0, --duration and --interval > 0")
         return 2
-    targets = list(TARGETS) if args.target == "all" else [args.target]
-    figures = run_bench(stations=args.stations, duration=args.duration,
-                        protocol=args.protocol, targets=targets)
-    print(json.dumps(figures, indent=2) if args.json else format_table(figures))
-    return 1 if any("failed" in r for r in figures["results"].values()) else 0
+    figures = run_scenario(args.scenario, **scenario_kwargs(args))
+    print(json.dumps(figures, indent=2) if args.json else format_figures(figures))
+    return 1 if failures(figures) else 0

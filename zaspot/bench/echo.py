@@ -1,7 +1,8 @@
 """Echo central system: the floor of the benchmark.
 
-Bare websockets + json: every CALL gets [3, id, {}] with no validation and no logic,
-so its figures show what the socket layer alone costs on this machine.
+Bare websockets + json: every CALL gets [3, id, {}] with no validation and no logic
+(a BootNotification gets "Accepted", so stations that wait for it can go on), so its
+figures show what the socket layer alone costs on this machine.
 
     python -m zaspot.bench.echo --port 9200     # prints "ready" when listening
 """
@@ -13,13 +14,15 @@ import json
 
 from websockets.asyncio.server import serve
 
+_BOOT = {"status": "Accepted", "currentTime": "2024-01-01T00:00:00Z", "interval": 300}
+
 
 async def _handler(connection) -> None:
     try:
         async for raw in connection:
             msg = json.loads(raw)
             if msg[0] == 2:
-                await connection.send(json.dumps([3, msg[1], {}]))
+                await connection.send(json.dumps([3, msg[1], _BOOT if msg[2] == "BootNotification" else {}]))
     except Exception:
         pass
 

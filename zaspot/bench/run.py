@@ -1,5 +1,6 @@
-"""Benchmark runner: start each central system as a subprocess on a free port, drive
-the same load against it from this process, stop it, and compare.
+"""Throughput scenario: N stations alternate MeterValues and Heartbeat, one CALL at a
+time, against each central system in turn (each a subprocess on a free port), with one
+comparison table. zaspot runs with the example rules, persistence and validation on.
 
     figures = run_bench(stations=50, duration=10, protocol="1.6", targets=["baseline", "echo"])
     print(format_table(figures))
@@ -8,104 +9,32 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import sys
 import tempfile
-from pathlib import Path
-
-import zaspot
 
 from .load import run_load
+from .servers import TARGETS, ServerProcess
+from .stats import ratio
 
-TARGETS = ("zaspot", "baseline", "echo")
-_REPO_ROOT = Path(zaspot.__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_cmd(target: str, port: int, workdir: str) -> list[str]:
-    if target == "zaspot":
-        return [sys.executable, "-m", "zaspot", "run", "--host", "127.0.0.1", "--port", str(port),
-                "--db", os.path.join(workdir, "bench.db")]
-    if target in ("baseline", "echo"):
-        return [sys.executable, "-m", f"zaspot.bench.{target}", "--host", "127.0.0.1", "--port", str(port)]
-    raise ValueError(f"unknown target {target!r}; choose from {', '.join(TARGETS)}")
-
-
-class ServerProcess:
-    """A central system under test, run in its own process so it has its own core."""
-
-    def __init__(self, target: str, workdir: str):
-        self.target, self.workdir = target, workdir
-        self.port = free_port()
-        self.log_path = os.path.join(workdir, f"{target}.log")
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self, ready_timeout: float = 30.0) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
-        with open(self.log_path, "wb") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                *server_cmd(self.target, self.port, self.workdir), stdout=log,
-                stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL,
-                cwd=self.workdir, env=env)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + ready_timeout
-        while loop.time() < deadline:
-            if self.proc.returncode is not None:
-                raise RuntimeError(f"{self.target} exited ({self.proc.returncode}): {self.log_tail()}")
-            if await _port_open(self.port):
-                return
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"{self.target} did not listen within {ready_timeout}s: {self.log_tail()}")
-
-    def log_tail(self, n: int = 600) -> str:
-        try:
-            return Path(self.log_path).read_text(errors="replace")[-n:].strip()
-        except OSError:
-            return ""
-
-    async def stop(self) -> None:
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        self.proc.terminate()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 10)
-        except asyncio.TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-
-
-async def _port_open(port: int) -> bool:
-    try:
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-    except OSError:
-        return False
-    writer.close()
-    await writer.wait_closed()
-    return True
+__all__ = ["TARGETS", "bench", "run_bench", "format_table"]
 
 
 async def bench_target(target: str, stations: int, duration: float, protocol: str, workdir: str) -> dict:
-    server = ServerProcess(target, workdir)
+    workdir = os.path.join(workdir, target)
+    os.makedirs(workdir, exist_ok=True)
     try:
-        await server.start()
-        result = await run_load(f"ws://127.0.0.1:{server.port}/ocpp", stations, duration, protocol)
-        return result.figures()
+        async with ServerProcess(target, workdir) as server:
+            figures = (await run_load(server.url, stations, duration, protocol)).figures()
+            if target == "zaspot":
+                figures["rules_loaded"] = server.rules_loaded()
+            return figures
     except Exception as exc:
         return {"failed": str(exc)[:400]}
-    finally:
-        await server.stop()
 
 
 async def bench(stations: int = 20, duration: float = 5.0, protocol: str = "1.6",
                 targets: list[str] | tuple[str, ...] = TARGETS) -> dict:
     """Run the same load against each target in turn; returns figures and ratios."""
-    out: dict = {"stations": stations, "duration": duration, "protocol": protocol, "results": {}}
+    out: dict = {"scenario": "throughput", "stations": stations, "duration": duration, "protocol": protocol, "results": {}}
     with tempfile.TemporaryDirectory(prefix="zaspot-bench-") as workdir:
         for target in targets:
             out["results"][target] = await bench_target(target, stations, duration, protocol, workdir)
@@ -119,13 +48,12 @@ def run_bench(**kw) -> dict:
 
 
 def _ratios(results: dict) -> dict:
-    z = results.get("zaspot", {}).get("msgs_per_s")
-    ratios = {}
-    for other in ("baseline", "echo"):
-        o = results.get(other, {}).get("msgs_per_s")
-        if z is not None and o:
-            ratios[f"zaspot/{other}"] = round(z / o, 2)
-    return ratios
+    """msgs/s ratios (higher is better for zaspot) and the p99 ratio (lower is better)."""
+    z = results.get("zaspot", {})
+    ratios = {f"zaspot/{o}": ratio(z.get("msgs_per_s"), results.get(o, {}).get("msgs_per_s"))
+              for o in ("baseline", "echo")}
+    ratios["p99 zaspot/baseline"] = ratio(z.get("p99_ms"), results.get("baseline", {}).get("p99_ms"))
+    return {k: v for k, v in ratios.items() if v is not None}
 
 
 def format_table(figures: dict) -> str:
@@ -139,6 +67,10 @@ def format_table(figures: dict) -> str:
             continue
         lines.append(f"{target:<10} {r['msgs_per_s']:>10.1f} {r['p50_ms']:>9.2f} "
                      f"{r['p99_ms']:>9.2f} {r['errors']:>7d}")
+    rules = figures["results"].get("zaspot", {}).get("rules_loaded")
+    if rules is not None:
+        lines.append(f"zaspot ran with {rules} example rules, SQLite persistence and schema validation on")
     for name, value in figures.get("ratios", {}).items():
-        lines.append(f"{name} msgs/s ratio: {value:.2f}x")
+        what = "latency" if name.startswith("p99") else "msgs/s"
+        lines.append(f"{name} {what} ratio: {value:.2f}x")
     return "\n".join(lines)
