@@ -36,7 +36,8 @@ class Recorder:
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[App]:
     """An in-process central system on a free port (for bus-level assertions)."""
-    config = Config(host="127.0.0.1", port=0, db=str(tmp_path / "zaspot.db"))
+    # rules from an empty folder: the shipped ./rules would act on every test's stations
+    config = Config(host="127.0.0.1", port=0, db=str(tmp_path / "zaspot.db"), rules=str(tmp_path / "rules"))
     config.ocpp.ping_interval = 0
     application = App(config)
     await application.start()

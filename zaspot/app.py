@@ -21,6 +21,7 @@ from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.framelog import FrameLog
 from zaspot.ocpp.server import OcppServer
+from zaspot.rules import start as start_rules
 from zaspot.store import Store
 
 _LOGGER = logging.getLogger("zaspot")
@@ -33,6 +34,7 @@ class App:
         self.server: OcppServer | None = None
         self.commands: Commands | None = None
         self.plugins: PluginLoader | None = None
+        self.rules = None  # zaspot.rules.Rules once started
         self._teardown: list = []
 
     async def start(self) -> None:
@@ -53,6 +55,7 @@ class App:
         await self.plugins.load_all()  # a broken plugin is logged, never fatal
         if cfg.ems is not None:  # after the plugins: a strategy or sensor may come from one
             self._teardown.append(await setup_ems(self.ctx, self.commands))
+        self.rules = await start_rules(self.ctx, self.commands)  # after plugins: their triggers and services
         self.server = OcppServer(self.ctx)
         self.server.http_routes.update(ROUTES)
         self.server.api_handler = self._serve_api
@@ -67,6 +70,8 @@ class App:
     async def stop(self) -> None:
         if self.server:
             await self.server.stop()
+        if self.rules:
+            await self.rules.stop()
         if self.plugins:
             await self.plugins.unload_all()
         for undo in reversed(self._teardown):

@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.set_defaults(func=_cmd_plugins)
 
     from zaspot.api.cli import configure as configure_api
+    from zaspot.rules.cli import configure as configure_rules
     from zaspot.bench.cli import configure as configure_bench
     from zaspot.sim.cli import configure as configure_sim
     from zaspot.tui.cli import configure as configure_tui
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     configure_sim(sub)
     configure_bench(sub)
     configure_api(sub)
+    configure_rules(sub)
     configure_tui(sub)
     return parser
 

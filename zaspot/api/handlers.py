@@ -189,6 +189,42 @@ for _name, (_method, _spec) in STATION_COMMANDS.items():
     HANDLERS[f"command/{_name}"] = _station_command(_name, _method, _spec)
 
 
+# --- rules ---------------------------------------------------------------------------
+
+
+def _rules(conn: ApiConnection) -> Any:
+    from zaspot.rules import running
+
+    rules = running(conn.ctx)
+    if rules is None:
+        raise ApiError("not_available", "the rules engine is not running")
+    return rules
+
+
+@handler("rules/list")
+async def rules_list(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    rules = _rules(conn)
+    out = []
+    for rule_id, state in sorted(rules.engine.states.items()):
+        last = rules.engine.traces.last(rule_id)
+        out.append({**state.rule.summary(), "running": len(state.active),
+                    "last_run": last.to_dict() if last else None})
+    return {"rules": out, "errors": [str(e) for e in rules.folder.all_errors()], "folder": str(rules.folder.folder)}
+
+
+@handler("rules/reload")
+async def rules_reload(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    rules = _rules(conn)
+    errors = rules.folder.reload(force=True)
+    return {"loaded": sorted(rules.engine.states), "errors": [str(e) for e in errors]}
+
+
+@handler("history/rule_traces")
+async def history_rule_traces(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    return await conn.ctx.store.rule_traces(_arg(msg, "rule_id", str, None), _arg(msg, "station_id", str, None),
+                                            _limit(msg))
+
+
 # --- energy management ------------------------------------------------------------
 
 

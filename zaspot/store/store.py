@@ -20,6 +20,7 @@ from . import schema
 from .reads import Reads
 from .diagnostics import DiagnosticsStore
 from .ems import EmsStore
+from .rules import RulesStore
 from .security import SecurityStore
 from .writer import Writer, WriterStats
 
@@ -198,7 +199,7 @@ def _command(c: sqlite3.Connection, station_id, command, action, payload, source
     ).lastrowid
 
 
-class Store(Reads, SecurityStore, DiagnosticsStore, EmsStore):
+class Store(Reads, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
     """SQLite store. Create with `await Store.open(path)`."""
 
     def __init__(self, path: str, writer: Writer, reader: aiosqlite.Connection | None) -> None:
