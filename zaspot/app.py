@@ -36,11 +36,20 @@ class App:
         self.plugins: PluginLoader | None = None
         self.rules = None  # zaspot.rules.Rules once started
         self._teardown: list = []
+        self._store: Store | None = None
 
     async def start(self) -> None:
+        """Start everything; if any part fails, stop what did start (no thread keeps us alive)."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         cfg = self.config
         Path(cfg.db).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        store = await Store.open(cfg.db)
+        self._store = store = await Store.open(cfg.db)
         bus = EventBus()
         fleet = FleetState()
         self._teardown.append(fleet.attach(bus))
@@ -80,17 +89,14 @@ class App:
             if self.ctx.frame_log:
                 await self.ctx.frame_log.stop()
             await self.ctx.bus.close()
-            await self.ctx.store.close()
+        if self._store:
+            await self._store.close()  # idempotent; also when start failed before the context
 
 
 async def run(config: Config) -> None:
     """Run until SIGINT / SIGTERM, then shut down cleanly (pending writes flushed)."""
     app = App(config)
-    try:
-        await app.start()
-    except BaseException:
-        await app.stop()  # whatever did start (the store's writer thread) must not keep us alive
-        raise
+    await app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -64,7 +64,7 @@ async def test_without_tokens_only_loopback_clients_get_in(tmp_path):
     from zaspot.app import App
     from zaspot.config import Config
 
-    app = App(Config(host="127.0.0.1", port=0, db=str(tmp_path / "z.db")))
+    app = App(Config(host="127.0.0.1", port=0, db=str(tmp_path / "z.db"), rules=str(tmp_path / "rules")))
     await app.start()
     sent = []
 
@@ -166,6 +166,13 @@ async def test_subscription_receives_live_events_and_unsubscribe_stops_them(zasp
         event = await asyncio.wait_for(anext(events), 10)
         assert event["station_id"] == "API-16" and event["status"] == "Faulted"
         assert event["error_code"] == "GroundFailure"
+        # With an alarm open, the fleet still comes through (alarm ids are integer keys).
+        for _ in range(50):
+            stations = {st["id"]: st for st in await client.command("fleet/list")}
+            if stations["API-16"]["state"]["open_alarm_count"]:
+                break
+            await asyncio.sleep(0.1)
+        assert stations["API-16"]["state"]["open_alarm_count"] >= 1
         with pytest.raises(ApiError) as bad:
             await client.subscribe("no_such_event")
         assert bad.value.code == "invalid_format"

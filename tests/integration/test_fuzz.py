@@ -109,7 +109,7 @@ class Server:
 
     def __init__(self, tmp_path) -> None:
         self.loop = asyncio.new_event_loop()
-        config = Config(host="127.0.0.1", port=0, db=str(tmp_path / "fuzz.db"))
+        config = Config(host="127.0.0.1", port=0, db=str(tmp_path / "fuzz.db"), rules=str(tmp_path / "rules"))
         config.ocpp.ping_interval = 0
         config.ocpp.max_frame_bytes = MAX_FRAME
         self.app = App(config)

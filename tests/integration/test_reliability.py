@@ -23,7 +23,7 @@ async def tuned_app(tmp_path):
     apps = []
 
     async def start(**ocpp):
-        config = Config(host="127.0.0.1", port=0, db=str(tmp_path / f"z{len(apps)}.db"))
+        config = Config(host="127.0.0.1", port=0, db=str(tmp_path / f"z{len(apps)}.db"), rules=str(tmp_path / "rules"))
         config.ocpp.ping_interval = 0
         for key, value in ocpp.items():
             if key == "stations":

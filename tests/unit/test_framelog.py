@@ -12,7 +12,12 @@ async def test_frames_are_kept_in_order_per_station_and_trimmed_oldest_first(tmp
     assert [f["frame"] for f in await store.frames("A", limit=2)] == ['[2,"8","Heartbeat",{}]', '[2,"9","Heartbeat",{}]']
     newest_b = (await store.frames("B", limit=1))[0]
     assert (newest_b["direction"], newest_b["frame"]) == ("out", '[3,"9",{}]')  # bytes come back as text
-    removed = await store.prune_frames(3 * 2)
-    assert removed == 14
-    assert len(await store.frames("A", limit=100)) == 3 and len(await store.frames("B", limit=100)) == 3
+    for i in range(10, 13):  # a second flush: a newer chunk per station
+        log.record("A", "in", f'[2,"{i}","Heartbeat",{{}}]')
+        log.record("B", "out", b"[3,\"x\",{}]")
+    await log.flush()
+    assert len(await store.frames("A", limit=100)) == 13
+    assert await store.prune_frames(3 * 2) == 2  # only the newest chunks (3 frames each) fit
+    assert [f["frame"] for f in await store.frames("A", limit=100)] == [
+        '[2,"10","Heartbeat",{}]', '[2,"11","Heartbeat",{}]', '[2,"12","Heartbeat",{}]']
     await store.close()

@@ -148,7 +148,13 @@ class ApiConnection:
 
     def send(self, message: dict[str, Any]) -> None:
         try:
-            self._outbox.put_nowait(orjson.dumps(message, default=str))
+            data = orjson.dumps(message, default=str, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError as exc:  # never leave a client waiting on an answer we can't encode
+            _LOGGER.exception("API result for %s cannot be encoded", message.get("id"))
+            data = orjson.dumps({"id": message.get("id"), "type": "result", "success": False,
+                                 "error": {"code": "internal_error", "message": f"result not encodable: {exc}"}})
+        try:
+            self._outbox.put_nowait(data)
         except asyncio.QueueFull:
             _LOGGER.warning("API client %s is not reading; disconnecting it", self.user)
             self.ctx.metrics.handshakes_refused["api_slow_client"] += 1

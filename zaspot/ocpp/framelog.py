@@ -1,10 +1,10 @@
 """The raw OCPP frame log: what exactly a station and zaspot said, per station.
 
-Recording is an append to a list on the hot path; a background task writes
-the list to the database once a second (frames as they came, no decoding) and
-once a minute trims the log to `keep` frames per connected station, oldest
-first. Debug data, so it is not group-committed before the station's answer
-like transaction data is.
+Recording packs the frame onto the station's pending chunk (no row per frame);
+once a second each station's chunk becomes one database row, and once a minute
+the log is trimmed to about `keep` frames per connected station, oldest first.
+Debug data, so it is not group-committed before the station's answer like
+transaction data is.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from zaspot.store.security import pack_frame
 
 if TYPE_CHECKING:
     from zaspot.store import Store
@@ -28,11 +30,16 @@ class FrameLog:
         self.store = store
         self.keep = keep
         self._stations = stations  # how many are connected: the log holds keep x that
-        self._buffer: list[tuple[str, float, str, str | bytes]] = []
+        self._chunks: dict[str, list] = {}  # station -> [packed frames, count]
         self._task: asyncio.Task[None] | None = None
 
     def record(self, station_id: str, direction: str, frame: str | bytes) -> None:
-        self._buffer.append((station_id, time.time(), direction, frame))
+        chunk = self._chunks.get(station_id)
+        if chunk is None:
+            chunk = self._chunks[station_id] = [bytearray(), 0]
+        pack_frame(chunk[0], time.time(), b"i" if direction == "in" else b"o",
+                   frame.encode() if isinstance(frame, str) else frame)
+        chunk[1] += 1
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="frame-log")
@@ -44,10 +51,11 @@ class FrameLog:
         await self.flush()
 
     async def flush(self) -> None:
-        if not self._buffer:
+        if not self._chunks:
             return
-        batch, self._buffer = self._buffer, []
-        await self.store.add_frames(batch)
+        chunks, self._chunks = self._chunks, {}
+        now = time.time()
+        await self.store.add_frame_chunks([(sid, now, n, bytes(data)) for sid, (data, n) in chunks.items()])
 
     async def _run(self) -> None:
         last_prune = time.monotonic()

@@ -248,6 +248,19 @@ MIGRATIONS: list[str] = [
         unit  TEXT NOT NULL
     );
     """,
+    # frame log in chunks: one row per station per flush (not per frame) keeps its
+    # cost off the hot path; a chunk packs frames as (ts, direction, length, bytes)
+    """
+    DROP TABLE IF EXISTS frames;
+    CREATE TABLE IF NOT EXISTS frame_chunks (
+        id         INTEGER PRIMARY KEY,
+        station_id TEXT NOT NULL,
+        ts         REAL NOT NULL,
+        frames     INTEGER NOT NULL,
+        data       BLOB NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS frame_chunks_station ON frame_chunks (station_id, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

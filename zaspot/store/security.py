@@ -4,20 +4,41 @@ passwords, and the bounded raw OCPP frame log per station."""
 from __future__ import annotations
 
 import sqlite3
+import struct
 import time
 from typing import Any
 
 from zaspot.api.auth import new_token, token_hash
 
-_FRAME = "INSERT INTO frames (station_id, ts, direction, data) VALUES (?, ?, ?, ?)"
+_CHUNK = "INSERT INTO frame_chunks (station_id, ts, frames, data) VALUES (?, ?, ?, ?)"
+_HEADER = struct.Struct("<dcI")  # timestamp, b"i" | b"o", frame length
 
 
-def _prune_frames(c: sqlite3.Connection, keep_rows: int) -> int:
-    """Keep the newest `keep_rows` frames (rowid order is arrival order)."""
-    newest = c.execute("SELECT MAX(id) FROM frames").fetchone()[0]
-    if newest is None or newest <= keep_rows:
+def pack_frame(buffer: bytearray, ts: float, direction: bytes, frame: bytes) -> None:
+    buffer += _HEADER.pack(ts, direction, len(frame))
+    buffer += frame
+
+
+def unpack_frames(data: bytes) -> list[tuple[float, str, bytes]]:
+    out, offset, size = [], 0, _HEADER.size
+    while offset < len(data):
+        ts, direction, length = _HEADER.unpack_from(data, offset)
+        offset += size
+        out.append((ts, "in" if direction == b"i" else "out", data[offset: offset + length]))
+        offset += length
+    return out
+
+
+def _prune_frames(c: sqlite3.Connection, keep_frames: int) -> int:
+    """Drop the oldest chunks beyond the newest `keep_frames` frames in all."""
+    row = c.execute(
+        "SELECT id FROM (SELECT id, SUM(frames) OVER (ORDER BY id DESC) AS newer FROM frame_chunks) "
+        "WHERE newer > ? ORDER BY id DESC LIMIT 1",
+        (keep_frames,),
+    ).fetchone()
+    if row is None:
         return 0
-    return c.execute("DELETE FROM frames WHERE id <= ?", (newest - keep_rows,)).rowcount
+    return c.execute("DELETE FROM frame_chunks WHERE id <= ?", (row[0],)).rowcount
 
 
 def _revoke(c: sqlite3.Connection, name: str, ts: float) -> bool:
@@ -76,20 +97,26 @@ class SecurityStore:
 
     # --- raw frame log -----------------------------------------------------
 
-    async def add_frames(self, rows: list[tuple[str, float, str, str | bytes]]) -> None:
-        """rows: (station_id, ts, direction 'in'|'out', frame)."""
-        await self._writer.submit(_FRAME, rows)
+    async def add_frame_chunks(self, rows: list[tuple[str, float, int, bytes]]) -> None:
+        """rows: (station_id, ts, number of frames, packed frames)."""
+        await self._writer.submit(_CHUNK, rows)
 
-    async def prune_frames(self, keep_rows: int) -> int:
-        return await self._writer.call(_prune_frames, keep_rows)
+    async def prune_frames(self, keep_frames: int) -> int:
+        return await self._writer.call(_prune_frames, keep_frames)
 
     async def frames(self, station_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        rows = await self._query(
-            "SELECT ts, direction, data FROM frames WHERE station_id = ? ORDER BY id DESC LIMIT ?",
-            (station_id, limit),
-        )
-        return [
-            {"ts": r["ts"], "direction": r["direction"],
-             "frame": r["data"].decode(errors="replace") if isinstance(r["data"], bytes) else r["data"]}
-            for r in reversed(rows)
-        ]
+        """The station's last `limit` frames, oldest first."""
+        out: list[dict[str, Any]] = []
+        offset = 0
+        while len(out) < limit:
+            rows = await self._query(
+                "SELECT data FROM frame_chunks WHERE station_id = ? ORDER BY id DESC LIMIT 20 OFFSET ?",
+                (station_id, offset),
+            )
+            if not rows:
+                break
+            for row in rows:
+                chunk = unpack_frames(row["data"])
+                out.extend({"ts": ts, "direction": d, "frame": f.decode(errors="replace")} for ts, d, f in reversed(chunk))
+            offset += len(rows)
+        return out[:limit][::-1]
