@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from pathlib import Path
@@ -93,10 +94,23 @@ class App:
             await self._store.close()  # idempotent; also when start failed before the context
 
 
+def tune_gc() -> None:
+    """Fewer, cheaper collections for a server holding thousands of live sessions.
+
+    Everything built at startup (schemas, rules, plugins) is frozen out of the
+    collector's view, and the young generation may grow larger before a pass:
+    with 15,000 stations a full pass otherwise stalls the loop for hundreds of ms.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 async def run(config: Config) -> None:
     """Run until SIGINT / SIGTERM, then shut down cleanly (pending writes flushed)."""
     app = App(config)
     await app.start()
+    tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -83,6 +83,7 @@ class OcppConfig:
     lenient: bool = False
     lenient_models: list[str] = field(default_factory=list)
     handshake_timeout: float = 10.0  # a WebSocket handshake not done by then is dropped
+    listen_backlog: int = 4096  # pending connections the kernel queues for us (a reconnect storm)
     max_connections_per_address: int = 0  # 0 = no limit (stations behind one NAT share an address)
 
     @property

@@ -83,3 +83,26 @@ async def test_rules_test_prints_the_runs_that_would_have_fired(tmp_path):
     assert lines[1] == "    set_power_limit(evse_id=1, connector_id=1, kw=11) -> would send"
     assert lines[2] == "    notify(message=HOT-1 connector 1 at 77.0 °C) -> would send"
     assert "nothing was sent" in lines[3] and lines[4] == "  connector_overheat: 1 done"
+
+
+async def test_replay_rebuilds_meter_events_from_the_meter_samples_table(tmp_path):
+    """Meter samples are stored once (their own table), yet replay still sees them."""
+    from zaspot.core.events import Sample
+
+    rule = tmp_path / "big_draw.yaml"
+    rule.write_text(
+        "- id: big_draw\n  trigger:\n    - platform: meter\n      measurand: Power.Active.Import\n      above: 20000\n"
+        "  action:\n    - service: set_power_limit\n      data: {kw: 11}\n"
+    )
+    db = tmp_path / "zaspot.db"
+    store = await Store.open(db)
+    t0 = time.time() - 3600
+    for i, watts in enumerate((7000.0, 22000.0, 8000.0)):
+        await store.meter_samples("DRAW-1", 1, 1, "42", [
+            Sample("Power.Active.Import", watts, "W", timestamp=t0 + 60 * i),
+            Sample("Energy.Active.Import.Register", 1000.0 * i, "Wh", timestamp=t0 + 60 * i),
+        ])
+    await store.close()
+
+    report = await replay([rule], str(db))
+    assert [(t.rule_id, t.station_id, round(t.started - t0)) for t in report.fired] == [("big_draw", "DRAW-1", 60)]

@@ -17,7 +17,8 @@ async def test_frames_are_kept_in_order_per_station_and_trimmed_oldest_first(tmp
         log.record("B", "out", b"[3,\"x\",{}]")
     await log.flush()
     assert len(await store.frames("A", limit=100)) == 13
-    assert await store.prune_frames(3 * 2) == 2  # only the newest chunks (3 frames each) fit
+    assert log.chunks_to_keep() == round(3 * 2 / (26 / 4))  # 26 frames came in 4 chunks
+    assert await store.prune_frames(2) == 2  # the two newest chunks stay
     assert [f["frame"] for f in await store.frames("A", limit=100)] == [
         '[2,"10","Heartbeat",{}]', '[2,"11","Heartbeat",{}]', '[2,"12","Heartbeat",{}]']
     await store.close()

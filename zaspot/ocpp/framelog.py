@@ -31,6 +31,8 @@ class FrameLog:
         self.keep = keep
         self._stations = stations  # how many are connected: the log holds keep x that
         self._chunks: dict[str, list] = {}  # station -> [packed frames, count]
+        self._frames_written = 0
+        self._chunks_written = 0
         self._task: asyncio.Task[None] | None = None
 
     def record(self, station_id: str, direction: str, frame: str | bytes) -> None:
@@ -55,7 +57,15 @@ class FrameLog:
             return
         chunks, self._chunks = self._chunks, {}
         now = time.time()
-        await self.store.add_frame_chunks([(sid, now, n, bytes(data)) for sid, (data, n) in chunks.items()])
+        rows = [(sid, now, n, bytes(data)) for sid, (data, n) in chunks.items()]
+        self._frames_written += sum(row[2] for row in rows)
+        self._chunks_written += len(rows)
+        await self.store.add_frame_chunks(rows)
+
+    def chunks_to_keep(self) -> int:
+        """About `keep` frames per connected station, in chunks of the size seen so far."""
+        frames_per_chunk = self._frames_written / max(1, self._chunks_written)
+        return max(1, round(self.keep * max(1, self._stations()) / max(1.0, frames_per_chunk)))
 
     async def _run(self) -> None:
         last_prune = time.monotonic()
@@ -64,7 +74,7 @@ class FrameLog:
             try:
                 await self.flush()
                 if time.monotonic() - last_prune >= PRUNE_EVERY:
-                    await self.store.prune_frames(self.keep * max(1, self._stations()))
+                    await self.store.prune_frames(self.chunks_to_keep())
                     last_prune = time.monotonic()
             except Exception:  # a full disk must not stop the log for good
                 _LOGGER.exception("frame log write failed")

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import hashlib
 import http
+import logging
 import ssl
 import time
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from zaspot.core.events import DeviceEvent
 if TYPE_CHECKING:
     from zaspot.ocpp.context import ServerContext
 
+REFRESH_EVERY = 5.0
 BACKOFF_START = 10.0
 BACKOFF_MAX = 900.0
 FAILURE_WINDOW = 60.0
@@ -72,9 +74,31 @@ def _refuse(status: http.HTTPStatus, text: str, extra: list[tuple[str, str]] | N
 class StationAuth:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
+        # Station passwords, read once and refreshed in the background: no database read
+        # per handshake (a reconnect storm is thousands at once). `zaspot station password`
+        # writes the database; the change counts here within REFRESH_EVERY seconds.
+        self._passwords: dict[str, str] = {}
+        self._refresher: asyncio.Task[None] | None = None
         self._failures: dict[str, _Failures] = {}
         # station id -> sha256 of the password last verified: reconnects skip scrypt.
         self._verified: dict[str, tuple[str, bytes]] = {}
+
+    async def start(self) -> None:
+        self._passwords = await self.ctx.store.station_password_hashes()
+        self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop(), name="station-passwords")
+
+    async def stop(self) -> None:
+        if self._refresher:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_EVERY)
+            try:
+                self._passwords = await self.ctx.store.station_password_hashes()
+            except Exception:  # keep the last known passwords; never open the door on an error
+                logging.getLogger(__name__).exception("could not refresh station passwords")
 
     def profile(self, station_id: str) -> int:
         for station in self.ctx.config.stations:
@@ -90,7 +114,7 @@ class StationAuth:
             return _refuse(http.HTTPStatus.TOO_MANY_REQUESTS, "too many failed attempts; try again later",
                            [("Retry-After", str(int(blocked) + 1))])
         profile = self.profile(station_id)
-        stored = await self.ctx.store.station_password_hash(station_id)
+        stored = self._passwords.get(station_id)
         if profile == 3:
             problem = self._client_cert_problem(connection, station_id)
         elif profile in (1, 2) or stored:

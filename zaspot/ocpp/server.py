@@ -72,6 +72,7 @@ class OcppServer:
 
     async def start(self, host: str, port: int) -> None:
         cfg = self.ctx.config.ocpp
+        await self.auth.start()
         self._server = await serve(
             self._handle,
             host,
@@ -85,6 +86,7 @@ class OcppServer:
             open_timeout=cfg.handshake_timeout,
             server_header="zaspot",
             ssl=self.tls,
+            backlog=cfg.listen_backlog,  # asyncio's default of 100 drops a reconnect storm's SYNs
         )
         self._watchdog = asyncio.get_running_loop().create_task(self._watch_offline(), name="offline-watchdog")
 
@@ -94,6 +96,7 @@ class OcppServer:
         return self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        await self.auth.stop()
         if self._watchdog:
             self._watchdog.cancel()
             await asyncio.gather(self._watchdog, return_exceptions=True)

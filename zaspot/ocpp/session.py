@@ -116,6 +116,8 @@ class Session:
                 await self._send_error(frame.message_id, "NotImplemented", f"Unknown action {action}")
             return
         if not self.accepted and action != "BootNotification":
+            await self.restore()
+        if not self.accepted and action != "BootNotification":
             await self._send_error(frame.message_id, "SecurityError", "Station is not accepted: send BootNotification first")
             return
         payload = await self._checked_payload(frame)
@@ -161,6 +163,9 @@ class Session:
 
     def is_lenient(self, payload: dict[str, Any]) -> bool:
         return False
+
+    async def restore(self) -> None:
+        """Recall what was known of this station before this connection (version sessions)."""
 
     async def deviated(self, action: str, deviations: list[leniency.Deviation]) -> None:
         """A lenient station's payload was mended: tell the operator (version sessions record it)."""

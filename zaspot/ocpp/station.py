@@ -18,17 +18,26 @@ from zaspot.ocpp.session import Session, on
 
 class StationSession(Session):
     registration: str | None = None
-    model: str | None = None  # known once booted (or from the store at connect)
+    model: str | None = None  # known once booted (or restored from the store)
+    _restored = False
 
     async def on_connect(self) -> None:
-        """Restore what we knew: a station accepted before may resume without rebooting."""
-        store, now = self.ctx.store, time.time()
-        row = await store.station(self.station_id)
-        self.accepted = bool(row and row.get("registration") == "Accepted")
-        self.registration = row.get("registration") if row else None
-        self.model = row.get("model") if row else None
-        await store.station_connected(self.station_id, self.version, self.remote, now)
+        now = time.time()
+        await self.ctx.store.station_connected(self.station_id, self.version, self.remote, now)
         self.ctx.bus.fire(ev.StationConnected(self.station_id, self.version, self.remote, time=now))
+
+    async def restore(self) -> None:
+        """Read what we knew of the station, once, when it matters: a station accepted
+        before may resume without booting again. Lazy, because in a reconnect storm most
+        stations boot first and a read per connection would only slow them down."""
+        if self._restored:
+            return
+        self._restored = True
+        row = await self.ctx.store.station(self.station_id)
+        if row and not self.accepted:
+            self.accepted = row.get("registration") == "Accepted"
+            self.registration = row.get("registration")
+            self.model = self.model or row.get("model")
 
     async def on_disconnect(self, code: int | None, reason: str) -> None:
         now = time.time()
@@ -54,12 +63,15 @@ class StationSession(Session):
             "SchemaDeviation", {"action": action, "deviations": [d.to_dict() for d in deviations]}
         )
 
-    def _registration_policy(self) -> str:
+    async def _registration_policy(self) -> str:
+        policy = self.ctx.config.ocpp.unknown_stations
+        if policy == "accept":
+            return "Accepted"
+        await self.restore()  # was it accepted before?
         known = self.registration == "Accepted" or any(
             s.id == self.station_id for s in self.ctx.config.stations
         )
-        policy = self.ctx.config.ocpp.unknown_stations
-        if known or policy == "accept":
+        if known:
             return "Accepted"
         return "Pending" if policy == "pending" else "Rejected"
 
@@ -67,7 +79,7 @@ class StationSession(Session):
         self, vendor: str, model: str, serial: str | None, firmware: str | None, reason: str | None
     ) -> tuple[str, int]:
         """Persist a boot; returns (registration status, heartbeat interval)."""
-        status = self._registration_policy()
+        status = await self._registration_policy()
         now = time.time()
         await self.ctx.store.station_booted(
             self.station_id, self.version, vendor, model, serial, firmware, status, now

@@ -23,6 +23,9 @@ RECORDED = (
     "status_changed", "temperature", "meter_sample", "transaction_started", "transaction_ended",
     "fault", "power_module", "alarm_raised", "alarm_cleared", "price_updated", "rule_event",
 )
+# Already kept in a table of their own, from which replay rebuilds them: storing them
+# again would double the biggest table and cost a JSON encoding per meter message.
+KEPT_ELSEWHERE = ("meter_sample",)
 
 
 class EventRecorder:
@@ -30,7 +33,8 @@ class EventRecorder:
         self.bus, self.store = bus, store
         self._buffer: list[Event] = []
         self._wake = asyncio.Event()
-        self._unsubs = [bus.listen(t, self._on_event, name="rules.recorder") for t in RECORDED]
+        self._unsubs = [bus.listen(t, self._on_event, name="rules.recorder") for t in RECORDED
+                        if t not in KEPT_ELSEWHERE]
         self._task = asyncio.get_running_loop().create_task(self._flush_loop(), name="rules.recorder")
 
     def _on_event(self, event: Event) -> None:

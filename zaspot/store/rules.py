@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections.abc import Iterable, Iterator
+from itertools import groupby
 from typing import Any
 
 import orjson
@@ -54,16 +56,42 @@ class RulesStore:
 
 def read_events(path: str, since: float | None, types: Iterable[str]) -> Iterator[dict[str, Any]]:
     """Stored events of these types, oldest first, from a database file opened read-only
-    (a running server may keep writing to it)."""
-    kinds = sorted(set(types))
+    (a running server may keep writing to it). Meter samples are not kept twice: their
+    events are rebuilt from the meter_samples table."""
+    kinds = set(types)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        marks = ", ".join("?" for _ in kinds)
-        cursor = conn.execute(
-            f"SELECT ts, type, data FROM events WHERE type IN ({marks}) AND ts >= ? ORDER BY ts, id",
-            (*kinds, since or 0.0),
-        )
-        for ts, kind, data in cursor:
-            yield {"ts": ts, "type": kind, "data": orjson.loads(data) if data else {}}
+        streams = [_stored_events(conn, sorted(kinds - {"meter_sample"}), since or 0.0)]
+        if "meter_sample" in kinds:
+            streams.append(_meter_events(conn, since or 0.0))
+        yield from heapq.merge(*streams, key=lambda row: row["ts"])
     finally:
         conn.close()
+
+
+def _stored_events(conn: sqlite3.Connection, kinds: list[str], since: float) -> Iterator[dict[str, Any]]:
+    if not kinds:
+        return
+    marks = ", ".join("?" for _ in kinds)
+    cursor = conn.execute(
+        f"SELECT ts, type, data FROM events WHERE type IN ({marks}) AND ts >= ? ORDER BY ts, id", (*kinds, since)
+    )
+    for ts, kind, data in cursor:
+        yield {"ts": ts, "type": kind, "data": orjson.loads(data) if data else {}}
+
+
+def _meter_events(conn: sqlite3.Connection, since: float) -> Iterator[dict[str, Any]]:
+    """One meter_sample event per (station, evse, connector, transaction, timestamp)."""
+    cursor = conn.execute(
+        "SELECT station_id, evse_id, connector_id, tx_key, ts, measurand, value, unit, phase, location, context "
+        "FROM meter_samples WHERE ts >= ? ORDER BY ts, rowid",
+        (since,),
+    )
+    for (station_id, evse_id, connector_id, tx_key, ts), rows in groupby(cursor, key=lambda r: r[:5]):
+        samples = [
+            {"measurand": m, "value": v, "unit": u, "phase": p, "location": loc, "context": ctx, "timestamp": ts}
+            for *_, m, v, u, p, loc, ctx in rows
+        ]
+        yield {"ts": ts, "type": "meter_sample", "data": {
+            "station_id": station_id, "time": ts, "evse_id": evse_id, "connector_id": connector_id,
+            "transaction_id": tx_key, "samples": samples}}

@@ -29,16 +29,13 @@ def unpack_frames(data: bytes) -> list[tuple[float, str, bytes]]:
     return out
 
 
-def _prune_frames(c: sqlite3.Connection, keep_frames: int) -> int:
-    """Drop the oldest chunks beyond the newest `keep_frames` frames in all."""
-    row = c.execute(
-        "SELECT id FROM (SELECT id, SUM(frames) OVER (ORDER BY id DESC) AS newer FROM frame_chunks) "
-        "WHERE newer > ? ORDER BY id DESC LIMIT 1",
-        (keep_frames,),
-    ).fetchone()
-    if row is None:
+def _prune_frames(c: sqlite3.Connection, keep_chunks: int) -> int:
+    """Keep the newest `keep_chunks` chunks: a rowid range, so it costs what it deletes
+    (the writer is shared with every durable write; a table scan here would stall them)."""
+    newest = c.execute("SELECT MAX(id) FROM frame_chunks").fetchone()[0]
+    if newest is None or newest <= keep_chunks:
         return 0
-    return c.execute("DELETE FROM frame_chunks WHERE id <= ?", (row[0],)).rowcount
+    return c.execute("DELETE FROM frame_chunks WHERE id <= ?", (newest - keep_chunks,)).rowcount
 
 
 def _revoke(c: sqlite3.Connection, name: str, ts: float) -> bool:
@@ -89,11 +86,9 @@ class SecurityStore:
             [(station_id, hashed, time.time())],
         )
 
-    async def station_password_hash(self, station_id: str) -> str | None:
-        rows = await self._query(
-            "SELECT password_hash FROM station_credentials WHERE station_id = ?", (station_id,)
-        )
-        return rows[0]["password_hash"] if rows else None
+    async def station_password_hashes(self) -> dict[str, str]:
+        rows = await self._query("SELECT station_id, password_hash FROM station_credentials WHERE password_hash IS NOT NULL")
+        return {r["station_id"]: r["password_hash"] for r in rows}
 
     # --- raw frame log -----------------------------------------------------
 
@@ -101,8 +96,8 @@ class SecurityStore:
         """rows: (station_id, ts, number of frames, packed frames)."""
         await self._writer.submit(_CHUNK, rows)
 
-    async def prune_frames(self, keep_frames: int) -> int:
-        return await self._writer.call(_prune_frames, keep_frames)
+    async def prune_frames(self, keep_chunks: int) -> int:
+        return await self._writer.call(_prune_frames, keep_chunks)
 
     async def frames(self, station_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The station's last `limit` frames, oldest first."""
