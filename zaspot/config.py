@@ -126,6 +126,9 @@ class Config:
     port: int = 9000
     db: str = "./zaspot.db"
     rules: str = "./rules"
+    # A reading the station stamped longer ago than this (a backlog sent after hours
+    # offline) is stored but triggers no rule. Generous: station clocks drift. 0 = off.
+    rules_stale_after: float = 900.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ocpp: OcppConfig = field(default_factory=OcppConfig)
     stations: list[StationConfig] = field(default_factory=list)

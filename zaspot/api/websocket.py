@@ -45,6 +45,7 @@ class ApiConnection:
         self.subscriptions: dict[int, Any] = {}  # id -> unsubscribe
         self._outbox: asyncio.Queue[bytes] = asyncio.Queue(SEND_QUEUE)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._cut_off = False  # too slow: closing, nothing more is queued
 
     async def run(self) -> None:
         try:
@@ -153,9 +154,12 @@ class ApiConnection:
             _LOGGER.exception("API result for %s cannot be encoded", message.get("id"))
             data = orjson.dumps({"id": message.get("id"), "type": "result", "success": False,
                                  "error": {"code": "internal_error", "message": f"result not encodable: {exc}"}})
+        if self._cut_off:
+            return
         try:
             self._outbox.put_nowait(data)
         except asyncio.QueueFull:
+            self._cut_off = True
             _LOGGER.warning("API client %s is not reading; disconnecting it", self.user)
             self.ctx.metrics.handshakes_refused["api_slow_client"] += 1
             task = asyncio.get_running_loop().create_task(self.ws.close(1008, "client too slow"))

@@ -24,7 +24,8 @@ class Rules:
 
     def __init__(self, ctx: Any, commands: Any, folder: Path, poll_s: float) -> None:
         self.ctx = ctx
-        self.engine = Engine(ctx.fleet, ctx.registry, store=ctx.store, emit=ctx.bus.fire)
+        self.engine = Engine(ctx.fleet, ctx.registry, store=ctx.store, emit=ctx.bus.fire,
+                             stale_after=ctx.config.rules_stale_after or None)
         self.folder = RuleFolder(folder, self.engine, poll_s)
         self._undo = [
             services.register(ctx.registry, services.station_services(commands)),

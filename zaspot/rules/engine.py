@@ -68,8 +68,11 @@ class RuleState:
 class Engine:
     def __init__(self, fleet: FleetState, registry: Registry, *, store: Any = None, clock: Any = None,
                  scheduler: Any = None, emit: Callable[[Event], None] | None = None,
-                 actions_per_hour: int = ACTIONS_PER_STATION_PER_HOUR) -> None:
+                 actions_per_hour: int = ACTIONS_PER_STATION_PER_HOUR, stale_after: float | None = None) -> None:
         self.fleet, self.registry = fleet, registry
+        # Events stamped by the station (meter values, status) older than this are a
+        # backlog a reconnecting station replays: kept, but they trigger nothing.
+        self.stale_after = stale_after
         self.clock = clock or RealClock()
         self.scheduler = scheduler or RealScheduler()
         self.emit = emit or self.dispatch
@@ -89,6 +92,9 @@ class Engine:
 
     def dispatch(self, event: Event) -> None:
         """One event to every trigger that listens for its type (from the bus, or replay)."""
+        if self.stale_after is not None and self.clock.now() - event.time > self.stale_after:
+            self.stats["stale_events"] += 1
+            return
         for callback in [*self._listeners.get(event.type, ()), *self._listeners.get("*", ())]:
             try:
                 callback(event)
