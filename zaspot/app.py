@@ -24,6 +24,7 @@ from zaspot.ocpp.framelog import FrameLog
 from zaspot.ocpp.server import OcppServer
 from zaspot.rules import start as start_rules
 from zaspot.store import Store
+from zaspot.store.retention import Retention
 
 _LOGGER = logging.getLogger("zaspot")
 
@@ -38,6 +39,7 @@ class App:
         self.rules = None  # zaspot.rules.Rules once started
         self._teardown: list = []
         self._store: Store | None = None
+        self._retention: Retention | None = None
 
     async def start(self) -> None:
         """Start everything; if any part fails, stop what did start (no thread keeps us alive)."""
@@ -60,6 +62,8 @@ class App:
             self.ctx.frame_log = FrameLog(store, cfg.ocpp.frame_log, lambda: len(sessions))
             self.ctx.frame_log.start()
         self.commands = Commands(self.ctx)
+        self._retention = Retention(store, cfg.retention)
+        self._retention.start()
         self._teardown.append(await setup_diagnostics(self.ctx, self.commands))
         self.plugins = PluginLoader(self.ctx, self.commands)
         await self.plugins.load_all()  # a broken plugin is logged, never fatal
@@ -86,6 +90,8 @@ class App:
             await self.plugins.unload_all()
         for undo in reversed(self._teardown):
             await call_teardown(undo)  # plain or async
+        if self._retention:
+            await self._retention.stop()
         if self.ctx:
             if self.ctx.frame_log:
                 await self.ctx.frame_log.stop()

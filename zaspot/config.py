@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 
 from zaspot.diagnostics.config import DiagnosticsConfig
+from zaspot.store.retention import RetentionConfig
 
 
 class ConfigError(Exception):
@@ -133,6 +134,7 @@ class Config:
     ocpp: OcppConfig = field(default_factory=OcppConfig)
     stations: list[StationConfig] = field(default_factory=list)
     diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     tls: TlsConfig | None = None
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     notify: list[RawSection] = field(default_factory=list)  # decoded by each notifier platform

@@ -261,6 +261,23 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS frame_chunks_station ON frame_chunks (station_id, id);
     """,
+    # retention: raw meter samples older than retention.raw_days fold into these buckets
+    """
+    CREATE TABLE IF NOT EXISTS meter_aggregates (
+        station_id   TEXT NOT NULL,
+        evse_id      INTEGER NOT NULL,
+        connector_id INTEGER NOT NULL,
+        measurand    TEXT NOT NULL,
+        phase        TEXT NOT NULL,
+        unit         TEXT NOT NULL,
+        bucket       REAL NOT NULL,
+        n            INTEGER NOT NULL,
+        min          REAL,
+        max          REAL,
+        mean         REAL,
+        PRIMARY KEY (station_id, evse_id, connector_id, measurand, phase, unit, bucket)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
