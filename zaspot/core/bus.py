@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from zaspot.core.events import Event
@@ -23,18 +23,28 @@ MATCH_ALL = "*"
 
 
 class _Subscription:
-    __slots__ = ("name", "callback", "queue", "task", "drops", "handled", "failures")
+    __slots__ = ("name", "callback", "inline", "queue", "task", "drops", "handled", "failures")
 
-    def __init__(self, name: str, callback: Listener, queue_size: int) -> None:
+    def __init__(self, name: str, callback: Listener, queue_size: int, inline: bool) -> None:
         self.name = name
         self.callback = callback
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(queue_size)
+        self.inline = inline
+        self.queue: asyncio.Queue[Event] | None = None if inline else asyncio.Queue(queue_size)
         self.task: asyncio.Task[None] | None = None
         self.drops = 0
         self.handled = 0
         self.failures = 0
 
+    def call_inline(self, event: Event) -> None:
+        try:
+            self.callback(event)
+        except Exception:
+            self.failures += 1
+            _LOGGER.exception("listener %s failed on %s", self.name, event.type)
+        self.handled += 1
+
     async def run(self) -> None:
+        assert self.queue is not None
         while True:
             event = await self.queue.get()
             try:
@@ -48,6 +58,29 @@ class _Subscription:
             self.queue.task_done()
 
 
+class Subscription:
+    """What `listen` returns: call it to unsubscribe; `set_types` re-aims the same
+    queue (a rules reload changes what the engine needs without losing queued events)."""
+
+    def __init__(self, bus: EventBus, sub: _Subscription, types: tuple[str, ...]) -> None:
+        self._bus, self._sub, self.types = bus, sub, ()
+        self.set_types(types)
+
+    def set_types(self, types: Iterable[str]) -> None:
+        table = self._bus._by_type
+        for t in self.types:
+            if self._sub in table.get(t, ()):
+                table[t].remove(self._sub)
+        self.types = tuple(dict.fromkeys(types))
+        for t in self.types:
+            table.setdefault(t, []).append(self._sub)
+
+    def __call__(self) -> None:
+        self.set_types(())
+        if self._sub.task is not None:
+            self._sub.task.cancel()
+
+
 class EventBus:
     def __init__(self, default_queue_size: int = 10_000) -> None:
         self._by_type: dict[str, list[_Subscription]] = {}
@@ -56,68 +89,77 @@ class EventBus:
 
     def listen(
         self,
-        event_type: str,
+        event_types: str | Iterable[str],
         callback: Listener,
         *,
         name: str | None = None,
         queue_size: int | None = None,
-    ) -> Callable[[], None]:
-        """Subscribe to one event type (or "*" for all). Returns the unsubscribe function."""
+        inline: bool = False,
+    ) -> Subscription:
+        """Subscribe to one event type, several (one queue, in firing order), or "*" for all.
+
+        Returns the unsubscribe function. `inline=True` is for cheap, synchronous,
+        trusted listeners (the fleet state): called inside `fire`, no queue, no task.
+        """
         sub = _Subscription(
             name or getattr(callback, "__qualname__", repr(callback)),
             callback,
             queue_size or self._default_queue_size,
+            inline,
         )
-        sub.task = asyncio.get_running_loop().create_task(sub.run(), name=f"bus:{sub.name}")
-        self._by_type.setdefault(event_type, []).append(sub)
-
-        def unsubscribe() -> None:
-            subs = self._by_type.get(event_type, [])
-            if sub in subs:
-                subs.remove(sub)
-            if sub.task is not None:
-                sub.task.cancel()
-
-        return unsubscribe
+        if not inline:
+            sub.task = asyncio.get_running_loop().create_task(sub.run(), name=f"bus:{sub.name}")
+        types = (event_types,) if isinstance(event_types, str) else tuple(event_types)
+        return Subscription(self, sub, types)
 
     def fire(self, event: Event) -> None:
         self.fired += 1
         for key in (event.type, MATCH_ALL):
             for sub in self._by_type.get(key, ()):
+                if sub.inline:
+                    sub.call_inline(event)
+                    continue
                 try:
-                    sub.queue.put_nowait(event)
+                    sub.queue.put_nowait(event)  # type: ignore[union-attr]
                 except asyncio.QueueFull:
                     sub.drops += 1
 
     def has_listeners(self, event_type: str) -> bool:
         return bool(self._by_type.get(event_type) or self._by_type.get(MATCH_ALL))
 
+    def _subscriptions(self) -> dict[_Subscription, list[str]]:
+        """Each subscription once, with the types it listens to."""
+        out: dict[_Subscription, list[str]] = {}
+        for event_type, subs in self._by_type.items():
+            for sub in subs:
+                out.setdefault(sub, []).append(event_type)
+        return out
+
     def stats(self) -> list[dict[str, Any]]:
         return [
             {
                 "listener": s.name,
-                "event_type": t,
-                "queued": s.queue.qsize(),
+                "event_types": types,
+                "queued": s.queue.qsize() if s.queue else 0,
                 "handled": s.handled,
                 "dropped": s.drops,
                 "failed": s.failures,
             }
-            for t, subs in self._by_type.items()
-            for s in subs
+            for s, types in self._subscriptions().items()
         ]
 
     @property
     def dropped(self) -> int:
-        return sum(s.drops for subs in self._by_type.values() for s in subs)
+        return sum(s.drops for s in self._subscriptions())
 
     async def drain(self) -> None:
         """Wait until every listener has handled what was fired so far (tests, shutdown)."""
-        for subs in list(self._by_type.values()):
-            for s in list(subs):
+        for s in list(self._subscriptions()):
+            if s.queue is not None:
                 await s.queue.join()
 
     async def close(self) -> None:
-        tasks = [s.task for subs in self._by_type.values() for s in subs if s.task]
+        tasks = [s.task for s in self._subscriptions() if s.task]
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -112,8 +112,9 @@ class FleetState:
         }
 
     def attach(self, bus: EventBus) -> Callable[[], None]:
-        unsubs = [bus.listen(t, self.apply, name="fleet_state") for t in self._apply]
-        return lambda: [u() for u in unsubs] and None
+        # Inline: a few attribute writes per event, and rules that read the fleet then
+        # see it already updated by the event that woke them.
+        return bus.listen(tuple(self._apply), self.apply, name="fleet_state", inline=True)
 
     def station(self, station_id: str) -> StationState:
         state = self.stations.get(station_id)

@@ -32,7 +32,9 @@ class Rules:
             services.register(ctx.registry, services.local_services(ctx.bus.fire)),
         ]
         self._undo += self._publish(ctx.metrics)
-        self._unlisten = ctx.bus.listen("*", self.engine.dispatch, name="rules.engine")
+        # One queue, re-aimed whenever the loaded rules need other event types.
+        self._unlisten = ctx.bus.listen(sorted(self.engine.needed_types()), self.engine.dispatch, name="rules.engine")
+        self.engine.on_types_changed = lambda types: self._unlisten.set_types(sorted(types))
         self.recorder = EventRecorder(ctx.bus, ctx.store)
 
     def _publish(self, metrics: Any) -> list[Any]:

@@ -82,13 +82,31 @@ class Engine:
         self.stats: Counter[str] = Counter()
         self._listeners: dict[str, list[Callable[[Event], None]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.on_types_changed: Callable[[set[str]], None] | None = None
 
     # --- what triggers use -------------------------------------------------------------
 
     def listen(self, event_type: str, callback: Callable[[Event], None]) -> Callable[[], None]:
         callbacks = self._listeners.setdefault(event_type, [])
         callbacks.append(callback)
-        return lambda: callback in callbacks and callbacks.remove(callback)
+        self._types_changed()
+
+        def unlisten() -> None:
+            if callback in callbacks:
+                callbacks.remove(callback)
+                self._types_changed()
+
+        return unlisten
+
+    def needed_types(self) -> set[str]:
+        """The event types some trigger listens to right now."""
+        return {t for t, callbacks in self._listeners.items() if callbacks}
+
+    def _types_changed(self) -> None:
+        # The bus only queues for us what a loaded rule can use: with no meter rule,
+        # the busiest events (meter values) never reach the engine at all.
+        if self.on_types_changed is not None:
+            self.on_types_changed(self.needed_types())
 
     def dispatch(self, event: Event) -> None:
         """One event to every trigger that listens for its type (from the bus, or replay)."""

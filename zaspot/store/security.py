@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import struct
 import time
+import zlib
 from typing import Any
 
 from zaspot.api.auth import new_token, token_hash
@@ -19,7 +20,14 @@ def pack_frame(buffer: bytearray, ts: float, direction: bytes, frame: bytes) -> 
     buffer += frame
 
 
+def _insert_chunks(c: sqlite3.Connection, rows: list[tuple[str, float, int, bytes]]) -> None:
+    # Compressed here, on the writer thread (zlib lets go of the GIL): OCPP JSON shrinks
+    # several-fold, and so does what SQLite has to write and checkpoint.
+    c.executemany(_CHUNK, [(sid, ts, n, zlib.compress(data, 1)) for sid, ts, n, data in rows])
+
+
 def unpack_frames(data: bytes) -> list[tuple[float, str, bytes]]:
+    data = zlib.decompress(data)
     out, offset, size = [], 0, _HEADER.size
     while offset < len(data):
         ts, direction, length = _HEADER.unpack_from(data, offset)
@@ -94,7 +102,7 @@ class SecurityStore:
 
     async def add_frame_chunks(self, rows: list[tuple[str, float, int, bytes]]) -> None:
         """rows: (station_id, ts, number of frames, packed frames)."""
-        await self._writer.submit(_CHUNK, rows)
+        await self._writer.call(_insert_chunks, rows)
 
     async def prune_frames(self, keep_chunks: int) -> int:
         return await self._writer.call(_prune_frames, keep_chunks)

@@ -17,6 +17,7 @@ import orjson
 
 from ..core.events import Event, Sample
 from . import schema
+from .checkpoint import Checkpointer
 from .reads import Reads
 from .diagnostics import DiagnosticsStore
 from .ems import EmsStore
@@ -207,6 +208,7 @@ class Store(Reads, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
         self._writer = writer
         self._reader = reader
         self._closed = False
+        self._checkpointer: Checkpointer | None = None
 
     @classmethod
     async def open(cls, path: str | os.PathLike, *, busy_timeout_ms: int = 5000) -> Store:
@@ -215,7 +217,7 @@ class Store(Reads, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
         if not memory:
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
-        writer = Writer(path, busy_timeout_ms)
+        writer = Writer(path, busy_timeout_ms, checkpoints_elsewhere=not memory)
         await writer.start()
         reader = None
         if not memory:
@@ -230,7 +232,11 @@ class Store(Reads, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
                     await reader.close()
                 await writer.close()
                 raise
-        return cls(path, writer, reader)
+        store = cls(path, writer, reader)
+        if not memory:
+            store._checkpointer = Checkpointer(path)
+            store._checkpointer.start()
+        return store
 
     async def close(self) -> None:
         """Flush pending writes and close both connections (idempotent)."""
@@ -240,6 +246,8 @@ class Store(Reads, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
         try:
             await self._writer.close()
         finally:
+            if self._checkpointer is not None:
+                await self._checkpointer.stop()
             if self._reader is not None:
                 await self._reader.close()
 

@@ -63,8 +63,9 @@ def _savepoint(c: sqlite3.Connection, fn: Callable[..., Any], args: tuple) -> tu
 
 
 class Writer:
-    def __init__(self, path: str, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, path: str, busy_timeout_ms: int = 5000, checkpoints_elsewhere: bool = False) -> None:
         self.path = path
+        self.checkpoints_elsewhere = checkpoints_elsewhere
         self.busy_timeout_ms = busy_timeout_ms
         self.stats = WriterStats()
         self.last_batch_ok = True
@@ -92,6 +93,8 @@ class Writer:
         try:
             for p in schema.pragmas(self.busy_timeout_ms):
                 db.execute(p)
+            if self.checkpoints_elsewhere:
+                db.execute("PRAGMA wal_autocheckpoint = 0")  # see store/checkpoint.py
             schema.migrate(db)
         except BaseException:
             db.close()

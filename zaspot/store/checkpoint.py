@@ -1,0 +1,59 @@
+"""WAL checkpoints off the write path.
+
+SQLite normally checkpoints inside whichever commit crosses 1000 WAL pages, and
+with synchronous=NORMAL that commit also waits for an fsync: every station whose
+message is in that batch waits with it. The writer turns automatic checkpoints
+off, and this runs a PASSIVE checkpoint (never blocks the writer) on its own
+connection and thread once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+
+_LOGGER = logging.getLogger(__name__)
+EVERY = 1.0
+
+
+class Checkpointer:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zaspot-store-checkpoint")
+        self._db: sqlite3.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.runs = 0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="zaspot-store-checkpoint")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._checkpoint)  # leave a short WAL behind
+        await loop.run_in_executor(self._executor, self._close)
+        self._executor.shutdown(wait=True)
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(EVERY)
+            try:
+                await loop.run_in_executor(self._executor, self._checkpoint)
+            except Exception:  # a busy or full disk: the WAL just grows until the next try
+                _LOGGER.exception("WAL checkpoint failed")
+
+    def _checkpoint(self) -> None:
+        if self._db is None:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.runs += 1
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
