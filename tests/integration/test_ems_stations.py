@@ -52,7 +52,7 @@ async def _wait(predicate, what: str) -> None:
 @pytest.fixture
 async def site(tmp_path: Path):
     path = tmp_path / "zaspot.yaml"
-    path.write_text(CONFIG + f"db: {tmp_path / 'zaspot.db'}\n")
+    path.write_text(CONFIG + f"db: {tmp_path / 'zaspot.db'}\nrules: {tmp_path / 'rules'}\n")
     app = App(load(path))
     await app.start()
     url = f"ws://127.0.0.1:{app.server.port}/ocpp"

@@ -350,3 +350,16 @@ class EmsState(Event):
     battery_w: float | None = None
     limits: tuple[dict[str, Any], ...] = ()  # {station_id, evse_id, amps, watts, reason, charging}
     notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceUpdated(Event):
+    """The energy price in force changed (a new slot began, or new prices arrived).
+    Site-wide, so station_id is empty."""
+
+    type: ClassVar[str] = "price_updated"
+    price: float
+    unit: str = "EUR/kWh"
+    area: str | None = None
+    valid_from: float | None = None
+    valid_until: float | None = None

@@ -34,6 +34,7 @@ class EmsManager:
         self.book = LimitBook(config.deadband, config.lease)
         self.sessions = Sessions()
         self.prices: tuple[PriceSlot, ...] = ()
+        self._announced: PriceSlot | None = None
         self.last: Snapshot | None = None
         self.decision: Decision | None = None
         self._wake = asyncio.Event()
@@ -77,6 +78,7 @@ class EmsManager:
     async def tick(self, now: float) -> Decision:
         readings = await self.sensors.read(now)
         await self._refresh_prices()
+        self._announce_price(now)
         snap = Snapshot(now, self.site, self.sessions.states(self.site, self.ctx.fleet), readings, self.prices,
                         self.book.amps())
         decision = self.controller.step(snap)
@@ -110,6 +112,15 @@ class EmsManager:
                                        change.previous, outcome.ok, error, now)
         self.ctx.bus.fire(ev.LimitChanged(change.key[0], change.key[1], change.amps, watts, change.reason,
                                           outcome.ok, change.previous, error))
+
+    def _announce_price(self, now: float) -> None:
+        """Tell the bus (and so `platform: price` rules) when the price in force changes."""
+        slot = next((s for s in self.prices if s.start <= now < s.end), None)
+        if slot is None or slot == self._announced:
+            return
+        self._announced = slot
+        self.ctx.bus.fire(ev.PriceUpdated("", slot.price, slot.unit, getattr(self.price_source, "area", None),
+                                          slot.start, slot.end))
 
     async def _refresh_prices(self) -> None:
         if self.price_source is None:
