@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
 
 from zaspot.ems.controller import Controller, LimitBook, safe_limits
 from zaspot.ems.prices.base import PriceSlot

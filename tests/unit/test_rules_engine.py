@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from zaspot.core.events import Temperature
-from zaspot.core.registry import ACTION
 from zaspot.core.state import FleetState
 from zaspot.rules import services
 from zaspot.rules.catalog import offline_registry
@@ -17,7 +16,7 @@ from zaspot.rules.engine import Engine
 from zaspot.rules.loader import Loader
 from zaspot.rules.reload import RuleFolder
 from zaspot.rules.services import RuleEvent
-from zaspot.rules.source import Src, compose_file
+from zaspot.rules.source import compose_file
 
 
 class Hold:

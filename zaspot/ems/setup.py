@@ -15,7 +15,7 @@ from typing import Any
 from zaspot.config import ConfigError, RawSection, decode
 from zaspot.core.plugins import PluginContext
 from zaspot.ems import builtin
-from zaspot.ems.config import EmsConfig, load, platform_of
+from zaspot.ems.config import load, platform_of
 from zaspot.ems.controller import Controller, safe_limits
 from zaspot.ems.inputs import Sensors
 from zaspot.ems.manager import EmsManager

@@ -7,7 +7,6 @@ running. This module is the launcher; the TUI itself only talks to the API.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import tempfile
 from pathlib import Path
