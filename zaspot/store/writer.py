@@ -2,7 +2,7 @@
 
 All writes go through one `Writer`. Callers queue an op and await its future; a
 single task takes everything queued, runs it in ONE SQLite transaction on a
-dedicated thread (one thread hop per batch, not per statement), commits, then
+dedicated thread (store/worker.py: one cheap hop per batch, not per statement), commits, then
 resolves every caller's future with the op's return value or its own exception.
 
 An op is either
@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Callable
 
 from . import schema
+from .worker import Worker
 
 # op: (sql, rows, fn, args, future)
 _Op = tuple[str | None, list | None, Callable[..., Any] | None, tuple, asyncio.Future]
@@ -70,7 +70,7 @@ class Writer:
         self.stats = WriterStats()
         self.last_batch_ok = True
         self._db: sqlite3.Connection | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zaspot-store-writer")
+        self._worker: Worker | None = None
         self._pending: list[_Op] = []
         self._wakeup: asyncio.Future | None = None
         self._closing = False
@@ -81,10 +81,11 @@ class Writer:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._worker = Worker("zaspot-store-writer")
         try:
-            await self._loop.run_in_executor(self._executor, self._open)
+            await self._worker.run(self._open)
         except BaseException:
-            self._executor.shutdown(wait=False)
+            self._worker.stop()
             raise
         self._task = self._loop.create_task(self._run(), name="zaspot-store-writer")
 
@@ -111,11 +112,10 @@ class Writer:
         self._wake()
         if self._task is not None:
             await asyncio.shield(self._task)
-        loop = asyncio.get_running_loop()
         if self._db is not None:
-            await loop.run_in_executor(self._executor, self._db.close)
+            await self._worker.run(self._db.close)
             self._db = None
-        self._executor.shutdown(wait=True)
+        self._worker.stop()
 
     # --- queueing (event loop side, per write: keep it small) ----------------
 
@@ -144,7 +144,7 @@ class Writer:
     async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn(conn, *args)` on the writer's connection, outside any batch
         (used only when there is no separate read connection, e.g. ':memory:')."""
-        return await self._loop.run_in_executor(self._executor, fn, self._db, *args)
+        return await self._worker.run(fn, self._db, *args)
 
     def _wake(self) -> None:
         w = self._wakeup
@@ -169,7 +169,7 @@ class Writer:
             batch, self._pending = self._pending, []
             commits_before = self.stats.commits
             try:
-                outcomes = await loop.run_in_executor(self._executor, self._apply, batch)
+                outcomes = await self._worker.run(self._apply, batch)
             except BaseException as e:  # the hop itself failed (or we are cancelled)
                 outcomes = [(False, e)] * len(batch)
                 if isinstance(e, asyncio.CancelledError):
