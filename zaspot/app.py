@@ -21,6 +21,7 @@ from zaspot.ems.setup import setup as setup_ems
 from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.framelog import FrameLog
+from zaspot.ocpp.lastseen import LastSeen
 from zaspot.ocpp.server import OcppServer
 from zaspot.rules import start as start_rules
 from zaspot.store import Store
@@ -57,6 +58,8 @@ class App:
         fleet = FleetState()
         self._teardown.append(fleet.attach(bus))
         self.ctx = ServerContext(cfg, store, bus, fleet)
+        self.ctx.last_seen = LastSeen(store)
+        self.ctx.last_seen.start()
         if cfg.ocpp.frame_log > 0:
             sessions = self.ctx.sessions
             self.ctx.frame_log = FrameLog(store, cfg.ocpp.frame_log, lambda: len(sessions))
@@ -95,6 +98,8 @@ class App:
         if self.ctx:
             if self.ctx.frame_log:
                 await self.ctx.frame_log.stop()
+            if self.ctx.last_seen:
+                await self.ctx.last_seen.stop()
             await self.ctx.bus.close()
         if self._store:
             await self._store.close()  # idempotent; also when start failed before the context

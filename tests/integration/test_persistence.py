@@ -146,3 +146,17 @@ async def test_repeated_stops_and_seqnos_are_answered_and_stored_once(app):
     assert (row["state"], row["evse_id"], row["meter_stop_wh"]) == ("ended", 2, 20.0)
     samples = [s for s in await store.meter_samples_of("DUP-201") if s["tx_key"] == tx201]
     assert len(samples) == 3  # Started, Updated(1), Ended(2): the repeats added nothing
+
+
+async def test_heartbeats_are_answered_at_once_and_last_seen_is_written_in_batches(app):
+    import time
+
+    client = await OcppClient.connect(app.url, "BEAT", "2.0.1")
+    await client.boot()
+    before = (await app.ctx.store.station("BEAT"))["last_seen"]
+    sent = time.time()
+    assert (await client.call("Heartbeat", {}))[0] == 3
+    await app.ctx.last_seen.flush()  # what the 10 s flush does
+    after = (await app.ctx.store.station("BEAT"))["last_seen"]
+    assert after >= sent > before
+    await client.close()

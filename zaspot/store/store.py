@@ -287,6 +287,10 @@ class Store(Reads, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
     async def heartbeat(self, station_id: str, ts: float) -> None:
         await self._writer.submit(_HEARTBEAT, [(station_id, ts, ts)])
 
+    async def heartbeats(self, seen: list[tuple[str, float]]) -> None:
+        """Many stations' last-seen times in one statement (see ocpp/lastseen.py)."""
+        await self._writer.submit(_HEARTBEAT, [(station_id, ts, ts) for station_id, ts in seen])
+
     async def connector_status(self, station_id: str, evse_id: int | None,
                                connector_id: int | None, status: str,
                                error_code: str | None = None,
