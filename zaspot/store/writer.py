@@ -62,6 +62,24 @@ def _savepoint(c: sqlite3.Connection, fn: Callable[..., Any], args: tuple) -> tu
         return False, e
 
 
+def _run_plain(c: sqlite3.Connection, batch: list[_Op], i: int, j: int,
+               out: list[tuple[bool, Any]], in_tx: list[int]) -> None:
+    """ops i..j-1 share one SQL: one executemany; if it fails, each alone to find the culprit."""
+    sql = batch[i][0]
+    params = batch[i][1] if j - i == 1 else chain.from_iterable([op[1] for op in batch[i:j]])
+    ok, value = _savepoint(c, c.executemany, (sql, params))
+    if ok:
+        in_tx.extend(range(i, j))
+    elif j - i == 1:
+        out[i] = (False, value)
+    else:
+        for k in range(i, j):
+            ok, value = _savepoint(c, c.executemany, (sql, batch[k][1]))
+            out[k] = (ok, value)
+            if ok:
+                in_tx.append(k)
+
+
 class Writer:
     def __init__(self, path: str, busy_timeout_ms: int = 5000, checkpoints_elsewhere: bool = False) -> None:
         self.path = path
@@ -266,21 +284,7 @@ class Writer:
                     j = i + 1
                     while j < n and batch[j][2] is None and batch[j][0] == sql:
                         j += 1
-                    if j - i == 1:
-                        params = rows
-                    else:
-                        params = chain.from_iterable([op[1] for op in batch[i:j]])
-                    ok, value = _savepoint(c, c.executemany, (sql, params))
-                    if ok:
-                        in_tx.extend(range(i, j))
-                    elif j - i == 1:
-                        out[i] = (False, value)
-                    else:  # find the culprit(s): run each op of the run alone
-                        for k in range(i, j):
-                            ok, value = _savepoint(c, c.executemany, (sql, batch[k][1]))
-                            out[k] = (ok, value)
-                            if ok:
-                                in_tx.append(k)
+                    _run_plain(c, batch, i, j, out, in_tx)
             except _TxLost as lost:
                 # Everything done so far in this transaction is gone, and so is
                 # the op that hit it. Fail them all, start a fresh transaction.
@@ -299,6 +303,11 @@ class Writer:
                         out[k] = (False, e)
                     return out
             i = j
+        self._commit(c, out, in_tx)
+        return out
+
+    def _commit(self, c: sqlite3.Connection, out: list[tuple[bool, Any]], in_tx: list[int]) -> None:
+        """COMMIT; if it fails, every op whose effect was in the transaction fails with it."""
         try:
             c.execute("COMMIT")
             self.stats.commits += 1
@@ -310,4 +319,3 @@ class Writer:
                 pass
             for k in in_tx:
                 out[k] = (False, e)
-        return out
