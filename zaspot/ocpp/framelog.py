@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from zaspot.store.security import pack_frame
+from zaspot.store.security import compress_chunks, pack_frame
 
 if TYPE_CHECKING:
     from zaspot.store import Store
@@ -60,7 +60,7 @@ class FrameLog:
         rows = [(sid, now, n, bytes(data)) for sid, (data, n) in chunks.items()]
         self._frames_written += sum(row[2] for row in rows)
         self._chunks_written += len(rows)
-        await self.store.add_frame_chunks(rows)
+        await self.store.add_frame_chunks(await asyncio.to_thread(compress_chunks, rows))
 
     def chunks_to_keep(self) -> int:
         """About `keep` frames per connected station, in chunks of the size seen so far."""

@@ -20,10 +20,11 @@ def pack_frame(buffer: bytearray, ts: float, direction: bytes, frame: bytes) -> 
     buffer += frame
 
 
-def _insert_chunks(c: sqlite3.Connection, rows: list[tuple[str, float, int, bytes]]) -> None:
-    # Compressed here, on the writer thread (zlib lets go of the GIL): OCPP JSON shrinks
-    # several-fold, and so does what SQLite has to write and checkpoint.
-    c.executemany(_CHUNK, [(sid, ts, n, zlib.compress(data, 1)) for sid, ts, n, data in rows])
+def compress_chunks(rows: list[tuple[str, float, int, bytes]]) -> list[tuple[str, float, int, bytes]]:
+    """zlib each chunk: OCPP JSON shrinks several-fold, and so does what SQLite writes and
+    checkpoints. Meant for a worker thread (zlib lets go of the GIL), not the store's writer,
+    whose queue stations' durable writes are waiting in."""
+    return [(sid, ts, n, zlib.compress(data, 1)) for sid, ts, n, data in rows]
 
 
 def unpack_frames(data: bytes) -> list[tuple[float, str, bytes]]:
@@ -101,8 +102,8 @@ class SecurityStore:
     # --- raw frame log -----------------------------------------------------
 
     async def add_frame_chunks(self, rows: list[tuple[str, float, int, bytes]]) -> None:
-        """rows: (station_id, ts, number of frames, packed frames)."""
-        await self._writer.call(_insert_chunks, rows)
+        """rows: (station_id, ts, number of frames, packed frames after compress_chunks)."""
+        await self._writer.submit(_CHUNK, rows)
 
     async def prune_frames(self, keep_chunks: int) -> int:
         return await self._writer.call(_prune_frames, keep_chunks)
