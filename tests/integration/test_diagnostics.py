@@ -3,6 +3,7 @@ ground faults and module trips; alarms open and clear on the bus and in the data
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -63,6 +64,31 @@ async def test_a_ground_failure_is_a_critical_alarm_until_the_connector_recovers
     assert [e.alarm_id for e in cleared] == [raised[0].alarm_id]
     assert await app.ctx.store.alarms(f"GND-{version}", open_only=True) == []
     assert app.ctx.fleet.stations[f"GND-{version}"].open_alarms == {}
+    # 2.0.1 says "Faulted" in the status and "GroundFailure" in the device model: one fault,
+    # so what stays in the history is one GroundFailure alarm (a generic one, if it opened
+    # first, was closed as superseded by it).
+    history = await app.ctx.store.alarms(f"GND-{version}")
+    assert [r["code"] for r in history if r["code"] != "Faulted"] == ["GroundFailure"]
+    generic = [e for e in app.recorder.of("alarm_cleared") if e.code == "Faulted"]
+    assert all(e.superseded_by == "GroundFailure" for e in generic)
+
+
+async def test_a_2_0_1_faulted_status_after_its_problem_opens_no_second_alarm(app):
+    st = await booted(app, "GND-ORDER", "2.0.1")
+    for _ in range(500):  # its base report first: it says the connector had no problem
+        if any(e.source == "NotifyReport" for e in app.recorder.of("fault") if e.station_id == "GND-ORDER"):
+            break
+        await asyncio.sleep(0.01)
+    item = {"component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+            "variable": {"name": "Problem"}, "actualValue": "true", "trigger": "Alerting",
+            "techCode": "GroundFailure"}
+    st.connectors[1].status = "Faulted"        # what its device model reports from now on
+    await st.proto.notify_event([item])        # the reason first ...
+    await st.proto.send_status(1, "Faulted")   # ... then the status
+    await settle(app.ctx.bus)
+    open_codes = [r["code"] for r in await app.ctx.store.alarms("GND-ORDER", open_only=True)]
+    assert open_codes == ["GroundFailure"]
+    await st.stop()
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])

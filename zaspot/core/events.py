@@ -308,6 +308,7 @@ class AlarmCleared(Event):
     evse_id: int = 0
     connector_id: int = 0
     instance: str | None = None
+    superseded_by: str | None = None  # closed because a fault with a more specific code took its place
 
 
 @dataclass(frozen=True, slots=True)

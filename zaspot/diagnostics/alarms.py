@@ -20,6 +20,7 @@ from zaspot.diagnostics.config import DiagnosticsConfig
 from zaspot.diagnostics.stations import StationModels
 
 OVER_TEMPERATURE = "OverTemperature"
+GENERIC_FAULT = "Faulted"  # a Faulted status without an error code: faulted, reason not given
 
 Key = tuple[str, str, str | None, int, int, str]  # station, component, instance, evse, connector, code
 
@@ -86,11 +87,22 @@ class AlarmManager:
             if f.active and alarm.code == f.code:
                 continue
             await self._clear(alarm, f.time)
-        if f.active and f.code:
-            key = (f.station_id, f.component, f.instance, f.evse_id, f.connector_id, f.code)
-            text = " ".join(filter(None, [f.code, f.vendor_code, f.info]))
-            details = {"origin": f.origin, "source": f.source, "vendor_code": f.vendor_code, "info": f.info}
-            await self._raise(key, f.severity, f"{_place(*key[1:5])}: {text}", f.time, details)
+        if not (f.active and f.code):
+            return
+        # A 2.0.1 station says a connector is Faulted in its status and why in its device
+        # model (Problem with a techCode): one fault, so one alarm, with the specific code.
+        same_place = [a for a in self.of(f.station_id) if (a.evse_id, a.connector_id) == (f.evse_id, f.connector_id)
+                      and a.details.get("origin") not in (None, f.origin)]
+        if f.code == GENERIC_FAULT:
+            if any(a.code != GENERIC_FAULT for a in same_place):
+                return
+        else:
+            for alarm in [a for a in same_place if a.code == GENERIC_FAULT]:
+                await self._clear(alarm, f.time, superseded_by=f.code)
+        key = (f.station_id, f.component, f.instance, f.evse_id, f.connector_id, f.code)
+        text = " ".join(filter(None, [f.code, f.vendor_code, f.info]))
+        details = {"origin": f.origin, "source": f.source, "vendor_code": f.vendor_code, "info": f.info}
+        await self._raise(key, f.severity, f"{_place(*key[1:5])}: {text}", f.time, details)
 
     # --- temperatures --------------------------------------------------------
 
@@ -124,11 +136,11 @@ class AlarmManager:
             time=ts,
         ))
 
-    async def _clear(self, alarm: Alarm, ts: float | None) -> None:
+    async def _clear(self, alarm: Alarm, ts: float | None, superseded_by: str | None = None) -> None:
         ts = ts or time.time()
         await self.ctx.store.alarm_cleared(alarm.id, ts)
         self.open.pop(alarm.key, None)
         self.ctx.bus.fire(ev.AlarmCleared(
             alarm.station_id, alarm.id, alarm.component, alarm.code, alarm.severity, alarm.message,
-            alarm.raised_at, alarm.evse_id, alarm.connector_id, alarm.instance, time=ts,
+            alarm.raised_at, alarm.evse_id, alarm.connector_id, alarm.instance, superseded_by, time=ts,
         ))

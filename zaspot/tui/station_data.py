@@ -60,7 +60,8 @@ def event_line(event: dict[str, Any]) -> str:
         "status_changed": lambda e: f"{e.get('status')} {e.get('error_code') or ''}".strip(),
         "temperature": lambda e: f"{e.get('location')} {e.get('celsius')} °C",
         "alarm_raised": lambda e: f"[{e.get('severity')}] {e.get('code')}: {e.get('message')}",
-        "alarm_cleared": lambda e: f"{e.get('code')} cleared",
+        "alarm_cleared": lambda e: f"{e.get('code')} cleared"
+                                   + (f", now {e['superseded_by']}" if e.get("superseded_by") else ""),
         "power_module": lambda e: f"module {e.get('instance')} {'ok' if not (e.get('problem') or e.get('tripped')) else 'TRIPPED' if e.get('tripped') else 'problem'}",
         "command_result": lambda e: f"{e.get('command')} -> {e.get('status') or e.get('error') or ('ok' if e.get('ok') else 'failed')} ({who(e.get('source'))})",
         "fault": lambda e: f"{e.get('component')} {e.get('code')} {'active' if e.get('active') else 'cleared'}",
