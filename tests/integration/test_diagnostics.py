@@ -150,6 +150,21 @@ async def test_a_station_that_rejects_monitors_is_polled_with_get_variables(app)
     assert any(r["source"] == "GetVariables" for r in history)
 
 
+async def test_a_station_back_without_booting_is_watched_again(app):
+    """A network drop: the 2.0.1 station reconnects and does not boot. The polling that
+    lived in its old session starts again on the new one, after an inventory."""
+    app.config.diagnostics.poll_interval = 0.05
+    app.config.diagnostics.resume_after = 0.2
+    st = await booted(app, "DC-BACK", "2.0.1", "dc", modules=2, accept_monitors=False, meter_interval=3600)
+    await st.wait_for_call("GetVariables")
+    await st.go_offline(0.1)
+    await st.wait_for_call("GetBaseReport", count=2)     # asked again on the new connection
+    polls = len([a for a, _ in st.received if a == "GetVariables"])
+    await st.wait_for_call("GetVariables", count=polls + 2)  # and polled again
+    await st.stop()
+    assert st.boot_count == 1                             # it never booted again
+
+
 def _alarms(db) -> list[tuple]:
     con = sqlite3.connect(db)
     try:

@@ -3,6 +3,7 @@
     diagnostics:
       poll_interval: 60          # s: GetVariables for 2.0.1 stations that refuse monitors
       module_monitors: true      # ask 2.0.1 stations to push power-module changes
+      resume_after: 10           # s: inventory again for a 2.0.1 station back without booting
       temperature:               # alarm thresholds in °C, on top of the built-in ones
         - {location: connector, raise_c: 70, clear_c: 65}
         - {location: connector, model: HPC-350, raise_c: 85, clear_c: 80, severity: critical}
@@ -52,6 +53,7 @@ DEFAULT_LIMITS = {
 class DiagnosticsConfig:
     poll_interval: float = 60.0
     module_monitors: bool = True
+    resume_after: float = 10.0
     temperature: list[TemperatureLimit] = field(default_factory=list)
 
     def limit_for(self, location: str, model: str | None = None) -> TemperatureLimit | None:

@@ -5,7 +5,8 @@ After an accepted boot of a 2.0.1 station it starts that station's inventory and
 monitoring task (zaspot.diagnostics.inventory) as a task of its session, once the
 station reports its first connector status: a booted 2.0.1 station reports every
 connector next (B01), so by then its own boot sequence is through and nothing of
-ours lands in the middle of it.
+ours lands in the middle of it. A station accepted before that reconnects without
+booting gets its watch `resume_after` seconds after it connected.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Diagnostics:
         self.alarms = AlarmManager(ctx, self.config, self.models)
         self.watches: dict[str, tuple[StationWatch, asyncio.Task[Any]]] = {}
         self._booted: dict[str, Any] = {}  # station -> session booted, waiting for its first status
+        self._watched: dict[str, Any] = {}  # station -> the session its latest watch started on
 
     async def restore(self) -> None:
         """What the store knows, into memory and the fleet state (not fired: nothing new happened)."""
@@ -59,6 +61,7 @@ class Diagnostics:
             temperature.record(bus, self.ctx.store),
             bus.listen(ev.StationBooted.type, self.on_booted, name="diagnostics.booted"),
             bus.listen(ev.StatusChanged.type, self.on_status, name="diagnostics.first_status"),
+            bus.listen(ev.StationConnected.type, self.on_connected, name="diagnostics.resumed"),
         ]
         return lambda: [u() for u in unsubs] and None
 
@@ -73,17 +76,38 @@ class Diagnostics:
         session = self._booted.pop(e.station_id, None)
         if session is None or self.ctx.sessions.get(e.station_id) is not session:
             return
-        previous = self.watches.get(e.station_id)
+        self._start_watch(e.station_id, session)
+
+    def on_connected(self, e: ev.StationConnected) -> None:
+        session = self.ctx.sessions.get(e.station_id)
+        if session is not None and session.version == "2.0.1":
+            session.spawn(self._resumed(e.station_id, session), "diagnostics.resume")
+
+    async def _resumed(self, station_id: str, session: Any) -> None:
+        """A 2.0.1 station that reconnects without booting (a network drop, or zaspot
+        restarted) keeps its monitors, but the polling and what we know of it lived in the
+        old session: start its watch again. One that reboots sends BootNotification
+        first thing; the grace period leaves that case to on_booted."""
+        await asyncio.sleep(self.config.resume_after)
+        if self._watched.get(station_id) is session or self._booted.get(station_id) is session:
+            return
+        await session.restore()  # what the store knows: was it accepted before?
+        if session.accepted and self.ctx.sessions.get(station_id) is session:
+            self._start_watch(station_id, session)
+
+    def _start_watch(self, station_id: str, session: Any) -> None:
+        previous = self.watches.get(station_id)
         if previous is not None:
             previous[1].cancel()  # booted again on this connection: start over
         watch = StationWatch(
-            e.station_id, self.commands, self.config, self.ctx.config.ocpp.call_timeout, self.reports,
-            lambda location: self.config.limit_for(location, self.models.model(e.station_id)),
+            station_id, self.commands, self.config, self.ctx.config.ocpp.call_timeout, self.reports,
+            lambda location: self.config.limit_for(location, self.models.model(station_id)),
             self.interpreter.readings_with_temperatures,
         )
         task = session.spawn(watch.run(), "diagnostics.inventory")
-        self.watches[e.station_id] = (watch, task)
-        task.add_done_callback(lambda t: self._done(e.station_id, t))
+        self.watches[station_id] = (watch, task)
+        self._watched[station_id] = session
+        task.add_done_callback(lambda t: self._done(station_id, t))
 
     def _done(self, station_id: str, task: asyncio.Task[Any]) -> None:
         if station_id in self.watches and self.watches[station_id][1] is task:
