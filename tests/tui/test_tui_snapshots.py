@@ -83,6 +83,13 @@ EVENTS = [
 ]
 
 
+# DEPOT-DC1's last hour: both EVSEs ramping up, then EVSE 2's car full and the derate at module 3's trip.
+SAMPLES = [{"ts": NOW - 3600 + 60 * i, "evse_id": evse, "connector_id": 1, "measurand": "Power.Active.Import",
+            "phase": None, "value": w}
+           for i in range(60)
+           for evse, w in ((1, min(96_400.0, 2_000.0 * i)), (2, min(48_000.0, 1_500.0 * i) if i < 45 else 0.0))]
+
+
 class CannedClient:
     """Answers like a server that has no rules engine; no live events."""
 
@@ -97,7 +104,8 @@ class CannedClient:
 
     async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any:
         answers = {"fleet/list": FLEET, "history/transactions": TRANSACTIONS, "history/alarms": ALARMS,
-                   "history/commands": COMMANDS, "history/events": list(reversed(EVENTS)), "history/frames": []}
+                   "history/commands": COMMANDS, "history/events": list(reversed(EVENTS)), "history/frames": [],
+                   "history/meter_samples": SAMPLES}
         if message_type not in answers:
             raise ApiError("unknown_command", f"unknown command type {message_type!r}")
         return answers[message_type]
@@ -155,6 +163,7 @@ def test_station_screen(snap_compare):
         table.move_cursor(row=table.get_row_index("DEPOT-DC1"))
         await pilot.press("enter")
         await until(pilot, lambda: "110.0 kW" in str(pilot.app.screen.query_one("#session").render()))
+        await until(pilot, lambda: "last 60 readings" in str(pilot.app.screen.query_one("#power-label").render()))
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 

@@ -83,3 +83,23 @@ def test_power_limit_names_who_set_it():
     assert power_limit([failed, v16]).startswith("11.0 kW on station, set by rule overheat")
     assert power_limit([{"command": "clear_power_limit", "ok": 1, "source": "ems:peak"}, v16]).startswith("none (cleared by EMS peak")
     assert power_limit([]) == "none"
+
+
+def test_the_power_sparkline_starts_from_stored_samples_then_follows_the_feed(model):
+    st = model.stations["CP1"]
+    power = "Power.Active.Import"
+
+    def sample(ts, evse, value, measurand=power, phase=None):
+        return {"ts": ts, "evse_id": evse, "connector_id": evse, "measurand": measurand, "phase": phase,
+                "value": value}
+
+    st.seed_power_history([
+        sample(NOW - 120, 1, 3000.0), sample(NOW - 120, 1, 5.0, "Energy.Active.Import.Register"),
+        sample(NOW - 60, 2, 7000.0), sample(NOW - 60, 2, 2300.0, phase="L1"),  # a phase is not the total
+        sample(NOW - 30, 1, 0.0),
+    ])
+    assert list(st.power_history) == [3000.0, 10_000.0, 7000.0]
+    st.seed_power_history([sample(NOW, 1, 99.0)])  # once only: the live feed carries on
+    model.apply({"type": "meter_sample", "station_id": "CP1", "time": NOW, "evse_id": 1, "connector_id": 1,
+                 "samples": [{"measurand": power, "phase": None, "value": 1000.0}]})
+    assert list(st.power_history) == [3000.0, 10_000.0, 7000.0, 8000.0]

@@ -54,6 +54,7 @@ class Station:
     open_alarms: dict[int, str] = field(default_factory=dict)
     energy_closed_wh: float = 0.0  # transactions that ended today
     power_history: deque[float] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
+    power_seeded: bool = False  # power_history begun from the store (station screen)
 
     def connector(self, evse_id: int, connector_id: int) -> Connector:
         key = (evse_id, connector_id)
@@ -79,6 +80,28 @@ class Station:
             if c.transaction_id and c.energy_wh is not None and c.meter_start_wh is not None
         )
         return self.energy_closed_wh + running
+
+    def seed_power_history(self, samples: list[dict[str, Any]]) -> None:
+        """The sparkline from stored meter samples (oldest first), as the live feed would
+        have drawn it: after each reading, the station's total over its connectors. Once:
+        the store holds what the feed brought so far, and the feed goes on from here."""
+        if self.power_seeded:
+            return
+        self.power_seeded = True
+        latest: dict[tuple[int, int], float] = {}
+        points: list[float] = []
+        last_ts = None
+        for s in samples:
+            if s.get("phase") is not None or s.get("measurand") != POWER:
+                continue
+            if last_ts is not None and s["ts"] != last_ts:
+                points.append(sum(latest.values()))
+            latest[(s["evse_id"], s["connector_id"])] = float(s["value"])
+            last_ts = s["ts"]
+        if latest:
+            points.append(sum(latest.values()))
+        self.power_history.clear()
+        self.power_history.extend(points[-SPARK_POINTS:])
 
     @property
     def hottest(self) -> tuple[str, float] | None:

@@ -96,6 +96,13 @@ class StationScreen(Screen[None]):
             self._limit = f"unknown ({exc.code})"
             return
         self._limit = power_limit(commands)
+        self._dirty = True
+        try:
+            samples = await feed.command("history/meter_samples", station_id=self.station_id, limit=1000)
+        except ApiError:
+            samples = []
+        if self.station is not None:
+            self.station.seed_power_history(samples)  # the sparkline starts with the past, not empty
         log = self.query_one("#events", RichLog)
         if not log.lines:
             for e in reversed(events):
