@@ -31,6 +31,10 @@ class AlarmsPane(DataTable):
         self._redraw()
 
     def cleared(self, e: dict[str, Any]) -> None:
+        if e.get("superseded_by"):  # the same fault, now under its specific code: one row for it
+            self._alarms.pop(e["alarm_id"], None)
+            self._redraw()
+            return
         alarm = self._alarms.setdefault(e["alarm_id"], {**e, "id": e["alarm_id"]})
         alarm["cleared_at"] = e.get("time")
         self._redraw()
