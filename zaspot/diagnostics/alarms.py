@@ -80,8 +80,9 @@ class AlarmManager:
     # --- faults ------------------------------------------------------------
 
     async def on_fault(self, f: ev.Fault) -> None:
+        mine = self.of(f.station_id)
         # An origin holds one code at a time: whatever else it had raised is over.
-        for alarm in [a for a in self.of(f.station_id) if a.details.get("origin") == f.origin]:
+        for alarm in [a for a in mine if a.details.get("origin") == f.origin]:
             if not f.active and f.code not in (None, alarm.code):
                 continue
             if f.active and alarm.code == f.code:
@@ -91,7 +92,7 @@ class AlarmManager:
             return
         # A 2.0.1 station says a connector is Faulted in its status and why in its device
         # model (Problem with a techCode): one fault, so one alarm, with the specific code.
-        same_place = [a for a in self.of(f.station_id) if (a.evse_id, a.connector_id) == (f.evse_id, f.connector_id)
+        same_place = [a for a in mine if (a.evse_id, a.connector_id) == (f.evse_id, f.connector_id)
                       and a.details.get("origin") not in (None, f.origin)]
         if f.code == GENERIC_FAULT:
             if any(a.code != GENERIC_FAULT for a in same_place):

@@ -12,6 +12,7 @@ booting gets its watch `resume_after` seconds after it connected.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +36,8 @@ class Diagnostics:
         self.alarms = AlarmManager(ctx, self.config, self.models)
         self.watches: dict[str, tuple[StationWatch, asyncio.Task[Any]]] = {}
         self._booted: dict[str, Any] = {}  # station -> session booted, waiting for its first status
-        self._watched: dict[str, Any] = {}  # station -> the session its latest watch started on
+        # Sessions a watch was started on (weak: a closed session must not be kept alive).
+        self._watched: weakref.WeakSet[Any] = weakref.WeakSet()
 
     async def restore(self) -> None:
         """What the store knows, into memory and the fleet state (not fired: nothing new happened)."""
@@ -89,7 +91,7 @@ class Diagnostics:
         old session: start its watch again. One that reboots sends BootNotification
         first thing; the grace period leaves that case to on_booted."""
         await asyncio.sleep(self.config.resume_after)
-        if self._watched.get(station_id) is session or self._booted.get(station_id) is session:
+        if session in self._watched or self._booted.get(station_id) is session:
             return
         await session.restore()  # what the store knows: was it accepted before?
         if session.accepted and self.ctx.sessions.get(station_id) is session:
@@ -106,7 +108,7 @@ class Diagnostics:
         )
         task = session.spawn(watch.run(), "diagnostics.inventory")
         self.watches[station_id] = (watch, task)
-        self._watched[station_id] = session
+        self._watched.add(session)
         task.add_done_callback(lambda t: self._done(station_id, t))
 
     def _done(self, station_id: str, task: asyncio.Task[Any]) -> None:
