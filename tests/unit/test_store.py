@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -383,9 +384,19 @@ async def test_mixed_concurrent_writes(store):
 
 
 async def test_failing_op_does_not_fail_its_batch(store):
+    # Hold the writer's thread inside a batch, so that the ops below all queue up
+    # behind it and go in together as the next one.
+    entered, gate = threading.Event(), threading.Event()
+
+    def hold(conn):
+        entered.set()
+        gate.wait(10)
+
     before = store.stats.commits
+    held = store._writer.call(hold)
+    assert await asyncio.to_thread(entered.wait, 10)
     # same-SQL run (executemany): one bad row (NOT NULL id_token) among good ones
-    results = await asyncio.gather(
+    gathered = asyncio.gather(
         store.add_id_token("A"),
         store.add_id_token(None),
         store.add_id_token("B"),
@@ -396,7 +407,13 @@ async def test_failing_op_does_not_fail_its_batch(store):
         store.heartbeat("CP1", 3.0),
         return_exceptions=True,
     )
-    assert store.stats.commits - before == 1  # all in one transaction
+    async with asyncio.timeout(10):
+        while len(store._writer._pending) < 7:  # all seven queued behind the held batch
+            await asyncio.sleep(0)
+    gate.set()
+    await held
+    results = await gathered
+    assert store.stats.commits - before == 2  # the held batch, then all seven in one transaction
     assert isinstance(results[1], sqlite3.IntegrityError)
     assert isinstance(results[4], sqlite3.IntegrityError)
     assert [r for i, r in enumerate(results) if i not in (1, 4) and isinstance(r, Exception)] == []
@@ -420,6 +437,8 @@ async def test_write_error_reaches_caller_and_writer_keeps_going(tmp_path):
             await s.start_transaction("CP1", 1, "T", 0.0, 2.0)
         with pytest.raises(sqlite3.OperationalError):
             await s.heartbeat("CP1", 2.0)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):  # a one-statement batch too
+            await s.meter_samples("CP1", 1, 1, None, [Sample("Power.Active.Import", 1.0, "W", timestamp=2.0)])
         other.execute("ROLLBACK")
         other.close()
         # the writer is still alive

@@ -1,0 +1,119 @@
+"""The writer's batches: what arrives while its thread is busy goes in together,
+as few statements as SQLite allows, and one bad op still fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+
+import pytest
+
+from zaspot.core.events import Sample
+from zaspot.store import Store
+
+
+@pytest.fixture
+async def store(tmp_path):
+    s = await Store.open(tmp_path / "z.db")
+    yield s
+    await s.close()
+
+
+class _Hold:
+    """Keeps the writer's thread inside a batch until released, so that what is
+    queued meanwhile makes up the next batch."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._entered, self._gate = threading.Event(), threading.Event()
+
+    def _hold(self, conn) -> None:
+        self._entered.set()
+        self._gate.wait(10)
+
+    async def __aenter__(self) -> _Hold:
+        self._held = self.store._writer.call(self._hold)
+        assert await asyncio.to_thread(self._entered.wait, 10)
+        return self
+
+    async def queued(self, n: int) -> None:
+        async with asyncio.timeout(10):
+            while len(self.store._writer._pending) < n:
+                await asyncio.sleep(0)
+
+    async def __aexit__(self, *exc) -> None:
+        self._gate.set()
+        await self._held
+
+
+def _samples(i: int) -> list[Sample]:
+    return [Sample("Energy.Active.Import.Register", float(i), "Wh", timestamp=float(i)),
+            Sample("Power.Active.Import", 1000.0 + i, "W", timestamp=float(i))]
+
+
+async def test_hundreds_of_rows_in_one_batch_all_land_in_order(store):
+    n = 300  # 600 rows: more than one multi-row statement holds
+    async with _Hold(store) as hold:
+        before = store.stats.commits
+        writes = asyncio.gather(*(store.meter_samples("CP1", 1, 1, "t", _samples(i)) for i in range(n)))
+        await hold.queued(n)
+    await writes
+    assert store.stats.commits - before == 2  # the held batch, then all 300 in one transaction
+    rows = await store.meter_samples_of("CP1", limit=10 * n)
+    energy = sorted((r["ts"], r["value"]) for r in rows if r["unit"] == "Wh")
+    power = sorted((r["ts"], r["value"]) for r in rows if r["unit"] == "W")
+    assert energy == [(float(i), float(i)) for i in range(n)]
+    assert power == [(float(i), 1000.0 + i) for i in range(n)]
+
+
+async def test_a_row_of_the_wrong_width_fails_alone(store):
+    from zaspot.store.store import _METER_SAMPLE
+
+    good = ("CP1", 1, 1, None, 1.0, "Power.Active.Import", None, None, None, "W", 5.0)
+    async with _Hold(store) as hold:
+        writes = asyncio.gather(
+            store._writer.submit(_METER_SAMPLE, [good]),
+            store._writer.submit(_METER_SAMPLE, [good[:-1]]),  # one value short
+            store._writer.submit(_METER_SAMPLE, [good, good]),
+            return_exceptions=True,
+        )
+        await hold.queued(3)
+    first, short, pair = await writes
+    assert first is None and pair is None
+    assert isinstance(short, sqlite3.ProgrammingError)
+    assert len(await store.meter_samples_of("CP1", limit=10)) == 3
+
+
+async def test_a_bad_row_in_a_one_statement_batch_fails_alone(store):
+    # token ids are unique: the second insert of "A" breaks the multi-row statement
+    async with _Hold(store) as hold:
+        writes = asyncio.gather(store.add_id_token("A"), store.add_id_token(None), store.add_id_token("B"),
+                                return_exceptions=True)
+        await hold.queued(3)
+    results = await writes
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert await store.id_token_status("A") == "Accepted"
+    assert await store.id_token_status("B") == "Accepted"
+
+
+async def test_writes_and_reads_keep_their_order_in_memory():
+    # ':memory:' has no read connection: reads queue behind the writes before them
+    s = await Store.open(":memory:")
+    try:
+        await asyncio.gather(*(s.meter_samples("CP1", 1, 1, None, _samples(i)) for i in range(50)))
+        count = s.meter_samples_of("CP1", limit=1000)
+        await s.heartbeat("CP1", 9.0)
+        assert len(await count) == 100
+        assert (await s.station("CP1"))["last_seen"] == 9.0
+    finally:
+        await s.close()
+
+
+async def test_an_empty_write_is_no_write(store):
+    from zaspot.store.store import _METER_SAMPLE
+
+    assert await store._writer.submit(_METER_SAMPLE, []) is None
+    await store.meter_samples("CP1", 1, 1, None, _samples(1))
+    assert len(await store.meter_samples_of("CP1", limit=10)) == 2
