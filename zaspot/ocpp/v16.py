@@ -8,17 +8,13 @@ the station itself.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.ocpp.clock import now_iso
 from zaspot.ocpp.metering import parse_time, samples_v16
 from zaspot.ocpp.session import on
 from zaspot.ocpp.station import StationSession, recorded
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _no_error(code: str) -> str | None:

@@ -15,7 +15,7 @@ from zaspot.diagnostics.temperature import location_v201
 from zaspot.ocpp.metering import parse_time, samples_v201
 from zaspot.ocpp.session import on
 from zaspot.ocpp.station import StationSession, recorded
-from zaspot.ocpp.v16 import now_iso
+from zaspot.ocpp.clock import now_iso
 
 _ENERGY = "Energy.Active.Import.Register"
 
