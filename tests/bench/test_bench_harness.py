@@ -54,6 +54,17 @@ def test_baseline_and_echo_same_run():
     assert figures["ratios"] == {}      # no zaspot in this run
 
 
+def test_rounds_take_turns_and_pool():
+    figures = run.run_bench(stations=2, duration=0.5, protocol="1.6", targets=["echo", "baseline"], rounds=2)
+    rounds = figures["rounds_results"]
+    assert len(rounds) == 2 and all(set(r) == {"echo", "baseline"} for r in rounds)
+    for target in ("echo", "baseline"):
+        pooled = figures["results"][target]
+        _check_figures(pooled, 2)
+        assert pooled["messages"] == sum(r[target]["messages"] for r in rounds)
+    assert "2 rounds of 0.5s per target" in run.format_table(figures)
+
+
 def test_failed_target_is_reported_not_raised(monkeypatch):
     monkeypatch.setattr(ServerProcess, "command", staticmethod(lambda t, p, w: [sys.executable, "-c", "raise SystemExit(3)"]))
     figures = run.run_bench(stations=1, duration=0.5, protocol="1.6", targets=["echo"])

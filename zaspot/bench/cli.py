@@ -28,6 +28,8 @@ def configure(subparsers) -> argparse.ArgumentParser:
                         "background, storage 20)")
     p.add_argument("--duration", type=float, default=None,
                    help="seconds of load: per target (throughput, default 10); of traffic (scale, default --interval)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="throughput: the targets take turns this many times; figures pool the rounds (default 1)")
     p.add_argument("--interval", type=float, default=60.0,
                    help="scale/reaction: seconds between a station's heartbeats and between its meter values")
     p.add_argument("--protocol", choices=("1.6", "2.0.1", "mixed"), default="1.6")
@@ -47,7 +49,7 @@ def scenario_kwargs(args) -> dict:
     n = DEFAULT_STATIONS[args.scenario] if args.stations is None else args.stations
     if args.scenario == "throughput":
         return {"stations": n, "duration": args.duration or 10.0, "protocol": args.protocol,
-                "targets": list(TARGETS) if args.target == "all" else [args.target]}
+                "targets": list(TARGETS) if args.target == "all" else [args.target], "rounds": args.rounds}
     targets = ["zaspot", "baseline"] if args.target == "all" else [args.target]
     if args.scenario == "scale":
         return {"stations": n, "interval": args.interval, "duration": args.duration, "protocol": args.protocol,
@@ -62,8 +64,8 @@ def scenario_kwargs(args) -> dict:
 
 def run(args) -> int:
     if (args.stations is not None and args.stations < 0) or (args.duration is not None and args.duration <= 0) \
-            or args.interval <= 0:
-        print("bench: --stations must be >= 0, --duration and --interval > 0")
+            or args.interval <= 0 or args.rounds < 1:
+        print("bench: --stations must be >= 0, --duration and --interval > 0, --rounds >= 1")
         return 2
     figures = run_scenario(args.scenario, **scenario_kwargs(args))
     print(json.dumps(figures, indent=2) if args.json else format_figures(figures))

@@ -55,6 +55,13 @@ class LoadResult:
         xs = sorted(self.latencies)
         return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000.0
 
+    def merged(self, other: LoadResult) -> LoadResult:
+        """This run and another of the same load, pooled (rounds of one bench)."""
+        return LoadResult(stations=self.stations, duration=self.duration + other.duration,
+                          connected=min(self.connected, other.connected),
+                          messages=self.messages + other.messages, errors=self.errors + other.errors,
+                          latencies=self.latencies + other.latencies)
+
     def figures(self) -> dict:
         return {"msgs_per_s": round(self.messages / self.duration, 1) if self.duration else 0.0,
                 "p50_ms": round(self.percentile_ms(0.50), 3), "p99_ms": round(self.percentile_ms(0.99), 3),

@@ -11,34 +11,58 @@ import asyncio
 import os
 import tempfile
 
-from .load import run_load
+from .load import LoadResult, run_load
 from .servers import TARGETS, ServerProcess
 from .stats import ratio
 
 __all__ = ["TARGETS", "bench", "run_bench", "format_table"]
 
 
-async def bench_target(target: str, stations: int, duration: float, protocol: str, workdir: str) -> dict:
+async def bench_target(target: str, stations: int, duration: float, protocol: str,
+                       workdir: str) -> tuple[LoadResult | None, dict]:
+    """One target's load: its LoadResult and extra figures, or (None, {"failed": why})."""
     workdir = os.path.join(workdir, target)
     os.makedirs(workdir, exist_ok=True)
     try:
         async with ServerProcess(target, workdir) as server:
-            figures = (await run_load(server.url, stations, duration, protocol)).figures()
-            if target == "zaspot":
-                figures["rules_loaded"] = server.rules_loaded()
-            return figures
+            result = await run_load(server.url, stations, duration, protocol)
+            return result, ({"rules_loaded": server.rules_loaded()} if target == "zaspot" else {})
     except Exception as exc:
-        return {"failed": str(exc)[:400]}
+        return None, {"failed": str(exc)[:400]}
 
 
 async def bench(stations: int = 20, duration: float = 5.0, protocol: str = "1.6",
-                targets: list[str] | tuple[str, ...] = TARGETS) -> dict:
-    """Run the same load against each target in turn; returns figures and ratios."""
-    out: dict = {"scenario": "throughput", "stations": stations, "duration": duration, "protocol": protocol, "results": {}}
+                targets: list[str] | tuple[str, ...] = TARGETS, rounds: int = 1) -> dict:
+    """Run the same load against each target in turn; returns figures and ratios.
+
+    With rounds > 1 the targets take turns that many times (zaspot, baseline, echo,
+    zaspot, ...), so that a shared machine getting busier or quieter weighs on all
+    of them alike; each target's figures pool its rounds, and each round's ratios
+    are kept to show the spread.
+    """
+    out: dict = {"scenario": "throughput", "stations": stations, "duration": duration, "protocol": protocol,
+                 "rounds": rounds, "results": {}}
+    pooled: dict[str, LoadResult] = {}
+    extra: dict[str, dict] = {}
+    round_results = []
     with tempfile.TemporaryDirectory(prefix="zaspot-bench-") as workdir:
-        for target in targets:
-            out["results"][target] = await bench_target(target, stations, duration, protocol, workdir)
+        for _ in range(rounds):
+            this_round = {}
+            for target in targets:
+                if "failed" in extra.get(target, {}):
+                    continue
+                result, extra[target] = await bench_target(target, stations, duration, protocol, workdir)
+                if result is not None:
+                    this_round[target] = result.figures()
+                    pooled[target] = pooled[target].merged(result) if target in pooled else result
+            round_results.append(this_round)
+    for target in targets:
+        figures = pooled[target].figures() if target in pooled and "failed" not in extra[target] else {}
+        out["results"][target] = {**figures, **extra[target]}
     out["ratios"] = _ratios(out["results"])
+    if rounds > 1:
+        out["rounds_results"] = round_results
+        out["rounds_ratios"] = [_ratios(r) for r in round_results]
     return out
 
 
@@ -58,8 +82,10 @@ def _ratios(results: dict) -> dict:
 
 def format_table(figures: dict) -> str:
     head = f"{'target':<10} {'msgs/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
-    lines = [f"{figures['stations']} stations, {figures['duration']}s, OCPP {figures['protocol']}",
-             head, "-" * len(head)]
+    rounds = figures.get("rounds", 1)
+    each = f"{rounds} rounds of {figures['duration']}s per target, taking turns" if rounds > 1 \
+        else f"{figures['duration']}s"
+    lines = [f"{figures['stations']} stations, {each}, OCPP {figures['protocol']}", head, "-" * len(head)]
     for target, r in figures["results"].items():
         if "failed" in r:
             last = (r["failed"].strip().splitlines() or [""])[-1]
@@ -72,5 +98,7 @@ def format_table(figures: dict) -> str:
         lines.append(f"zaspot ran with {rules} example rules, SQLite persistence and schema validation on")
     for name, value in figures.get("ratios", {}).items():
         what = "latency" if name.startswith("p99") else "msgs/s"
-        lines.append(f"{name} {what} ratio: {value:.2f}x")
+        per_round = [r[name] for r in figures.get("rounds_ratios", []) if name in r]
+        spread = f"  (rounds: {', '.join(f'{v:.2f}' for v in per_round)})" if len(per_round) > 1 else ""
+        lines.append(f"{name} {what} ratio: {value:.2f}x{spread}")
     return "\n".join(lines)
