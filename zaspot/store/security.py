@@ -20,7 +20,7 @@ def pack_frame(buffer: bytearray, ts: float, direction: bytes, frame: bytes) -> 
     buffer += frame
 
 
-def compress_chunks(rows: list[tuple[str, float, int, bytes]]) -> list[tuple[str, float, int, bytes]]:
+def compress_chunks(rows: list[tuple[str, float, int, bytes | bytearray]]) -> list[tuple[str, float, int, bytes]]:
     """zlib each chunk: OCPP JSON shrinks several-fold, and so does what SQLite writes and
     checkpoints. Meant for a worker thread (zlib lets go of the GIL), not the store's writer,
     whose queue stations' durable writes are waiting in."""
