@@ -162,20 +162,10 @@ def apply_batch(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
 
 def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> list[tuple[bool, Any]] | None:
     runs = _runs(batch)
-    single = _as_one_statement(runs[0][0], runs[0][1]) if len(runs) == 1 and runs[0][0] is not None else None
-    if single is not None:
-        # One statement is its own transaction: no BEGIN and COMMIT to step
-        # (two GIL retakes fewer), same durability, all or nothing.
-        try:
-            c.execute(single, runs[0][1][0] if len(runs[0][1]) == 1 else list(chain.from_iterable(runs[0][1])))
-        except Exception as e:
-            if _locked(e):  # as BEGIN IMMEDIATE below: waiting again would not help
-                stats.batches += 1
-                return [(False, e)] * len(batch)
-            return None
-        stats.batches += 1
-        stats.commits += 1
-        return [(True, None)] * len(batch)
+    if len(runs) == 1 and runs[0][0] is not None:
+        single = _as_one_statement(runs[0][0], runs[0][1])
+        if single is not None:
+            return _apply_one_statement(c, single, runs[0][1], len(batch), stats)
     out: list[tuple[bool, Any]] = [(True, None)] * len(batch)
     try:
         c.execute("BEGIN IMMEDIATE")
@@ -200,6 +190,22 @@ def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
     stats.batches += 1
     stats.commits += 1
     return out
+
+
+def _apply_one_statement(c: sqlite3.Connection, sql: str, rows: list, n_ops: int,
+                         stats: WriterStats) -> list[tuple[bool, Any]] | None:
+    """One statement is its own transaction: no BEGIN and COMMIT to step (two GIL
+    retakes fewer), same durability, all or nothing."""
+    try:
+        c.execute(sql, rows[0] if len(rows) == 1 else list(chain.from_iterable(rows)))
+    except Exception as e:
+        if _locked(e):  # as BEGIN IMMEDIATE in _apply_fast: waiting again would not help
+            stats.batches += 1
+            return [(False, e)] * n_ops
+        return None  # the careful path finds the culprit
+    stats.batches += 1
+    stats.commits += 1
+    return [(True, None)] * n_ops
 
 
 def _apply_careful(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> list[tuple[bool, Any]]:

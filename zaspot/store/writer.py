@@ -138,6 +138,14 @@ class Writer:
             while self._take_and_commit():
                 pass
         finally:
+            # Normally nothing is left after the stop op; if the thread died of a
+            # bug, nobody may wait forever on it.
+            self._closing = True
+            left, self._pending = self._pending, []
+            gone = RuntimeError("the store's writer has stopped")
+            for op in left:
+                if op[4] is not None:
+                    self._post(_settle, op[4], None, gone)
             if self._db is not None:
                 self._db.close()
                 self._db = None
@@ -172,7 +180,7 @@ class Writer:
         commits_before = self.stats.commits
         try:
             outcomes = apply_batch(self._db, batch, self.stats)
-        except BaseException as e:  # a bug in _apply itself: every caller hears of it
+        except BaseException as e:  # a bug in apply_batch itself: every caller hears of it
             outcomes = [(False, e)] * len(batch)
         self.last_batch_ok = self.stats.commits > commits_before  # for /healthz
         self._post(self._resolve, batch, outcomes)
