@@ -11,6 +11,7 @@ import pytest
 from tests.helpers import ZaspotProcess
 from zaspot.sim import SimStation
 from zaspot.tui.app import ZaspotTui
+from zaspot.tui.feed import LinkState
 from zaspot.tui.fleet_table import FleetTable
 from zaspot.tui.modals import ConfirmAction
 from zaspot.tui.station_screen import StationScreen
@@ -124,6 +125,18 @@ async def test_station_screen_shows_modules_and_temperatures(zaspot_server, stat
         assert "4/4 ok" in modules.border_title
         await pilot.press("escape")
         assert isinstance(app.screen.query_one(FleetTable), FleetTable)
+
+
+async def test_the_feed_and_timers_firing_after_exit_are_harmless():
+    # Seen once in CI: the totals timer fired while the app shut down, after its
+    # widgets were gone, and the NoMatches crashed the app.
+    app = ZaspotTui("ws://127.0.0.1:9/api/websocket")  # nothing listens: the feed keeps retrying
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+    app._show_totals()
+    app.feed_link(LinkState(True, "connected"))
+    app.feed_event({"type": "alarm_raised", "station_id": "CP1", "alarm_id": 1, "code": "GroundFailure",
+                    "severity": "critical", "time": 1.0})
 
 
 async def test_a_lost_server_is_shown_and_recovered(tmp_path: Path):

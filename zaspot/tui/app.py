@@ -49,6 +49,7 @@ class ZaspotTui(App[None]):
         self.url, self.clock = url, clock
         self.model = FleetModel(clock)
         self.rules_available = False
+        self._banner: Banner | None = None  # from on_mount
         self.feed = Feed(make_client or (lambda: ZaspotClient(url, token)),
                          self.feed_link, self.feed_snapshot, self.feed_event)
 
@@ -63,6 +64,7 @@ class ZaspotTui(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._banner = self.query_one(Banner)
         self.query_one("#rules").display = False
         self.query_one(FleetTable).focus()
         self.run_worker(self.feed.run(), name="feed", group="feed", exit_on_error=True)
@@ -74,10 +76,20 @@ class ZaspotTui(App[None]):
 
     # --- the feed's callbacks -----------------------------------------------------
 
+    # The feed and the totals timer can still fire while the app shuts down, after
+    # its widgets are gone (seen once in CI as NoMatches for Banner): they update
+    # only widgets that are still there.
+
+    def _torn_down(self) -> bool:
+        return self._banner is None or not self._banner.is_attached
+
     def feed_link(self, link: LinkState) -> None:
-        self.query_one(Banner).link = link
+        if not self._torn_down():
+            self._banner.link = link
 
     def feed_snapshot(self, snap: Snapshot) -> None:
+        if self._torn_down():
+            return
         self.model.load(snap.stations, snap.transactions)
         self.query_one(FleetTable).rebuild()
         self.query_one(AlarmsPane).load(snap.alarms)
@@ -86,6 +98,8 @@ class ZaspotTui(App[None]):
 
     def feed_event(self, event: dict[str, Any]) -> None:
         self.model.apply(event)
+        if self._torn_down():
+            return
         kind = event.get("type")
         if kind == "alarm_raised":
             self.query_one(AlarmsPane).raised(event)
@@ -96,7 +110,8 @@ class ZaspotTui(App[None]):
             screen.station_event(event)
 
     def _show_totals(self) -> None:
-        self.query_one(Banner).show(self.model.totals())
+        if not self._torn_down():
+            self._banner.show(self.model.totals())
 
     def _show_rules(self, traces: list[dict[str, Any]] | None) -> None:
         self.rules_available = traces is not None
