@@ -88,15 +88,15 @@ def _insert_rows(c: sqlite3.Connection, sql: str, rows: list) -> None:
         c.execute(_multirow(sql, len(chunk))[0], list(chain.from_iterable(chunk)))
 
 
-def _runs(batch: list[Op]) -> list[tuple[str | None, list | None, int]]:
-    """The batch as (sql, rows, first op index): consecutive plain ops with the same
-    SQL merged into one run of rows; a function op is (None, None, its index)."""
-    runs: list[tuple[str | None, list | None, int]] = []
+def _runs(batch: list[Op]) -> list[tuple[str | None, list | None, int, int]]:
+    """The batch as (sql, rows, first op, end op): consecutive plain ops with the same
+    SQL merged into one run of rows; a function op is (None, None, i, i + 1)."""
+    runs: list[tuple[str | None, list | None, int, int]] = []
     i, n = 0, len(batch)
     while i < n:
         sql, rows, fn = batch[i][0], batch[i][1], batch[i][2]
         if fn is not None:
-            runs.append((None, None, i))
+            runs.append((None, None, i, i + 1))
             i += 1
             continue
         j = i + 1
@@ -106,7 +106,7 @@ def _runs(batch: list[Op]) -> list[tuple[str | None, list | None, int]]:
             rows = rows if isinstance(rows, list) else list(rows)
         else:
             rows = list(chain.from_iterable([op[1] for op in batch[i:j]]))
-        runs.append((sql, rows, i))
+        runs.append((sql, rows, i, j))
         i = j
     return runs
 
@@ -126,12 +126,11 @@ def _savepoint(c: sqlite3.Connection, fn: Callable[..., Any], args: tuple) -> tu
         return False, e
 
 
-def _run_plain(c: sqlite3.Connection, batch: list[Op], i: int, j: int,
+def _run_plain(c: sqlite3.Connection, batch: list[Op], sql: str, rows: list, i: int, j: int,
                out: list[tuple[bool, Any]], in_tx: list[int]) -> None:
-    """ops i..j-1 share one SQL: one executemany; if it fails, each alone to find the culprit."""
-    sql = batch[i][0]
-    params = batch[i][1] if j - i == 1 else chain.from_iterable([op[1] for op in batch[i:j]])
-    ok, value = _savepoint(c, c.executemany, (sql, params))
+    """ops i..j-1 share one SQL (their rows merged): one executemany; if it fails, each
+    alone to find the culprit."""
+    ok, value = _savepoint(c, c.executemany, (sql, rows))
     if ok:
         in_tx.extend(range(i, j))
     elif j - i == 1:
@@ -173,7 +172,7 @@ def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
         stats.batches += 1
         return [(False, e)] * len(batch)
     try:
-        for sql, rows, i in runs:
+        for sql, rows, i, _ in runs:
             if sql is None:
                 _, _, fn, args, _ = batch[i]
                 out[i] = (True, fn(c, *args))
@@ -217,21 +216,16 @@ def _apply_careful(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -
     except Exception as e:
         return [(False, e)] * n
     in_tx: list[int] = []  # ops whose effects live in the open transaction
-    i = 0
-    while i < n:
-        sql, rows, fn, args, _ = batch[i]
+    for sql, rows, i, j in _runs(batch):
         try:
-            if fn is not None:
-                j = i + 1
+            if sql is None:
+                _, _, fn, args, _ = batch[i]
                 ok, value = _savepoint(c, fn, (c, *args))
                 out[i] = (ok, value)
                 if ok:
                     in_tx.append(i)
             else:
-                j = i + 1
-                while j < n and batch[j][2] is None and batch[j][0] == sql:
-                    j += 1
-                _run_plain(c, batch, i, j, out, in_tx)
+                _run_plain(c, batch, sql, rows, i, j, out, in_tx)
         except _TxLost as lost:
             # Everything done so far in this transaction is gone, and so is
             # the op that hit it. Fail them all, start a fresh transaction.
@@ -249,7 +243,6 @@ def _apply_careful(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -
                 for k in range(j, n):
                     out[k] = (False, e)
                 return out
-        i = j
     _commit(c, out, in_tx, stats)
     return out
 
