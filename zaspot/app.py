@@ -7,12 +7,13 @@ import gc
 import logging
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from zaspot.api.http import ROUTES
 from zaspot.api.websocket import ApiConnection
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
+from zaspot.core.metrics import Metrics
 from zaspot.core.plugin_loader import PluginLoader
 from zaspot.core.plugins import call_teardown
 from zaspot.core.state import FleetState
@@ -58,6 +59,7 @@ class App:
         fleet = FleetState()
         self._teardown.append(fleet.attach(bus))
         self.ctx = ServerContext(cfg, store, bus, fleet)
+        self._teardown.extend(_publish_store_stats(self.ctx.metrics, store))
         self.ctx.last_seen = LastSeen(store)
         self.ctx.last_seen.start()
         if cfg.ocpp.frame_log > 0:
@@ -131,3 +133,18 @@ async def run(config: Config) -> None:
     finally:
         _LOGGER.info("shutting down")
         await app.stop()
+
+
+def _publish_store_stats(metrics: Metrics, store: Store) -> list[Callable[[], None]]:
+    stats = store.stats
+    return [
+        metrics.publish("zaspot_store_writes_total", "Writes the store resolved (each committed or failed).",
+                        lambda: stats.ops, "counter"),
+        metrics.publish("zaspot_store_write_errors_total", "Writes that failed (the station got an error).",
+                        lambda: stats.failed, "counter"),
+        metrics.publish("zaspot_store_commits_total", "Transactions committed (group commit: fewer than writes).",
+                        lambda: stats.commits, "counter"),
+        metrics.publish("zaspot_store_batches_on_loop_total",
+                        "Batches small and quick enough to commit on the event loop, not the writer thread.",
+                        lambda: stats.on_loop, "counter"),
+    ]

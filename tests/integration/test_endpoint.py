@@ -70,6 +70,10 @@ async def test_healthz_and_metrics(zaspot_server):
     assert status == 200
     assert 'zaspot_messages_in_total{version="2.0.1",action="Heartbeat"} 1' in text
     assert "zaspot_stations_connected 1" in text
+    store = dict(line.split() for line in text.splitlines() if line.startswith("zaspot_store_"))
+    assert store["zaspot_store_write_errors_total"] == "0"
+    assert int(store["zaspot_store_writes_total"]) >= int(store["zaspot_store_commits_total"]) >= 1
+    assert int(store["zaspot_store_batches_on_loop_total"]) >= 1  # the boot's small batch
     await client.close()
 
 

@@ -393,7 +393,7 @@ async def test_failing_op_does_not_fail_its_batch(store):
         gate.wait(10)
 
     before = store.stats.commits
-    held = store._writer.call(hold)
+    held = store._writer.call_long(hold)
     assert await asyncio.to_thread(entered.wait, 10)
     # same-SQL run (executemany): one bad row (NOT NULL id_token) among good ones
     gathered = asyncio.gather(

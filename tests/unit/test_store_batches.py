@@ -33,7 +33,7 @@ class _Hold:
         self._gate.wait(10)
 
     async def __aenter__(self) -> _Hold:
-        self._held = self.store._writer.call(self._hold)
+        self._held = self.store._writer.call_long(self._hold)
         assert await asyncio.to_thread(self._entered.wait, 10)
         return self
 
@@ -117,3 +117,69 @@ async def test_an_empty_write_is_no_write(store):
     assert await store._writer.submit(_METER_SAMPLE, []) is None
     await store.meter_samples("CP1", 1, 1, None, _samples(1))
     assert len(await store.meter_samples_of("CP1", limit=10)) == 2
+
+
+# --- where a batch runs: the event loop or the writer's thread ----------------------
+
+
+def _thread_name(conn) -> str:
+    return threading.current_thread().name
+
+
+async def test_quick_batches_run_on_the_loop_and_long_ops_on_the_thread(store):
+    on_loop = store.stats.on_loop
+    assert await store._writer.call(_thread_name) == threading.current_thread().name
+    await store.heartbeat("CP1", 1.0)
+    assert store.stats.on_loop == on_loop + 2
+    assert await store._writer.call_long(_thread_name) == "zaspot-store-writer"
+    assert store.stats.on_loop == on_loop + 2
+
+
+async def test_a_big_batch_goes_to_the_thread_in_one_transaction(store):
+    before = store.stats.commits, store.stats.on_loop
+    n = 200  # 400 rows, more than a loop turn may take
+    await asyncio.gather(*(store.meter_samples("CP1", 1, 1, "t", _samples(i)) for i in range(n)))
+    assert (store.stats.commits, store.stats.on_loop) == (before[0] + 1, before[1])
+    assert len(await store.meter_samples_of("CP1", limit=10 * n)) == 2 * n
+
+
+async def test_a_bad_row_fails_alone_in_a_batch_on_the_loop(store):
+    from zaspot.store.store import _ADD_ID_TOKEN, _METER_SAMPLE
+
+    good = ("CP1", 1, 1, None, 1.0, "Power.Active.Import", None, None, None, "W", 5.0)
+    on_loop = store.stats.on_loop
+    w = store._writer
+    first, short, pair, no_id, token_b = await asyncio.gather(  # all queued in this loop turn
+        w.submit(_METER_SAMPLE, [good]),
+        w.submit(_METER_SAMPLE, [good[:-1]]),  # one value short
+        w.submit(_METER_SAMPLE, [good, good]),
+        w.submit(_ADD_ID_TOKEN, [(None, "Accepted", None)]),  # NOT NULL
+        w.submit(_ADD_ID_TOKEN, [("B", "Accepted", None)]),
+        return_exceptions=True,
+    )
+    assert store.stats.on_loop == on_loop + 1
+    assert first is None and pair is None and token_b is None
+    assert isinstance(short, sqlite3.ProgrammingError)
+    assert isinstance(no_id, sqlite3.IntegrityError)
+    assert len(await store.meter_samples_of("CP1", limit=10)) == 3
+    assert await store.id_token_status("B") == "Accepted"
+
+
+async def test_a_database_locked_elsewhere_is_waited_for_off_the_loop(tmp_path):
+    path = tmp_path / "z.db"
+    s = await Store.open(path, busy_timeout_ms=20_000)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        write = asyncio.ensure_future(s.heartbeat("CP1", 1.0))
+        async with asyncio.timeout(10):  # a loop stuck in SQLite's busy handler would miss this
+            for _ in range(20):  # the loop goes on turning while the write waits
+                await asyncio.sleep(0.01)
+        assert not write.done()
+        other.execute("ROLLBACK")
+        async with asyncio.timeout(30):
+            await write
+        assert (await s.station("CP1"))["last_seen"] == 1.0
+    finally:
+        other.close()
+        await s.close()

@@ -1,4 +1,4 @@
-"""How one batch of writes runs in one SQLite transaction (on the writer's thread).
+"""How one batch of writes runs in one SQLite transaction (store/writer.py decides where).
 
 An op is (sql, rows, fn, args, future): a plain statement with rows, or a function
 `fn(conn, *args)`. The batch runs optimistically, with no savepoints; only if
@@ -28,6 +28,7 @@ class WriterStats:
     failed: int = 0  # ops resolved with an exception
     batches: int = 0  # transactions attempted
     commits: int = 0  # transactions committed
+    on_loop: int = 0  # batches run on the event loop (the others on the writer's thread)
 
 
 class _TxLost(Exception):
@@ -143,8 +144,8 @@ def _run_plain(c: sqlite3.Connection, batch: list[Op], sql: str, rows: list, i: 
                 in_tx.append(k)
 
 
-def _locked(e: Exception) -> bool:
-    """The database stayed locked by another connection past busy_timeout."""
+def locked(e: BaseException) -> bool:
+    """The database is locked by another connection (the writer decides whether to wait)."""
     return (getattr(e, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
@@ -168,7 +169,7 @@ def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
     out: list[tuple[bool, Any]] = [(True, None)] * len(batch)
     try:
         c.execute("BEGIN IMMEDIATE")
-    except Exception as e:  # locked past busy_timeout: retrying now would only wait again
+    except Exception as e:  # locked: the writer decides whether to wait and try again
         stats.batches += 1
         return [(False, e)] * len(batch)
     try:
@@ -198,7 +199,7 @@ def _apply_one_statement(c: sqlite3.Connection, sql: str, rows: list, n_ops: int
     try:
         c.execute(sql, rows[0] if len(rows) == 1 else list(chain.from_iterable(rows)))
     except Exception as e:
-        if _locked(e):  # as BEGIN IMMEDIATE in _apply_fast: waiting again would not help
+        if locked(e):  # as BEGIN IMMEDIATE in _apply_fast: the writer decides whether to wait
             stats.batches += 1
             return [(False, e)] * n_ops
         return None  # the careful path finds the culprit

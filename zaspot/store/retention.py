@@ -106,14 +106,14 @@ class Retention:
             cutoff = now - self.config.raw_days * DAY
             size = self.config.bucket_minutes * 60.0
             cutoff -= cutoff % size  # never split a bucket between raw and folded
-            for station, oldest in await writer.call(_oldest_samples, cutoff):
+            for station, oldest in await writer.call_long(_oldest_samples, cutoff):
                 start = oldest - oldest % size
                 while start < cutoff:
                     end = min(start + DAY, cutoff)
-                    self.folded += await writer.call(_fold_day, station, start, end, size)
+                    self.folded += await writer.call_long(_fold_day, station, start, end, size)
                     start = end
         if self.config.history_days > 0:
             cutoff = now - self.config.history_days * DAY
             for table, column in _HISTORY:
-                while (removed := await writer.call(_trim, table, column, cutoff)) > 0:
+                while (removed := await writer.call_long(_trim, table, column, cutoff)) > 0:
                     self.trimmed += removed

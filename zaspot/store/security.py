@@ -106,7 +106,7 @@ class SecurityStore:
         await self._writer.submit(_CHUNK, rows)
 
     async def prune_frames(self, keep_chunks: int) -> int:
-        return await self._writer.call(_prune_frames, keep_chunks)
+        return await self._writer.call_long(_prune_frames, keep_chunks)
 
     async def frames(self, station_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The station's last `limit` frames, oldest first."""

@@ -73,7 +73,7 @@ _ADD_ID_TOKEN = (
 )
 
 
-# --- writes that read first or return a value (run on the writer thread) ---
+# --- writes that read first or return a value (quick: indexed, may run on the loop) ---
 
 
 def _connector_status(c: sqlite3.Connection, station_id, evse_id, connector_id, status,
