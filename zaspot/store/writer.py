@@ -164,13 +164,18 @@ class Writer:
     def _flush(self) -> None:
         """End of the loop's turn: run what queued here, or leave it to the thread."""
         self._flush_soon = False
-        ops = self._pending
-        if not ops:
+        if not self._pending:
             return
-        if self._closing or not _fits_the_loop(ops) or not self._db_lock.acquire(blocking=False):
+        if self._closing or not self._db_lock.acquire(blocking=False):
             self._signal()  # a busy thread would take them anyway; an idle one needs waking
             return
         try:
+            ops = self._pending  # read under the lock: the thread may have taken them meanwhile
+            if not ops:
+                return
+            if not _fits_the_loop(ops):
+                self._signal()
+                return
             self._pending = []
             outcomes = self._apply(ops)
             if self.stats.commits == self._commits_before and _all_locked(outcomes):
