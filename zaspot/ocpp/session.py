@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from zaspot.ocpp import leniency, rpc, schemas
 from zaspot.ocpp.errors import CallErrorReply, CallTimeout, InvalidReply, OcppError, StationNotConnected
+from zaspot.ocpp.wswrite import write_text_now
 
 if TYPE_CHECKING:
     from zaspot.ocpp.context import ServerContext
@@ -183,6 +184,8 @@ class Session:
     async def _send(self, data: bytes) -> None:
         if self.ctx.frame_log is not None:
             self.ctx.frame_log.record(self.station_id, "out", data)
+        if write_text_now(self.ws, data):
+            return
         try:
             await self.ws.send(data, text=True)
         except ConnectionClosed:
@@ -207,7 +210,8 @@ class Session:
             if self.ctx.frame_log is not None:
                 self.ctx.frame_log.record(self.station_id, "out", frame)
             try:
-                await self.ws.send(frame, text=True)
+                if not write_text_now(self.ws, frame):
+                    await self.ws.send(frame, text=True)
                 reply = await asyncio.wait_for(future, timeout)
             except asyncio.TimeoutError:
                 raise CallTimeout(self.station_id, action, timeout) from None
