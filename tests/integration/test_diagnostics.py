@@ -91,6 +91,27 @@ async def test_a_2_0_1_faulted_status_after_its_problem_opens_no_second_alarm(ap
     await st.stop()
 
 
+async def test_a_2_0_1_problem_after_its_faulted_status_supersedes_the_generic_alarm(app):
+    st = await booted(app, "GND-LATE", "2.0.1")
+    for _ in range(500):  # its base report first: it says the connector had no problem
+        if any(e.source == "NotifyReport" for e in app.recorder.of("fault") if e.station_id == "GND-LATE"):
+            break
+        await asyncio.sleep(0.01)
+    st.connectors[1].status = "Faulted"
+    await st.proto.send_status(1, "Faulted")   # the status first: only a generic alarm ...
+    await settle(app.ctx.bus)
+    assert [r["code"] for r in await app.ctx.store.alarms("GND-LATE", open_only=True)] == ["Faulted"]
+    item = {"component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+            "variable": {"name": "Problem"}, "actualValue": "true", "trigger": "Alerting",
+            "techCode": "GroundFailure"}
+    await st.proto.notify_event([item])        # ... then the reason takes its place
+    await settle(app.ctx.bus)
+    history = await app.ctx.store.alarms("GND-LATE")  # newest first; the history keeps both
+    assert [(r["code"], r["superseded_by"], r["cleared_at"] is None) for r in history] == [
+        ("GroundFailure", None, True), ("Faulted", "GroundFailure", False)]
+    await st.stop()
+
+
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 async def test_a_tripped_power_module_is_an_alarm_and_shows_in_module_health(app, version):
     st = await booted(app, f"DC-{version}", version, "dc", modules=4)

@@ -139,7 +139,7 @@ class AlarmManager:
 
     async def _clear(self, alarm: Alarm, ts: float | None, superseded_by: str | None = None) -> None:
         ts = ts or time.time()
-        await self.ctx.store.alarm_cleared(alarm.id, ts)
+        await self.ctx.store.alarm_cleared(alarm.id, ts, superseded_by)
         self.open.pop(alarm.key, None)
         self.ctx.bus.fire(ev.AlarmCleared(
             alarm.station_id, alarm.id, alarm.component, alarm.code, alarm.severity, alarm.message,

@@ -15,7 +15,7 @@ _TEMPERATURE = (
     "INSERT INTO temperatures (station_id, ts, location, celsius, evse_id, connector_id, "
     "instance, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_ALARM_CLEARED = "UPDATE alarms SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL"
+_ALARM_CLEARED = "UPDATE alarms SET cleared_at = ?, superseded_by = ? WHERE id = ? AND cleared_at IS NULL"
 _POWER_MODULE = (
     "INSERT INTO power_modules (station_id, instance, enabled, problem, tripped, celsius, "
     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -61,8 +61,9 @@ class DiagnosticsStore:
             severity, message, raised_at, blob,
         )
 
-    async def alarm_cleared(self, alarm_id: int, cleared_at: float) -> None:
-        await self._writer.submit(_ALARM_CLEARED, [(cleared_at, alarm_id)])
+    async def alarm_cleared(self, alarm_id: int, cleared_at: float, superseded_by: str | None = None) -> None:
+        """Closed; `superseded_by`: the code of the alarm that took its place, if one did."""
+        await self._writer.submit(_ALARM_CLEARED, [(cleared_at, superseded_by, alarm_id)])
 
     async def temperatures(self, readings: Iterable[Temperature]) -> None:
         rows = [(t.station_id, t.time, t.location, t.celsius, t.evse_id, t.connector_id,

@@ -278,6 +278,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (station_id, evse_id, connector_id, measurand, phase, unit, bucket)
     ) WITHOUT ROWID;
     """,
+    # alarms: a generic alarm (Faulted) closed because the same fault's specific code
+    # (GroundFailure) took its place names that code, so a history shows one fault once
+    """
+    ALTER TABLE alarms ADD COLUMN superseded_by TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

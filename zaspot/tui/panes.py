@@ -23,7 +23,8 @@ class AlarmsPane(DataTable):
         self._alarms: dict[int, dict[str, Any]] = {}
 
     def load(self, alarms: list[dict[str, Any]]) -> None:
-        self._alarms = {a["id"]: a for a in alarms[:MAX_ROWS]}
+        # as cleared() does live: a superseded alarm is the same fault as the one that replaced it
+        self._alarms = {a["id"]: a for a in alarms[:MAX_ROWS] if not a.get("superseded_by")}
         self._redraw()
 
     def raised(self, e: dict[str, Any]) -> None:
