@@ -112,6 +112,33 @@ async def test_a_2_0_1_problem_after_its_faulted_status_supersedes_the_generic_a
     await st.stop()
 
 
+@pytest.mark.parametrize("reason_first", [True, False])
+async def test_a_2_0_1_problem_on_the_whole_evse_is_the_same_fault_as_its_faulted_connector(app, reason_first):
+    sid = f"GND-EVSE-{reason_first}"
+    st = await booted(app, sid, "2.0.1")
+    for _ in range(500):  # its base report first: it says the EVSE had no problem
+        if any(e.source == "NotifyReport" for e in app.recorder.of("fault") if e.station_id == sid):
+            break
+        await asyncio.sleep(0.01)
+    evse_problem = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Problem"},
+                    "actualValue": "true", "trigger": "Alerting", "techCode": "GroundFailure"}
+    st.connectors[1].status = "Faulted"
+    if reason_first:
+        await st.proto.notify_event([evse_problem])
+        await st.proto.send_status(1, "Faulted")
+    else:
+        await st.proto.send_status(1, "Faulted")
+        await settle(app.ctx.bus)
+        await st.proto.notify_event([evse_problem])
+    await settle(app.ctx.bus)
+    open_alarms = await app.ctx.store.alarms(sid, open_only=True)
+    assert [(r["component"], r["evse_id"], r["connector_id"], r["code"]) for r in open_alarms] == [
+        ("evse", 1, 0, "GroundFailure")]
+    superseded = [r["superseded_by"] for r in await app.ctx.store.alarms(sid) if r["code"] == "Faulted"]
+    assert superseded == ([] if reason_first else ["GroundFailure"])
+    await st.stop()
+
+
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 async def test_a_tripped_power_module_is_an_alarm_and_shows_in_module_health(app, version):
     st = await booted(app, f"DC-{version}", version, "dc", modules=4)

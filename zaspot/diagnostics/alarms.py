@@ -51,6 +51,16 @@ def _place(component: str, instance: str | None, evse_id: int, connector_id: int
     return where
 
 
+def _contains(outer: tuple[int, int], inner: tuple[int, int]) -> bool:
+    """(evse, connector): (0, 0) is the whole station, (e, 0) the whole EVSE e."""
+    evse, connector = outer
+    return outer == inner or (connector == 0 and evse in (0, inner[0]))
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return _contains(a, b) or _contains(b, a)
+
+
 class AlarmManager:
     def __init__(self, ctx, config: DiagnosticsConfig, models: StationModels) -> None:
         self.ctx, self.config, self.models = ctx, config, models
@@ -92,7 +102,9 @@ class AlarmManager:
             return
         # A 2.0.1 station says a connector is Faulted in its status and why in its device
         # model (Problem with a techCode): one fault, so one alarm, with the specific code.
-        same_place = [a for a in mine if (a.evse_id, a.connector_id) == (f.evse_id, f.connector_id)
+        # The reason may be on the whole EVSE or station while the status is per connector.
+        here = (f.evse_id, f.connector_id)
+        same_place = [a for a in mine if _overlap((a.evse_id, a.connector_id), here)
                       and a.details.get("origin") not in (None, f.origin)]
         if f.code == GENERIC_FAULT:
             if any(a.code != GENERIC_FAULT for a in same_place):
