@@ -3,7 +3,9 @@
 A Heartbeat carries no data, only "still here": writing it durably before the
 answer (as transaction data is) would make half of a station's messages wait for
 a commit for nothing. The session notes the time; this writes every station
-heard from since the last flush in one statement every FLUSH_EVERY seconds.
+heard from since the last flush every FLUSH_EVERY seconds, CHUNK stations per
+write: 15,000 in one transaction would hold every MeterValues commit behind it
+for tens of milliseconds. What could not be written is kept for the next flush.
 Connect, boot and disconnect still write last_seen at once.
 """
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 FLUSH_EVERY = 10.0
+CHUNK = 1000  # about 5 ms of SQLite work
 
 
 class LastSeen:
@@ -39,9 +42,16 @@ class LastSeen:
         await self.flush()
 
     async def flush(self) -> None:
-        if self._seen:
-            seen, self._seen = self._seen, {}
-            await self.store.heartbeats(list(seen.items()))
+        if not self._seen:
+            return
+        seen, self._seen = list(self._seen.items()), {}
+        for i in range(0, len(seen), CHUNK):
+            try:
+                await self.store.heartbeats(seen[i:i + CHUNK])
+            except BaseException:
+                for station_id, ts in seen[i:]:  # unless heard again meanwhile
+                    self._seen.setdefault(station_id, ts)
+                raise
 
     async def _run(self) -> None:
         while True:
