@@ -30,6 +30,20 @@ async def booted(app, station_id: str, version: str, kind: str = "ac", **kw) -> 
     return st
 
 
+async def base_report_seen(app, station_id: str) -> None:
+    """A 2.0.1 station's base report has arrived (or 5 s passed)."""
+    for _ in range(500):
+        if any(e.source == "NotifyReport" for e in app.recorder.of("fault") if e.station_id == station_id):
+            return
+        await asyncio.sleep(0.01)
+
+
+def ground_failure_problem(component: str, evse: dict) -> dict:
+    """A NotifyEvent item: the device model says why the component is faulted."""
+    return {"component": {"name": component, "evse": evse}, "variable": {"name": "Problem"},
+            "actualValue": "true", "trigger": "Alerting", "techCode": "GroundFailure"}
+
+
 def alarm_events(app, code: str) -> tuple[list, list]:
     raised = [e for e in app.recorder.of("alarm_raised") if e.code == code]
     cleared = [e for e in app.recorder.of("alarm_cleared") if e.code == code]
@@ -75,13 +89,8 @@ async def test_a_ground_failure_is_a_critical_alarm_until_the_connector_recovers
 
 async def test_a_2_0_1_faulted_status_after_its_problem_opens_no_second_alarm(app):
     st = await booted(app, "GND-ORDER", "2.0.1")
-    for _ in range(500):  # its base report first: it says the connector had no problem
-        if any(e.source == "NotifyReport" for e in app.recorder.of("fault") if e.station_id == "GND-ORDER"):
-            break
-        await asyncio.sleep(0.01)
-    item = {"component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
-            "variable": {"name": "Problem"}, "actualValue": "true", "trigger": "Alerting",
-            "techCode": "GroundFailure"}
+    await base_report_seen(app, "GND-ORDER")  # it says nothing had a problem
+    item = ground_failure_problem("Connector", {"id": 1, "connectorId": 1})
     st.connectors[1].status = "Faulted"        # what its device model reports from now on
     await st.proto.notify_event([item])        # the reason first ...
     await st.proto.send_status(1, "Faulted")   # ... then the status
@@ -93,17 +102,12 @@ async def test_a_2_0_1_faulted_status_after_its_problem_opens_no_second_alarm(ap
 
 async def test_a_2_0_1_problem_after_its_faulted_status_supersedes_the_generic_alarm(app):
     st = await booted(app, "GND-LATE", "2.0.1")
-    for _ in range(500):  # its base report first: it says the connector had no problem
-        if any(e.source == "NotifyReport" for e in app.recorder.of("fault") if e.station_id == "GND-LATE"):
-            break
-        await asyncio.sleep(0.01)
+    await base_report_seen(app, "GND-LATE")  # it says nothing had a problem
     st.connectors[1].status = "Faulted"
     await st.proto.send_status(1, "Faulted")   # the status first: only a generic alarm ...
     await settle(app.ctx.bus)
     assert [r["code"] for r in await app.ctx.store.alarms("GND-LATE", open_only=True)] == ["Faulted"]
-    item = {"component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
-            "variable": {"name": "Problem"}, "actualValue": "true", "trigger": "Alerting",
-            "techCode": "GroundFailure"}
+    item = ground_failure_problem("Connector", {"id": 1, "connectorId": 1})
     await st.proto.notify_event([item])        # ... then the reason takes its place
     await settle(app.ctx.bus)
     history = await app.ctx.store.alarms("GND-LATE")  # newest first; the history keeps both
@@ -116,12 +120,8 @@ async def test_a_2_0_1_problem_after_its_faulted_status_supersedes_the_generic_a
 async def test_a_2_0_1_problem_on_the_whole_evse_is_the_same_fault_as_its_faulted_connector(app, reason_first):
     sid = f"GND-EVSE-{reason_first}"
     st = await booted(app, sid, "2.0.1")
-    for _ in range(500):  # its base report first: it says the EVSE had no problem
-        if any(e.source == "NotifyReport" for e in app.recorder.of("fault") if e.station_id == sid):
-            break
-        await asyncio.sleep(0.01)
-    evse_problem = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Problem"},
-                    "actualValue": "true", "trigger": "Alerting", "techCode": "GroundFailure"}
+    await base_report_seen(app, sid)  # it says nothing had a problem
+    evse_problem = ground_failure_problem("EVSE", {"id": 1})
     st.connectors[1].status = "Faulted"
     if reason_first:
         await st.proto.notify_event([evse_problem])
