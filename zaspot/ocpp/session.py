@@ -181,10 +181,14 @@ class Session:
 
     # --- sending ---------------------------------------------------------
 
-    async def _send(self, data: bytes) -> None:
+    def _write_now(self, data: bytes) -> bool:
+        """Log the frame and write it at once if websockets would not wait; False: await send()."""
         if self.ctx.frame_log is not None:
             self.ctx.frame_log.record(self.station_id, "out", data)
-        if write_text_now(self.ws, data):
+        return write_text_now(self.ws, data)
+
+    async def _send(self, data: bytes) -> None:
+        if self._write_now(data):
             return
         try:
             await self.ws.send(data, text=True)
@@ -207,10 +211,8 @@ class Session:
             self._pending = (message_id, action, future)
             self.ctx.metrics.count_out(self.version, action)
             frame = rpc.call(message_id, action, payload)
-            if self.ctx.frame_log is not None:
-                self.ctx.frame_log.record(self.station_id, "out", frame)
             try:
-                if not write_text_now(self.ws, frame):
+                if not self._write_now(frame):
                     await self.ws.send(frame, text=True)
                 reply = await asyncio.wait_for(future, timeout)
             except asyncio.TimeoutError:

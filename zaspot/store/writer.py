@@ -79,7 +79,6 @@ class Writer:
         self.busy_timeout_ms = busy_timeout_ms
         self.stats = WriterStats()
         self.last_batch_ok = True
-        self._commits_before = 0  # stats.commits when the current batch began
         self._db: sqlite3.Connection | None = None
         # Ops not yet taken. The loop appends; whoever holds _db_lock swaps the
         # list out whole (each step atomic under the GIL).
@@ -178,7 +177,7 @@ class Writer:
                 return
             self._pending = []
             outcomes = self._apply(ops)
-            if self.stats.commits == self._commits_before and _all_locked(outcomes):
+            if not self.last_batch_ok and _all_locked(outcomes):
                 # Locked by another process: the thread waits for it, the loop goes on.
                 self._pending[:0] = ops
                 self._signal()
@@ -260,7 +259,7 @@ class Writer:
         pause = 0.001
         while True:
             outcomes = self._apply(batch)
-            if (self.stats.commits > self._commits_before or not _all_locked(outcomes)
+            if (self.last_batch_ok or not _all_locked(outcomes)
                     or time.monotonic() + pause > deadline):
                 return outcomes
             time.sleep(pause)
@@ -268,12 +267,12 @@ class Writer:
 
     def _apply(self, batch: list[Op]) -> list[tuple[bool, Any]]:
         """One transaction, by whoever holds _db_lock."""
-        self._commits_before = self.stats.commits
+        commits_before = self.stats.commits
         try:
             outcomes = apply_batch(self._db, batch, self.stats)
         except BaseException as e:  # a bug in apply_batch itself: every caller hears of it
             outcomes = [(False, e)] * len(batch)
-        self.last_batch_ok = self.stats.commits > self._commits_before  # for /healthz
+        self.last_batch_ok = self.stats.commits > commits_before  # committed; also for /healthz
         return outcomes
 
     def _read(self, fn: Callable[..., Any], args: tuple, fut: asyncio.Future) -> None:
