@@ -125,6 +125,13 @@ class FleetState:
     def apply(self, event: ev.Event) -> None:
         self._apply[event.type](event)
 
+    def heard(self, station_id: str, ts: float) -> StationState:
+        """A frame or a pong arrived: the one last-seen time a station has."""
+        s = self.station(station_id)
+        if ts > s.last_seen:
+            s.last_seen = ts
+        return s
+
     def _connected(self, e: ev.StationConnected) -> None:
         s = self.station(e.station_id)
         s.ocpp_version, s.connected, s.online, s.last_seen = e.ocpp_version, True, True, e.time
