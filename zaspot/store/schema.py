@@ -283,6 +283,21 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE alarms ADD COLUMN superseded_by TEXT;
     """,
+    # trustworthy state: the events table is the durable event log (its id is the
+    # position), each consumer keeps its position; a rule run names the event that
+    # triggered it (a replay after a crash runs it once); a late meter sample says so;
+    # a 2.0.1 transaction keeps the remoteStartId of the RequestStartTransaction behind it
+    """
+    CREATE TABLE IF NOT EXISTS consumer_positions (
+        name       TEXT PRIMARY KEY NOT NULL,
+        seq        INTEGER NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    ALTER TABLE rule_traces ADD COLUMN trigger_seq INTEGER;
+    CREATE INDEX IF NOT EXISTS rule_traces_trigger ON rule_traces (trigger_seq) WHERE trigger_seq IS NOT NULL;
+    ALTER TABLE meter_samples ADD COLUMN after_tx_end INTEGER;
+    ALTER TABLE transactions ADD COLUMN remote_start_id INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
