@@ -1,4 +1,4 @@
-"""Sampled values of both versions -> normalized `Sample`s (W, Wh, V, A, °C, %, Hz)."""
+"""Sampled values of both versions -> normalized `Sample`s (W, Wh, V, A, °C, %, Hz, var, varh, VA, VAh)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from zaspot.core.events import Sample
 _UNITS = {
     "Wh": ("Wh", 1.0), "kWh": ("Wh", 1000.0),
     "varh": ("varh", 1.0), "kvarh": ("varh", 1000.0),
+    "VAh": ("VAh", 1.0), "kVAh": ("VAh", 1000.0),
     "W": ("W", 1.0), "kW": ("W", 1000.0),
     "VA": ("VA", 1.0), "kVA": ("VA", 1000.0),
     "var": ("var", 1.0), "kvar": ("var", 1000.0),
@@ -19,6 +20,30 @@ _UNITS = {
     "Celsius": ("°C", 1.0), "Celcius": ("°C", 1.0),  # 1.6's schema allows the typo
 }
 _DEFAULT_MEASURAND = "Energy.Active.Import.Register"
+
+# The unit a sampled value has when it states none: each measurand has its own (OCPP
+# 1.6 and 2.0.1 alike); only energy defaults to Wh. Names as the station sends them,
+# normalized by `normalize` like a stated unit. Power.Factor has no unit ("").
+_DEFAULT_UNITS = {
+    "Power.Factor": "", "Power.Offered": "W", "Voltage": "V", "Frequency": "Hz",
+    "Temperature": "Celsius", "SoC": "Percent", "RPM": "RPM",
+}
+_DEFAULT_UNIT_PREFIXES = (
+    ("Energy.Reactive.", "varh"), ("Energy.Apparent.", "VAh"), ("Energy.", "Wh"),
+    ("Power.Active.", "W"), ("Power.Reactive.", "var"), ("Power.Apparent", "VA"),
+    ("Current.", "A"),
+)
+
+
+def default_unit(measurand: str) -> str:
+    """What a value of this measurand is in when its unit is not given ("" if unknown)."""
+    unit = _DEFAULT_UNITS.get(measurand)
+    if unit is not None:
+        return unit
+    for prefix, unit in _DEFAULT_UNIT_PREFIXES:
+        if measurand.startswith(prefix):
+            return unit
+    return ""
 
 
 def parse_time(value: str | None) -> float | None:
@@ -51,8 +76,7 @@ def samples_v16(meter_values: list[dict[str, Any]]) -> list[Sample]:
             except ValueError:
                 continue
             measurand = sv.get("measurand", _DEFAULT_MEASURAND)
-            unit = sv.get("unit") or ("Celsius" if measurand == "Temperature" else "Wh")
-            value, unit = normalize(raw, unit)
+            value, unit = normalize(raw, sv.get("unit") or default_unit(measurand))
             location = sv.get("location", "Outlet")  # the spec's default
             out.append(Sample(measurand, value, unit, sv.get("phase"), location, sv.get("context"), ts))
     return out
@@ -63,12 +87,13 @@ def samples_v201(meter_values: list[dict[str, Any]]) -> list[Sample]:
     for mv in meter_values:
         ts = parse_time(mv.get("timestamp"))
         for sv in mv["sampledValue"]:
+            measurand = sv.get("measurand", _DEFAULT_MEASURAND)
             uom = sv.get("unitOfMeasure") or {}
             raw = float(sv["value"]) * (10.0 ** uom.get("multiplier", 0))
-            value, unit = normalize(raw, uom.get("unit", "Wh"))
+            value, unit = normalize(raw, uom.get("unit") or default_unit(measurand))
             out.append(
                 Sample(
-                    sv.get("measurand", _DEFAULT_MEASURAND), value, unit,
+                    measurand, value, unit,
                     sv.get("phase"), sv.get("location", "Outlet"), sv.get("context"), ts,
                 )
             )
