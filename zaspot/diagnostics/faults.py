@@ -45,6 +45,7 @@ COMPONENTS = {
 }
 
 FAULT_VARIABLES = ("Problem", "Tripped")
+STATUS_ORIGIN = "StatusNotification/"  # + evse/connector: a connector status's faults
 
 
 def severity_of(code: str, warning_at_most: bool = False) -> str:
@@ -58,7 +59,7 @@ def from_status(e: ev.StatusChanged) -> ev.Fault:
     """The fault state a connector status reports (inactive when it reports none)."""
     code = e.error_code or ("Faulted" if e.status == "Faulted" else None)
     component = "station" if e.connector_id == 0 else "connector"
-    origin = f"StatusNotification/{e.evse_id}/{e.connector_id}"
+    origin = f"{STATUS_ORIGIN}{e.evse_id}/{e.connector_id}"
     if code is None:
         return ev.Fault(
             e.station_id, origin, component, None, False, evse_id=e.evse_id,

@@ -6,10 +6,17 @@ Listens to `status_changed` and `device_event` (never on the socket path):
 - NotifyEvent / NotifyReport (2.0.1) and vendor DataTransfers (1.6) carry
   device-model readings: Problem / Tripped are faults, AcDcConverter variables
   are module states, and report pages feed the inventory collector.
+
+A status fires an active Fault each time it reports an error, and a clearing one only
+when its connector holds a fault (known here since the start, from the open alarms
+before that, or a status leaving Faulted): a status with no error that clears nothing
+fires nothing, so the events table holds no fault row per ordinary status.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 
@@ -22,10 +29,15 @@ from zaspot.diagnostics.stations import StationModels
 from zaspot.diagnostics.temperature import location_v201
 from zaspot.ocpp.metering import parse_time
 
+_LOGGER = logging.getLogger(__name__)
+
 
 class Interpreter:
     def __init__(self, ctx, models: StationModels, modules: ModuleTracker, reports: ReportCollector) -> None:
         self.ctx, self.models, self.modules, self.reports = ctx, models, modules, reports
+        # (station, status origin) -> the code it holds: what a clearing status can clear.
+        self._held: dict[tuple[str, str], str | None] = {}
+        self._restored: asyncio.Future[None] | None = None
 
     def attach(self) -> Callable[[], None]:
         bus = self.ctx.bus
@@ -47,7 +59,37 @@ class Interpreter:
         if mapped:
             await self.readings(e.station_id, mapped, "StatusNotification", e.time, temperatures=True)
         if not mapped or not fault.active:  # a mapped code is the module's, not the connector's
-            self.ctx.bus.fire(fault)
+            # Leaving Faulted clears even what we cannot know of (a Faulted with no alarm
+            # of its own, reported before a restart).
+            await self._status_fault(fault, clears=e.previous == "Faulted")
+
+    async def _status_fault(self, fault: ev.Fault, clears: bool = False) -> None:
+        """Fire an active fault; a clearing one only if its origin holds something (or `clears`)."""
+        await self._restore()
+        key = (fault.station_id, fault.origin)
+        if fault.active:
+            self._held[key] = fault.code
+        elif key in self._held or clears:  # a status clears whatever its connector held
+            self._held.pop(key, None)
+        else:
+            return
+        self.ctx.bus.fire(fault)
+
+    async def _restore(self) -> None:
+        """What status origins held before this start: those of the open alarms (read once)."""
+        if self._restored is None:
+            self._restored = asyncio.get_running_loop().create_future()
+            try:
+                for alarm in await self.ctx.store.open_alarms():
+                    origin = (alarm.get("details") or {}).get("origin") or ""
+                    if origin.startswith(faults.STATUS_ORIGIN):
+                        self._held.setdefault((alarm["station_id"], origin), alarm["code"])
+            except Exception:  # what is reported from now on still counts
+                _LOGGER.exception("diagnostics: open alarms could not be read")
+            finally:
+                self._restored.set_result(None)
+        elif not self._restored.done():
+            await self._restored
 
     async def on_device_event(self, e: ev.DeviceEvent) -> None:
         p = e.payload
