@@ -12,7 +12,7 @@ NOW = 1_790_000_000.0  # a fixed clock, aligned to nothing in particular
 
 async def test_old_samples_become_aggregates_and_recent_ones_stay_raw(tmp_path):
     store = await Store.open(tmp_path / "z.db")
-    await store.station_booted("CP1", "1.6", "V", "M", None, None, "Accepted", NOW)
+    await store.station_booted("CP1", "1.6", "V", "M", None, None, "Accepted", NOW - 200 * DAY)
     # 40 days of one power sample per 5 minutes: 3 per 15-minute bucket.
     start = NOW - 40 * DAY
     values = []
@@ -45,13 +45,13 @@ async def test_old_samples_become_aggregates_and_recent_ones_stay_raw(tmp_path):
     assert (n, mean) == (len(in_bucket), sum(in_bucket) / len(in_bucket))
     left = [r[0] for r in con.execute("SELECT data FROM events")]
     assert len(left) == 1 and '"Available"' in left[0]  # only the recent event is left
-    assert job.folded == len(folded) and job.trimmed == 1
+    assert job.folded == len(folded) and job.trimmed == 2  # the old status and the old boot
     con.close()
 
 
 async def test_running_twice_changes_nothing_more(tmp_path):
     store = await Store.open(tmp_path / "z.db")
-    await store.station_booted("CP1", "1.6", "V", "M", None, None, "Accepted", NOW)
+    await store.station_booted("CP1", "1.6", "V", "M", None, None, "Accepted", NOW - 200 * DAY)
     await store.meter_samples("CP1", 1, 1, None, [Sample("Voltage", 230.0, "V", phase="L1-N", timestamp=NOW - 31 * DAY)])
     job = Retention(store, RetentionConfig(raw_days=30))
     await job.run_once(now=NOW)

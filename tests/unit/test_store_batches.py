@@ -68,7 +68,7 @@ async def test_hundreds_of_rows_in_one_batch_all_land_in_order(store):
 
 
 async def test_a_row_of_the_wrong_width_fails_alone(store):
-    from zaspot.store.store import _METER_SAMPLE
+    from zaspot.store.messages import METER_SAMPLE as _METER_SAMPLE
 
     good = ("CP1", 1, 1, None, 1.0, "Power.Active.Import", None, None, None, "W", 5.0)
     async with _Hold(store) as hold:
@@ -112,7 +112,7 @@ async def test_writes_and_reads_keep_their_order_in_memory():
 
 
 async def test_an_empty_write_is_no_write(store):
-    from zaspot.store.store import _METER_SAMPLE
+    from zaspot.store.messages import METER_SAMPLE as _METER_SAMPLE
 
     assert await store._writer.submit(_METER_SAMPLE, []) is None
     await store.meter_samples("CP1", 1, 1, None, _samples(1))
@@ -144,7 +144,8 @@ async def test_a_big_batch_goes_to_the_thread_in_one_transaction(store):
 
 
 async def test_a_bad_row_fails_alone_in_a_batch_on_the_loop(store):
-    from zaspot.store.store import _ADD_ID_TOKEN, _METER_SAMPLE
+    from zaspot.store.messages import METER_SAMPLE as _METER_SAMPLE
+    from zaspot.store.store import _ADD_ID_TOKEN
 
     good = ("CP1", 1, 1, None, 1.0, "Power.Active.Import", None, None, None, "W", 5.0)
     on_loop = store.stats.on_loop

@@ -26,6 +26,9 @@ class Event:
     type: ClassVar[str] = "event"
     station_id: str
     time: float = field(default_factory=_now, kw_only=True)
+    # Its place in the durable event log (the `events` table), set when the
+    # transaction that wrote it commits; None for events the log does not keep.
+    seq: int | None = field(default=None, kw_only=True, compare=False)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # No zero-arg super(): slots=True rebuilds the class and breaks its cell.

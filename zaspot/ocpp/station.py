@@ -1,8 +1,9 @@
 """What both versions' sessions do alike: registration, status, metering, storage.
 
-The version modules parse their payloads and call these helpers with plain
-values; the helpers persist first (durable before the station gets its answer)
-and then fire the normalized event.
+The version modules parse their payloads into one unit of work per message
+(zaspot/store/unit.py, steps from zaspot/store/messages.py); `commit` stores it
+whole, rows and events in one transaction, before the station gets its answer,
+and only then fires the events it gave.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from zaspot.core import events as ev
 from zaspot.diagnostics.temperature import location_v16
 from zaspot.ocpp import leniency
 from zaspot.ocpp.session import Session, on
+from zaspot.store import messages
+from zaspot.store.unit import Unit
 
 
 class StationSession(Session):
@@ -21,10 +24,18 @@ class StationSession(Session):
     model: str | None = None  # known once booted (or restored from the store)
     _restored = False
 
+    async def commit(self, unit: Unit) -> list[Any]:
+        """Store the unit whole, then fire its events (in order, with their log positions)."""
+        results = await self.ctx.store.commit(unit)
+        fire = self.ctx.bus.fire
+        for event in unit.events:
+            fire(event)
+        return results
+
     async def on_connect(self) -> None:
-        now = time.time()
-        await self.ctx.store.station_connected(self.station_id, self.version, self.remote, now)
-        self.ctx.bus.fire(ev.StationConnected(self.station_id, self.version, self.remote, time=now))
+        unit = Unit()
+        messages.connected(unit, self.station_id, self.version, self.remote, time.time())
+        await self.commit(unit)
 
     async def restore(self) -> None:
         """Read what we knew of the station, once, when it matters: a station accepted
@@ -40,9 +51,9 @@ class StationSession(Session):
             self.model = self.model or row.get("model")
 
     async def on_disconnect(self, code: int | None, reason: str) -> None:
-        now = time.time()
-        await self.ctx.store.station_disconnected(self.station_id, now)
-        self.ctx.bus.fire(ev.StationDisconnected(self.station_id, self.version, code, reason, time=now))
+        unit = Unit()
+        messages.disconnected(unit, self.station_id, self.version, code, reason, time.time())
+        await self.commit(unit)
 
     def is_lenient(self, payload: dict[str, Any]) -> bool:
         """Lenient if listed so, or if its model is (read from the payload for the boot itself)."""
@@ -80,18 +91,13 @@ class StationSession(Session):
     ) -> tuple[str, int]:
         """Persist a boot; returns (registration status, heartbeat interval)."""
         status = await self._registration_policy()
-        now = time.time()
-        await self.ctx.store.station_booted(
-            self.station_id, self.version, vendor, model, serial, firmware, status, now
-        )
+        unit = Unit()
+        messages.booted(unit, ev.StationBooted(self.station_id, self.version, vendor, model, serial, firmware,
+                                               reason, status))
+        await self.commit(unit)
         self.registration = status
         self.accepted = status == "Accepted"
         self.model = model
-        self.ctx.bus.fire(
-            ev.StationBooted(
-                self.station_id, self.version, vendor, model, serial, firmware, reason, status, time=now
-            )
-        )
         interval = self.ctx.config.ocpp.heartbeat_interval
         return status, interval
 
@@ -111,45 +117,39 @@ class StationSession(Session):
         info: str | None = None,
         ts: float | None = None,
     ) -> None:
-        ts = ts or time.time()
-        previous = await self.ctx.store.connector_status(
-            self.station_id, evse_id, connector_id, status, error_code, vendor_error_code, info, ts
-        )
-        self.ctx.bus.fire(
-            ev.StatusChanged(
-                self.station_id, evse_id, connector_id, status, error_code, vendor_error_code, info,
-                previous, time=ts,
-            )
-        )
+        unit = Unit()
+        unit.do(messages.connector_status, self.station_id, evse_id, connector_id, status, error_code,
+                vendor_error_code, info, ts or time.time())
+        await self.commit(unit)
 
     async def authorize(self, id_token: str) -> str:
         return await self.ctx.store.id_token_status(id_token)
 
-    async def metered(
-        self, evse_id: int, connector_id: int, tx_id: str | None, samples: list[ev.Sample]
-    ) -> None:
+    def meter(self, unit: Unit, evse_id: int, connector_id: int, tx_id: str | None,
+              samples: list[ev.Sample]) -> None:
+        """A MeterValues' samples into its unit: rows and a MeterSample event; 1.6 carries
+        temperatures as a measurand, each also a Temperature (2.0.1 has none)."""
         if not samples:
             return
-        await self.ctx.store.meter_samples(self.station_id, evse_id, connector_id, tx_id, samples)
-        bus = self.ctx.bus
-        # The station's own time: a backlog replayed after hours offline stays in the past.
-        taken = samples[0].timestamp or time.time()
-        bus.fire(ev.MeterSample(self.station_id, evse_id, connector_id, tx_id, tuple(samples), time=taken))
+        if tx_id is None:
+            messages.meter(unit, self.station_id, evse_id, connector_id, None, samples)
+        else:
+            unit.do(messages.metered_transaction, self.station_id, evse_id, connector_id, tx_id, samples)
         if self.version == "1.6":
             for s in samples:
                 if s.measurand == "Temperature":
-                    bus.fire(
-                        ev.Temperature(
-                            self.station_id, location_v16(s.location), s.value, evse_id, connector_id,
-                            source="MeterValues", time=s.timestamp or time.time(),
-                        )
-                    )
+                    messages.temperature(unit, ev.Temperature(
+                        self.station_id, location_v16(s.location), s.value, evse_id, connector_id,
+                        source="MeterValues", time=s.timestamp or time.time(),
+                    ))
 
-    async def device_event(self, action: str, payload: dict[str, Any]) -> None:
-        """Keep a message we don't interpret (yet) as a device event in the store and on the bus."""
-        event = ev.DeviceEvent(self.station_id, action, payload)
-        await self.ctx.store.event(event)
-        self.ctx.bus.fire(event)
+    async def device_event(self, action: str, payload: dict[str, Any], unit: Unit | None = None) -> None:
+        """Keep a message we don't interpret (yet) as a device event: in the log and on the bus."""
+        mine = unit is None
+        unit = unit or Unit()
+        unit.emit(ev.DeviceEvent(self.station_id, action, payload))
+        if mine:
+            await self.commit(unit)
 
 
 def recorded(action: str, response: dict[str, Any] | None = None) -> Any:

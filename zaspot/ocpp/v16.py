@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from zaspot.core import events as ev
 from zaspot.ocpp.clock import now_iso
 from zaspot.ocpp.metering import parse_time, samples_v16
 from zaspot.ocpp.session import on
 from zaspot.ocpp.station import StationSession, recorded
+from zaspot.store import messages
+from zaspot.store.unit import Unit
 
 
 def _no_error(code: str) -> str | None:
@@ -57,45 +58,29 @@ class SessionV16(StationSession):
     async def start_transaction(self, p: dict[str, Any]) -> dict[str, Any]:
         connector, id_tag = p["connectorId"], p["idTag"]
         status = await self.authorize(id_tag)
-        started = parse_time(p["timestamp"]) or time.time()
-        tx_id = await self.ctx.store.start_transaction(
-            self.station_id, connector, id_tag, float(p["meterStart"]), started, p.get("reservationId")
-        )
-        self.ctx.bus.fire(
-            ev.TransactionStarted(
-                self.station_id, str(tx_id), connector, connector, id_tag, float(p["meterStart"]), time=started
-            )
-        )
+        unit = Unit()
+        unit.do(messages.start_transaction, self.station_id, connector, id_tag, float(p["meterStart"]),
+                parse_time(p["timestamp"]) or time.time(), p.get("reservationId"))
+        [tx_id] = await self.commit(unit)
         return {"transactionId": tx_id, "idTagInfo": {"status": status}}
 
     @on("StopTransaction")
     async def stop_transaction(self, p: dict[str, Any]) -> dict[str, Any]:
-        tx_id, id_tag = p["transactionId"], p.get("idTag")
-        stopped = parse_time(p["timestamp"]) or time.time()
-        store = self.ctx.store
-        outcome = await store.stop_transaction(
-            self.station_id, tx_id, float(p["meterStop"]), stopped, p.get("reason"), id_tag
-        )
-        if outcome != "duplicate":  # a repeat after reconnect is answered, stored once
-            tx = await store.transaction(self.station_id, str(tx_id))
-            connector = (tx or {}).get("connector_id") or 0
-            if p.get("transactionData"):
-                await self.metered(connector, connector, str(tx_id), samples_v16(p["transactionData"]))
-            start = (tx or {}).get("meter_start_wh")
-            self.ctx.bus.fire(
-                ev.TransactionEnded(
-                    self.station_id, str(tx_id), connector, connector, float(p["meterStop"]),
-                    None if start is None else float(p["meterStop"]) - start,
-                    p.get("reason") or ("orphan" if outcome == "orphan" else None), time=stopped,
-                )
-            )
+        id_tag = p.get("idTag")
+        unit = Unit()
+        unit.do(messages.stop_transaction, self.station_id, p["transactionId"], float(p["meterStop"]),
+                parse_time(p["timestamp"]) or time.time(), p.get("reason"), id_tag,
+                samples_v16(p.get("transactionData") or []))
+        await self.commit(unit)
         return {"idTagInfo": {"status": await self.authorize(id_tag)}} if id_tag else {}
 
     @on("MeterValues")
     async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:
         connector = p["connectorId"]
         tx = p.get("transactionId")
-        await self.metered(connector, connector, None if tx is None else str(tx), samples_v16(p["meterValue"]))
+        unit = Unit()
+        self.meter(unit, connector, connector, None if tx is None else str(tx), samples_v16(p["meterValue"]))
+        await self.commit(unit)
         return {}
 
     # Kept as device events for the diagnostics layer; answered as the spec asks.

@@ -38,6 +38,8 @@ class EventRecorder:
         self._task = asyncio.get_running_loop().create_task(self._flush_loop(), name="rules.recorder")
 
     def _on_event(self, event: Event) -> None:
+        if event.seq is not None:  # committed with the message that gave it: in the log already
+            return
         self._buffer.append(event)
         if len(self._buffer) >= FLUSH_AT or not self._wake.is_set():
             self._wake.set()

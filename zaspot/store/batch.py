@@ -71,7 +71,7 @@ def _as_one_statement(sql: str, rows: list) -> str | None:
     return _multirow(sql, n)[0]
 
 
-def _insert_rows(c: sqlite3.Connection, sql: str, rows: list) -> None:
+def insert_rows(c: sqlite3.Connection, sql: str, rows: list) -> None:
     """executemany(sql, rows), but a plain INSERT goes in as multi-row statements.
 
     Every statement SQLite steps releases and retakes the GIL, and while the event
@@ -178,7 +178,7 @@ def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
                 _, _, fn, args, _ = batch[i]
                 out[i] = (True, fn(c, *args))
             else:
-                _insert_rows(c, sql, rows)
+                insert_rows(c, sql, rows)
         c.execute("COMMIT")
     except Exception:
         try:

@@ -128,7 +128,11 @@ class Reads:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC LIMIT ?"
         params.append(limit)
-        return _decode(await self._query(sql, tuple(params)))
+        rows = _decode(await self._query(sql, tuple(params)))
+        for r in rows:  # the log position is the row's id
+            if isinstance(r.get("data"), dict):
+                r["data"]["seq"] = r["id"]
+        return rows
 
     async def commands(self, station_id: str | None = None,
                        limit: int = 100) -> list[dict[str, Any]]:

@@ -62,7 +62,9 @@ def _oldest_samples(c: sqlite3.Connection, cutoff: float) -> list[tuple[str, flo
 def _trim(c: sqlite3.Connection, table: str, ts_column: str, cutoff: float) -> int:
     """Delete up to DELETE_CHUNK of the oldest rows before cutoff (rowid order ~ time order)."""
     row = c.execute(f"SELECT rowid FROM {table} WHERE {ts_column} >= ? ORDER BY rowid LIMIT 1", (cutoff,)).fetchone()
-    limit = row[0] if row else c.execute(f"SELECT MAX(rowid) + 1 FROM {table}").fetchone()[0]
+    # The newest row always stays: rowids then never go back (events' ids are the
+    # event log's positions, which consumers keep; a reused id would hide new events).
+    limit = row[0] if row else c.execute(f"SELECT MAX(rowid) FROM {table}").fetchone()[0]
     if limit is None:
         return 0
     first = c.execute(f"SELECT MIN(rowid) FROM {table}").fetchone()[0]
