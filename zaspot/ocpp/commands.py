@@ -17,6 +17,7 @@ from zaspot.core import events as ev
 from zaspot.ocpp import commands_v16, commands_v201
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.errors import CallTimeout, CommandError, StationNotConnected
+from zaspot.ocpp.remote_start import with_remote_start_id
 from zaspot.ocpp.schemas import SchemaError
 
 _TRANSLATIONS: dict[str, ModuleType] = {"1.6": commands_v16, "2.0.1": commands_v201}
@@ -146,6 +147,7 @@ class Commands:
         if session is None:
             return Outcome(False, error=f"station {station_id} is not connected", reason="not_connected")
         command_id = await store.command(station_id, command, action, payload, source, time.time())
+        payload = with_remote_start_id(action, payload, command_id)  # 2.0.1: the row id, unique for good
         bus.fire(ev.CommandSent(station_id, command, action, payload, source))
         try:
             result = await session.call(action, payload)

@@ -6,7 +6,6 @@ Variables are named "Component.Variable", optionally "Component[instance].Variab
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
@@ -14,7 +13,6 @@ from zaspot.ocpp import charging_profiles
 from zaspot.ocpp.errors import UnsupportedCommand
 
 _VARIABLE = re.compile(r"^(?P<component>[^.\[\]]+)(\[(?P<instance>[^\]]+)\])?\.(?P<variable>[^.]+)$")
-_remote_start_ids = itertools.count(1)
 
 
 def _address(name: str) -> dict[str, Any]:
@@ -32,10 +30,8 @@ def reset(kind: str = "soft") -> tuple[str, dict[str, Any]]:
 
 
 def remote_start(id_token: str, evse_id: int | None = None, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
-    payload: dict[str, Any] = {
-        "idToken": {"idToken": id_token, "type": "Central"},
-        "remoteStartId": next(_remote_start_ids),
-    }
+    # remoteStartId: the command's row id, once it is stored (zaspot.ocpp.remote_start).
+    payload: dict[str, Any] = {"idToken": {"idToken": id_token, "type": "Central"}}
     if evse_id:
         payload["evseId"] = evse_id
     return "RequestStartTransaction", payload
