@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -13,6 +14,7 @@ from zaspot.api.http import ROUTES
 from zaspot.api.websocket import ApiConnection
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
+from zaspot.core.consumer import publish
 from zaspot.core.metrics import Metrics
 from zaspot.core.plugin_loader import PluginLoader
 from zaspot.core.plugins import call_teardown
@@ -26,6 +28,8 @@ from zaspot.ocpp.lastseen import LastSeen
 from zaspot.ocpp.server import OcppServer
 from zaspot.rules import start as start_rules
 from zaspot.store import Store
+from zaspot.store.fleet import away_at_start
+from zaspot.store.unit import Unit
 from zaspot.store.retention import Retention
 
 _LOGGER = logging.getLogger("zaspot")
@@ -57,6 +61,7 @@ class App:
         self._store = store = await Store.open(cfg.db)
         bus = EventBus()
         fleet = FleetState()
+        fleet.load(await store.fleet_snapshot())  # a projection of the store: as it last was
         self._teardown.append(fleet.attach(bus))
         self.ctx = ServerContext(cfg, store, bus, fleet)
         self._teardown.extend(_publish_store_stats(self.ctx.metrics, store))
@@ -75,6 +80,7 @@ class App:
         if cfg.ems is not None:  # after the plugins: a strategy or sensor may come from one
             self._teardown.append(await setup_ems(self.ctx, self.commands))
         self.rules = await start_rules(self.ctx, self.commands)  # after plugins: their triggers and services
+        await _away_at_start(self.ctx)  # after the consumers: they hear it live
         self.server = OcppServer(self.ctx)
         self.server.http_routes.update(ROUTES)
         self.server.api_handler = self._serve_api
@@ -105,6 +111,14 @@ class App:
             await self.ctx.bus.close()
         if self._store:
             await self._store.close()  # idempotent; also when start failed before the context
+
+
+async def _away_at_start(ctx: ServerContext) -> None:
+    """No station is connected before the server listens: every known one is offline
+    (committed and fired, so an `offline for 5m` rule holds for a station that stays away)."""
+    unit = Unit()
+    unit.do(away_at_start, time.time())
+    await publish(ctx.store, ctx.bus, unit)
 
 
 def tune_gc() -> None:

@@ -75,6 +75,11 @@ class Subscription:
         for t in self.types:
             table.setdefault(t, []).append(self._sub)
 
+    @property
+    def drops(self) -> int:
+        """Events this subscription's full queue had to drop so far."""
+        return self._sub.drops
+
     def __call__(self) -> None:
         self.set_types(())
         if self._sub.task is not None:

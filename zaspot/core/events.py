@@ -73,6 +73,23 @@ def event_types() -> dict[str, type[Event]]:
     return dict(_EVENT_TYPES)
 
 
+def rebuild(event_type: str, data: dict[str, Any], seq: int | None = None) -> Event | None:
+    """A stored event (its to_dict()) back into its dataclass; None for a type this
+    build does not know or data that no longer fits it."""
+    cls = _EVENT_TYPES.get(event_type)
+    if cls is None:
+        return None
+    names = _field_names(cls)
+    kwargs = {k: v for k, v in data.items() if k in names}
+    if "samples" in kwargs:
+        kwargs["samples"] = tuple(Sample(**s) for s in kwargs["samples"])
+    kwargs["seq"] = seq if seq is not None else kwargs.get("seq")
+    try:
+        return cls(**kwargs)
+    except TypeError:
+        return None
+
+
 # --- connection lifecycle -------------------------------------------------
 
 

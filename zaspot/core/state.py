@@ -1,8 +1,13 @@
 """Fleet state in memory: what every station looks like right now.
 
-Kept up to date from the bus (one listener), so it sees exactly what rules and
-the API see. `last_seen` is the one field the session writes directly: it
-changes on every frame and is not worth an event.
+A projection of the store: `load()` rebuilds it at start from what the store last
+knew (every known station, offline until it connects, with its connectors' last
+status and error code, running transactions, latest power and energy, temperatures;
+diagnostics adds modules and open alarms), then it follows committed events on the
+bus (one inline listener), so it sees exactly what rules and the API see. It is the
+one owner of these facts: the API, the TUI and rule conditions read them here.
+`last_seen` is the one field set directly (`heard`): it changes on every frame and
+pong and is not worth an event.
 """
 
 from __future__ import annotations
@@ -92,6 +97,12 @@ class StationState:
         return out
 
 
+def temperature_key(location: str, instance: str | None, evse_id: int, connector_id: int) -> str:
+    """"connector@1/1", "module:2": where a temperature was taken, as the API shows it."""
+    key = location if not instance else f"{location}:{instance}"
+    return f"{key}@{evse_id}/{connector_id}" if connector_id else key
+
+
 class FleetState:
     def __init__(self) -> None:
         self.stations: dict[str, StationState] = {}
@@ -125,6 +136,35 @@ class FleetState:
     def apply(self, event: ev.Event) -> None:
         self._apply[event.type](event)
 
+    def load(self, snapshot: dict[str, Any]) -> None:
+        """What the store knew at start (zaspot.store.fleet.snapshot): nothing is connected yet."""
+        for row in snapshot["stations"]:
+            s = self.station(row["id"])
+            s.ocpp_version = row.get("ocpp_version") or ""
+            s.registration = row.get("registration")
+            s.vendor, s.model, s.serial, s.firmware = row.get("vendor"), row.get("model"), row.get("serial"), \
+                row.get("firmware")
+            s.last_seen = row.get("last_seen") or 0.0
+            s.connected = s.online = False
+        for row in snapshot["connectors"]:
+            c = self.station(row["station_id"]).connector(row["evse_id"], row["connector_id"])
+            c.status, c.error_code, c.vendor_error_code, c.info = (
+                row["status"] or "Unknown", row["error_code"], row["vendor_error_code"], row["info"],
+            )
+            c.since = row["updated_at"] or 0.0
+        for row in snapshot["meters"]:
+            c = self.station(row["station_id"]).connector(row["evse_id"] or 0, row["connector_id"] or 0)
+            if row["measurand"] == _POWER:
+                c.power_w = row["value"]
+            else:
+                c.energy_wh = row["value"]
+        for row in snapshot["transactions"]:
+            c = self.station(row["station_id"]).connector(row["evse_id"] or 0, row["connector_id"] or 0)
+            c.transaction_id = row["tx_key"]
+        for row in snapshot["temperatures"]:
+            key = temperature_key(row["location"], row["instance"], row["evse_id"], row["connector_id"])
+            self.station(row["station_id"]).temperatures[key] = row["celsius"]
+
     def heard(self, station_id: str, ts: float) -> StationState:
         """A frame or a pong arrived: the one last-seen time a station has."""
         s = self.station(station_id)
@@ -134,7 +174,8 @@ class FleetState:
 
     def _connected(self, e: ev.StationConnected) -> None:
         s = self.station(e.station_id)
-        s.ocpp_version, s.connected, s.online, s.last_seen = e.ocpp_version, True, True, e.time
+        s.ocpp_version, s.connected, s.online = e.ocpp_version, True, True
+        s.last_seen = max(s.last_seen, e.time)
 
     def _disconnected(self, e: ev.StationDisconnected) -> None:
         s = self.station(e.station_id)
@@ -166,9 +207,7 @@ class FleetState:
                 c.energy_wh = sample.value
 
     def _temperature(self, e: ev.Temperature) -> None:
-        key = e.location if not e.instance else f"{e.location}:{e.instance}"
-        if e.connector_id:
-            key = f"{key}@{e.evse_id}/{e.connector_id}"
+        key = temperature_key(e.location, e.instance, e.evse_id, e.connector_id)
         self.station(e.station_id).temperatures[key] = e.celsius
 
     def _module(self, e: ev.PowerModule) -> None:

@@ -1,6 +1,11 @@
 """Wire diagnostics into a running central system: `teardown = await setup(ctx, commands)`.
 
-Restores open alarms and module states from the store, then listens on the bus.
+Restores open alarms and module states from the store, then consumes the event log
+(zaspot.core.consumer): what stations reported (statuses, device events, temperatures,
+boots) in, faults, alarms, module states and temperatures out, each input's outputs
+committed in one unit with the consumer's position. A crash between a station's
+commit and the alarm it causes therefore delays the alarm to the next start; it
+never loses it, and never opens it twice.
 After an accepted boot of a 2.0.1 station it starts that station's inventory and
 monitoring task (zaspot.diagnostics.inventory) as a task of its session, once the
 station reports its first connector status: a booted 2.0.1 station reports every
@@ -17,12 +22,18 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
-from zaspot.diagnostics import temperature
+from zaspot.core.consumer import LogConsumer, publish
 from zaspot.diagnostics.alarms import AlarmManager
 from zaspot.diagnostics.interpret import Interpreter
 from zaspot.diagnostics.inventory import ReportCollector, StationWatch
 from zaspot.diagnostics.modules import ModuleTracker
+from zaspot.diagnostics.readings import Reading
 from zaspot.diagnostics.stations import StationModels
+from zaspot.store.eventlog import save_position
+from zaspot.store.unit import Unit
+
+CONSUMER = "diagnostics"
+INPUTS = (ev.StatusChanged.type, ev.DeviceEvent.type, ev.Temperature.type, ev.StationBooted.type)
 
 
 class Diagnostics:
@@ -48,24 +59,68 @@ class Diagnostics:
         for r in rows:
             flags = [None if r[k] is None else bool(r[k]) for k in ("enabled", "problem", "tripped")]
             fleet.apply(ev.PowerModule(r["station_id"], r["instance"], *flags, r["celsius"]))
-        for a in await self.alarms.restore():
+        open_alarms = await store.open_alarms()
+        self.interpreter.restore(open_alarms)
+        for a in self.alarms.restore(open_alarms):
             fleet.apply(ev.AlarmRaised(
                 a.station_id, a.id, a.component, a.code, a.severity, a.message, a.evse_id,
                 a.connector_id, a.instance, a.details, time=a.raised_at,
             ))
 
-    def attach(self) -> Callable[[], None]:
+    async def attach(self) -> Callable[[], Any]:
         bus = self.ctx.bus
+        consumer = LogConsumer(CONSUMER, bus, self.ctx.store, INPUTS, self.handle)
+        await consumer.start()  # what was committed but not yet interpreted, first
         unsubs = [
-            self.models.attach(bus),
-            self.interpreter.attach(),
-            self.alarms.attach(),
-            temperature.record(bus, self.ctx.store),
             bus.listen(ev.StationBooted.type, self.on_booted, name="diagnostics.booted"),
             bus.listen(ev.StatusChanged.type, self.on_status, name="diagnostics.first_status"),
             bus.listen(ev.StationConnected.type, self.on_connected, name="diagnostics.resumed"),
         ]
-        return lambda: [u() for u in unsubs] and None
+
+        async def detach() -> None:
+            for u in unsubs:
+                u()
+            await consumer.stop()
+
+        return detach
+
+    async def handle(self, e: ev.Event) -> None:
+        """One logged input: what it means, committed with this consumer's position."""
+        unit = Unit()
+        if e.type == ev.StatusChanged.type:
+            self.interpreter.on_status(e, unit)
+        elif e.type == ev.DeviceEvent.type:
+            self.interpreter.on_device_event(e, unit)
+        elif e.type == ev.StationBooted.type:
+            self.models.booted(e)
+        self._alarms(([e] if e.type == ev.Temperature.type else []) + list(unit.events), unit)
+        if e.seq is not None:
+            save_position(unit, CONSUMER, e.seq)
+        await self._commit(unit)
+
+    async def polled(self, station_id: str, readings: list[Reading], source: str) -> None:
+        """Readings we asked for (GetVariables): nothing has stored their temperatures yet."""
+        unit = Unit()
+        self.interpreter.readings(station_id, readings, source, unit, temperatures=True)
+        self._alarms(list(unit.events), unit)
+        await self._commit(unit)
+
+    def _alarms(self, derived: list[ev.Event], unit: Unit) -> None:
+        for d in derived:
+            if d.type == ev.Fault.type:
+                self.alarms.on_fault(d, unit)
+            elif d.type == ev.Temperature.type:
+                self.alarms.on_temperature(d, unit)
+
+    async def _commit(self, unit: Unit) -> None:
+        if not unit.steps and not unit.events:
+            return
+        try:
+            await publish(self.ctx.store, self.ctx.bus, unit)
+        except Exception:
+            # Not stored: what memory holds of open alarms may be ahead of the store now.
+            self.alarms.restore(await self.ctx.store.open_alarms(), replace=True)
+            raise
 
     def on_booted(self, e: ev.StationBooted) -> None:
         session = self.ctx.sessions.get(e.station_id)
@@ -104,7 +159,7 @@ class Diagnostics:
         watch = StationWatch(
             station_id, self.commands, self.config, self.ctx.config.ocpp.call_timeout, self.reports,
             lambda location: self.config.limit_for(location, self.models.model(station_id)),
-            self.interpreter.readings_with_temperatures,
+            self.polled,
         )
         task = session.spawn(watch.run(), "diagnostics.inventory")
         self.watches[station_id] = (watch, task)
@@ -116,7 +171,7 @@ class Diagnostics:
             del self.watches[station_id]
 
 
-async def setup(ctx, commands) -> Callable[[], None]:
+async def setup(ctx, commands) -> Callable[[], Any]:
     diagnostics = Diagnostics(ctx, commands)
     await diagnostics.restore()
-    return diagnostics.attach()
+    return await diagnostics.attach()

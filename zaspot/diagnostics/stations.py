@@ -1,15 +1,12 @@
 """Vendor and model of every station, for vendor mappings and per-model thresholds.
 
 Loaded from the store on start (a station may resume without booting again) and
-kept current from `station_booted`.
+kept current from `station_booted` (the diagnostics consumer hands them in).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from zaspot.core import events as ev
-from zaspot.core.bus import EventBus
 
 
 class StationModels:
@@ -20,10 +17,7 @@ class StationModels:
         for row in await store.stations():
             self._known[row["id"]] = (row.get("vendor"), row.get("model"))
 
-    def attach(self, bus: EventBus) -> Callable[[], None]:
-        return bus.listen(ev.StationBooted.type, self._booted, name="diagnostics.models")
-
-    def _booted(self, e: ev.StationBooted) -> None:
+    def booted(self, e: ev.StationBooted) -> None:
         self._known[e.station_id] = (e.vendor, e.model)
 
     def vendor(self, station_id: str) -> str | None:

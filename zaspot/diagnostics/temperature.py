@@ -37,13 +37,3 @@ def location_v16(location: str | None) -> str:
 
 def location_v201(component: str) -> str:
     return V201_COMPONENTS.get(component, component.lower())
-
-
-def record(bus, store):
-    """Keep every `temperature` event (both versions) in the store's history. Returns unsubscribe."""
-    from zaspot.core.events import Temperature
-
-    async def write(event: Temperature) -> None:
-        await store.temperatures([event])
-
-    return bus.listen(Temperature.type, write, name="diagnostics.temperature_history")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.core.consumer import publish_event
 from zaspot.ems.config import EmsConfig
 from zaspot.ems.controller import Change, Controller, LimitBook
 from zaspot.ems.inputs import Sensors, Sessions
@@ -78,7 +79,7 @@ class EmsManager:
     async def tick(self, now: float) -> Decision:
         readings = await self.sensors.read(now)
         await self._refresh_prices()
-        self._announce_price(now)
+        await self._announce_price(now)
         snap = Snapshot(now, self.site, self.sessions.states(self.site, self.ctx.fleet), readings, self.prices,
                         self.book.amps())
         decision = self.controller.step(snap)
@@ -113,14 +114,14 @@ class EmsManager:
         self.ctx.bus.fire(ev.LimitChanged(change.key[0], change.key[1], change.amps, watts, change.reason,
                                           outcome.ok, change.previous, error))
 
-    def _announce_price(self, now: float) -> None:
-        """Tell the bus (and so `platform: price` rules) when the price in force changes."""
+    async def _announce_price(self, now: float) -> None:
+        """Tell the log and the bus (and so `platform: price` rules) when the price in force changes."""
         slot = next((s for s in self.prices if s.start <= now < s.end), None)
         if slot is None or slot == self._announced:
             return
         self._announced = slot
-        self.ctx.bus.fire(ev.PriceUpdated("", slot.price, slot.unit, getattr(self.price_source, "area", None),
-                                          slot.start, slot.end))
+        await publish_event(self.ctx.store, self.ctx.bus, ev.PriceUpdated(
+            "", slot.price, slot.unit, getattr(self.price_source, "area", None), slot.start, slot.end))
 
     async def _refresh_prices(self) -> None:
         if self.price_source is None:

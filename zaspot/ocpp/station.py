@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.core.consumer import publish
 from zaspot.diagnostics.temperature import location_v16
 from zaspot.ocpp import leniency
 from zaspot.ocpp.session import Session, on
@@ -26,11 +27,7 @@ class StationSession(Session):
 
     async def commit(self, unit: Unit) -> list[Any]:
         """Store the unit whole, then fire its events (in order, with their log positions)."""
-        results = await self.ctx.store.commit(unit)
-        fire = self.ctx.bus.fire
-        for event in unit.events:
-            fire(event)
-        return results
+        return await publish(self.ctx.store, self.ctx.bus, unit)
 
     async def on_connect(self) -> None:
         unit = Unit()

@@ -6,16 +6,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
+from zaspot.core.consumer import LogConsumer, publish_event
 from zaspot.rules import services
 from zaspot.rules.engine import Engine
 from zaspot.rules.recorder import EventRecorder
 from zaspot.rules.reload import POLL_S, RuleFolder
 
 _LOGGER = logging.getLogger("zaspot.rules")
+CONSUMER = "rules"
+RESUME_WAIT = 60.0  # s a run read back from the log after a restart waits for its station
 _RUNNING: dict[int, Rules] = {}  # id(ctx) -> its rules, for the operator API
 
 
@@ -29,13 +34,36 @@ class Rules:
         self.folder = RuleFolder(folder, self.engine, poll_s)
         self._undo = [
             services.register(ctx.registry, services.station_services(commands)),
-            services.register(ctx.registry, services.local_services(ctx.bus.fire)),
+            services.register(ctx.registry, services.local_services(
+                lambda event: publish_event(ctx.store, ctx.bus, event))),
         ]
         self._undo += self._publish(ctx.metrics)
-        # One queue, re-aimed whenever the loaded rules need other event types.
-        self._unlisten = ctx.bus.listen(sorted(self.engine.needed_types()), self.engine.dispatch, name="rules.engine")
-        self.engine.on_types_changed = lambda types: self._unlisten.set_types(sorted(types))
+        # One queue, re-aimed whenever the loaded rules need other event types; after a
+        # restart it first reads what the log holds beyond its saved position.
+        self.consumer = LogConsumer(CONSUMER, ctx.bus, ctx.store, (), self.engine.dispatch)
+        self.consumer.floor = self.engine.floor
+        self.engine.on_types_changed = lambda types: self.consumer.set_types(sorted(types))
         self.recorder = EventRecorder(ctx.bus, ctx.store)
+
+    async def start(self) -> None:
+        """Load the rules, then catch up on the log (runs already traced are not run again)."""
+        self.folder.start()
+        self.consumer.set_types(sorted(self.engine.needed_types()))
+        saved = await self.ctx.store.position(CONSUMER)
+        if saved is not None:
+            self.engine.done = await self.ctx.store.rule_runs_after(saved)
+        self.engine.wait_for_station = self._station_back
+        self.engine.catching_up = True
+        try:
+            await self.consumer.start()
+        finally:
+            self.engine.catching_up = False
+
+    async def _station_back(self, station_id: str) -> None:
+        """Until the station is connected, or RESUME_WAIT has passed (then act anyway)."""
+        deadline = time.monotonic() + RESUME_WAIT
+        while station_id not in self.ctx.sessions and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
 
     def _publish(self, metrics: Any) -> list[Any]:
         stats = self.engine.stats
@@ -49,9 +77,9 @@ class Rules:
 
     async def stop(self) -> None:
         _RUNNING.pop(id(self.ctx), None)
-        self._unlisten()
         await self.folder.stop()
         await self.engine.stop()
+        await self.consumer.stop()
         await self.recorder.stop()
         for undo in reversed(self._undo):
             undo()
@@ -63,7 +91,7 @@ async def start(ctx: Any, commands: Any, poll_s: float | None = None) -> Rules:
     if not folder.is_absolute() and config.source not in ("", "<defaults>"):
         folder = Path(config.source).parent / folder  # relative to zaspot.yaml, like plugins/
     rules = Rules(ctx, commands, folder, POLL_S if poll_s is None else poll_s)
-    rules.folder.start()
+    await rules.start()
     _LOGGER.info("rules: %d running from %s", len(rules.engine.states), folder)
     _RUNNING[id(ctx)] = rules
     return rules

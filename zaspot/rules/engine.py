@@ -5,6 +5,11 @@ that asked for its type (plain, synchronous checks). A trigger that fires starts
 as a tracked task, so no rule ever blocks the socket, the bus or another rule. Each run
 checks its conditions, then its mode, cooldown and the per-station action cap decide
 whether and when its actions go, and its trace is recorded whatever happened.
+
+After a restart the engine reads the event log from its saved position (zaspot.rules
+runs it as a LogConsumer): a run's trace names the event that triggered it, so an
+event read again runs each rule once, and the position saved never passes an event
+whose runs have not stored their traces yet.
 """
 
 from __future__ import annotations
@@ -83,6 +88,12 @@ class Engine:
         self._listeners: dict[str, list[Callable[[Event], None]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_types_changed: Callable[[set[str]], None] | None = None
+        self.done: set[tuple[str, int]] = set()  # (rule, trigger seq) run before a restart
+        self.catching_up = False  # events come from the log, not live (after a restart)
+        # A run of an event read back from the log waits for its station to be back
+        # before its actions go (right after a restart most stations are reconnecting).
+        self.wait_for_station: Callable[[str], Any] | None = None
+        self._in_flight: Counter[int] = Counter()  # trigger seqs of runs not yet traced
 
     # --- what triggers use -------------------------------------------------------------
 
@@ -167,9 +178,16 @@ class Engine:
         state = self.states.get(rule.id)
         if state is None or state.rule is not rule:
             return  # a timer of a rule that was reloaded meanwhile
+        seq = variables.get("seq")
+        if seq is not None and (rule.id, seq) in self.done:
+            self.stats["already_run"] += 1  # read again from the log after a restart
+            return
         self.stats["triggered"] += 1
         now = self.clock.now()  # when it fired, not when its task gets to run (replay's clock moves on)
-        task = asyncio.get_running_loop().create_task(self._run(state, variables, now), name=f"rule:{rule.id}")
+        if seq is not None:
+            self._in_flight[seq] += 1
+        late = self.catching_up
+        task = asyncio.get_running_loop().create_task(self._run(state, variables, now, late), name=f"rule:{rule.id}")
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
@@ -178,7 +196,24 @@ class Engine:
         if not task.cancelled() and task.exception() is not None:
             _LOGGER.error("rule run %s failed", task.get_name(), exc_info=task.exception())
 
-    async def _run(self, state: RuleState, variables: dict[str, Any], now: float) -> None:
+    def floor(self) -> int | float:
+        """The highest log position whose runs have all stored their traces."""
+        return min(self._in_flight) - 1 if self._in_flight else float("inf")
+
+    async def _run(self, state: RuleState, variables: dict[str, Any], now: float, late: bool = False) -> None:
+        seq = variables.get("seq")
+        try:
+            station_id = variables.get("station_id")
+            if late and station_id and self.wait_for_station is not None:
+                await self.wait_for_station(station_id)
+            await self._traced_run(state, variables, now)
+        finally:
+            if seq is not None:
+                self._in_flight[seq] -= 1
+                if self._in_flight[seq] <= 0:
+                    del self._in_flight[seq]
+
+    async def _traced_run(self, state: RuleState, variables: dict[str, Any], now: float) -> None:
         rule = state.rule
         station_id = variables.get("station_id") or None
         trace = tr.Trace(rule.id, station_id, now, _plain(variables))

@@ -7,14 +7,14 @@ have seen; `for:` holds, delays and time triggers run on the events' own time.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from zaspot.core.events import Event, Sample, event_types
+from zaspot.core.events import Event
+from zaspot.core.events import rebuild as rebuild_event
 from zaspot.core.registry import ACTION
 from zaspot.core.state import FleetState
 from zaspot.ocpp.commands import Outcome
@@ -62,17 +62,7 @@ class ReplayReport:
 
 def rebuild(row: Mapping[str, Any]) -> Event | None:
     """A stored event back into its dataclass (None for a type this build does not know)."""
-    cls = event_types().get(row["type"])
-    if cls is None:
-        return None
-    names = {f.name for f in dataclasses.fields(cls)}
-    data = {k: v for k, v in row["data"].items() if k in names}
-    if "samples" in data:
-        data["samples"] = tuple(Sample(**s) for s in data["samples"])
-    try:
-        return cls(**data)
-    except TypeError:
-        return None
+    return rebuild_event(row["type"], row["data"])
 
 
 async def replay(rule_paths: Iterable[str | Path], db: str, since: float | None = None) -> ReplayReport:

@@ -10,6 +10,7 @@ typo is a load error.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -110,7 +111,7 @@ def station_services(commands: Any, source: str = "rule") -> dict[str, Service]:
                                        remote_start, remote_stop, unlock_connector, trigger_message, set_variables)}
 
 
-def local_services(emit: Callable[[Event], None]) -> dict[str, Service]:
+def local_services(emit: Callable[[Event], Awaitable[None] | None]) -> dict[str, Service]:
     """Services that stay inside zaspot: log and fire_event."""
 
     @_service(None, ("message", "level"))
@@ -123,8 +124,10 @@ def local_services(emit: Callable[[Event], None]) -> dict[str, Service]:
     async def fire_event(d: Mapping[str, Any]) -> Any:
         if not d.get("event_type"):
             raise ValueError("fire_event: 'event_type' is required")
-        emit(RuleEvent(d.get("station_id") or "", str(d["event_type"]), dict(d.get("data") or {}),
-                       d.get("rule_id", "")))
+        done = emit(RuleEvent(d.get("station_id") or "", str(d["event_type"]), dict(d.get("data") or {}),
+                              d.get("rule_id", "")))
+        if inspect.isawaitable(done):  # a running server logs it before firing it
+            await done
         return {"fired": d["event_type"]}
 
     return {"log": log, "fire_event": fire_event}

@@ -4,19 +4,14 @@ OCPP versions, and the last known state of every power module."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
-from zaspot.core.events import Temperature
+from zaspot.core.events import AlarmCleared, AlarmRaised
 
-_TEMPERATURE = (
-    "INSERT INTO temperatures (station_id, ts, location, celsius, evse_id, connector_id, "
-    "instance, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
 _ALARM_CLEARED = "UPDATE alarms SET cleared_at = ?, superseded_by = ? WHERE id = ? AND cleared_at IS NULL"
-_POWER_MODULE = (
+POWER_MODULE = (
     "INSERT INTO power_modules (station_id, instance, enabled, problem, tripped, celsius, "
     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (station_id, instance) DO UPDATE SET enabled = excluded.enabled, "
@@ -25,15 +20,30 @@ _POWER_MODULE = (
 )
 
 
-def _alarm_raised(c: sqlite3.Connection, *row: Any) -> int:
-    return c.execute(
+def alarm_raised(c: sqlite3.Connection, unit: Any, alarm: Any) -> None:
+    """A unit step: the alarm's row (its id set from it) and its AlarmRaised event."""
+    alarm.id = c.execute(
         "INSERT INTO alarms (station_id, evse_id, connector_id, component, instance, code, "
         "severity, message, raised_at, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        row,
+        (alarm.station_id, alarm.evse_id, alarm.connector_id, alarm.component, alarm.instance, alarm.code,
+         alarm.severity, alarm.message, alarm.raised_at, orjson.dumps(alarm.details or {}).decode()),
     ).lastrowid
+    unit.emit(AlarmRaised(
+        alarm.station_id, alarm.id, alarm.component, alarm.code, alarm.severity, alarm.message, alarm.evse_id,
+        alarm.connector_id, alarm.instance, alarm.details, time=alarm.raised_at,
+    ))
 
 
-def _flag(value: bool | None) -> int | None:
+def alarm_cleared(c: sqlite3.Connection, unit: Any, alarm: Any, ts: float, superseded_by: str | None) -> None:
+    """A unit step (after its raise, which may be in the same unit): closed, and AlarmCleared."""
+    c.execute(_ALARM_CLEARED, (ts, superseded_by, alarm.id))
+    unit.emit(AlarmCleared(
+        alarm.station_id, alarm.id, alarm.component, alarm.code, alarm.severity, alarm.message,
+        alarm.raised_at, alarm.evse_id, alarm.connector_id, alarm.instance, superseded_by, time=ts,
+    ))
+
+
+def flag(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
@@ -48,35 +58,6 @@ class DiagnosticsStore:
 
     async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
-
-    # --- writes ------------------------------------------------------------
-
-    async def alarm_raised(self, station_id: str, evse_id: int, connector_id: int, component: str,
-                           instance: str | None, code: str, severity: str, message: str,
-                           raised_at: float, details: dict[str, Any] | None = None) -> int:
-        """A new open alarm; returns its id."""
-        blob = orjson.dumps(details or {}).decode()
-        return await self._writer.call(
-            _alarm_raised, station_id, evse_id, connector_id, component, instance, code,
-            severity, message, raised_at, blob,
-        )
-
-    async def alarm_cleared(self, alarm_id: int, cleared_at: float, superseded_by: str | None = None) -> None:
-        """Closed; `superseded_by`: the code of the alarm that took its place, if one did."""
-        await self._writer.submit(_ALARM_CLEARED, [(cleared_at, superseded_by, alarm_id)])
-
-    async def temperatures(self, readings: Iterable[Temperature]) -> None:
-        rows = [(t.station_id, t.time, t.location, t.celsius, t.evse_id, t.connector_id,
-                 t.instance, t.source) for t in readings]
-        if rows:
-            await self._writer.submit(_TEMPERATURE, rows)
-
-    async def power_module(self, station_id: str, instance: str, enabled: bool | None,
-                           problem: bool | None, tripped: bool | None, celsius: float | None,
-                           ts: float) -> None:
-        await self._writer.submit(_POWER_MODULE, [(
-            station_id, instance, _flag(enabled), _flag(problem), _flag(tripped), celsius, ts,
-        )])
 
     # --- reads -------------------------------------------------------------
 

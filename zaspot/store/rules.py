@@ -14,8 +14,8 @@ import orjson
 from zaspot.core.events import Event
 
 _TRACE = (
-    "INSERT INTO rule_traces (run_id, rule_id, station_id, started, finished, outcome, errors, trace) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO rule_traces (run_id, rule_id, station_id, started, finished, outcome, errors, trace, "
+    "trigger_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _EVENT = "INSERT INTO events (ts, station_id, type, data) VALUES (?, ?, ?, ?)"
 
@@ -34,8 +34,15 @@ class RulesStore:
         """One run of a rule (zaspot.rules.traces.Trace.to_dict())."""
         await self._writer.submit(_TRACE, [(
             trace["run_id"], trace["rule_id"], trace.get("station_id"), trace["started"], trace.get("finished"),
-            trace["outcome"], trace.get("errors", 0), _json(trace),
+            trace["outcome"], trace.get("errors", 0), _json(trace), (trace.get("trigger") or {}).get("seq"),
         )])
+
+    async def rule_runs_after(self, seq: int) -> set[tuple[str, int]]:
+        """(rule, trigger seq) of the runs triggered by events after `seq` in the log."""
+        rows = await self._query(
+            "SELECT rule_id, trigger_seq FROM rule_traces WHERE trigger_seq > ?", (seq,)
+        )
+        return {(r["rule_id"], r["trigger_seq"]) for r in rows}
 
     async def rule_traces(self, rule_id: str | None = None, station_id: str | None = None,
                           limit: int = 100) -> list[dict[str, Any]]:

@@ -16,10 +16,11 @@ import aiosqlite
 import orjson
 
 from ..core.events import Event, Sample, StationBooted
-from . import messages, schema
+from . import fleet, messages, schema
 from .checkpoint import Checkpointer
 from .reads import Reads
 from .diagnostics import DiagnosticsStore
+from .eventlog import EventLogStore
 from .ems import EmsStore
 from .rules import RulesStore
 from .security import SecurityStore
@@ -55,7 +56,7 @@ def _command(c: sqlite3.Connection, station_id, command, action, payload, source
     ).lastrowid
 
 
-class Store(Reads, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
+class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
     """SQLite store. Create with `await Store.open(path)`."""
 
     def __init__(self, path: str, writer: Writer, reader: aiosqlite.Connection | None) -> None:
@@ -135,6 +136,10 @@ class Store(Reads, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
             results = await self._writer.call(apply_unit, unit)
         crash_if_asked(unit)
         return results
+
+    async def fleet_snapshot(self) -> dict[str, Any]:
+        """The fleet as the store last knew it (store/fleet.py), in one read."""
+        return await self._writer.read(fleet.snapshot)
 
     async def _one(self, fn: Any, *args: Any) -> tuple[Any, Unit]:
         unit = Unit()

@@ -146,8 +146,9 @@ class Writer:
 
     def read(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
         """Run `fn(conn, *args)` on the writer's connection, between batches, after
-        the writes queued before it (used only when there is no separate read
-        connection, e.g. ':memory:')."""
+        the writes queued before it, on the writer's thread: reads on ':memory:' (no
+        separate read connection), and one-off reads of many statements (the fleet
+        snapshot at start) that would cost a thread hop each on the read connection."""
         return self._queue(_READ, None, fn, args)
 
     def _queue(self, sql: Any, rows: list | None, fn: Callable[..., Any] | None, args: tuple) -> asyncio.Future:
