@@ -105,8 +105,6 @@ async def test_the_transaction_a_remote_start_caused_names_its_id_and_token(tmp_
         await app.stop()
 
 
-@pytest.mark.xfail(reason="needs the store linkage: the sent token in store/messages.py _upsert_transaction",
-                   strict=True)
 async def test_a_remote_start_without_the_token_in_the_event_takes_the_token_sent(tmp_path):
     """A station may leave idToken out of the TransactionEvent it starts for a remote
     start: the remoteStartId names the command, and the command the token."""
