@@ -8,7 +8,6 @@ import asyncio
 import sqlite3
 
 import orjson
-import pytest
 
 from tests.helpers import OcppClient, ZaspotProcess
 from zaspot.api.client import ZaspotClient
