@@ -31,10 +31,11 @@ def free_port() -> int:
 class ZaspotProcess:
     """`python -m zaspot run` on a free port with its own database file."""
 
-    def __init__(self, db: Path, *extra: str, config: Path | None = None, tls: bool = False) -> None:
+    def __init__(self, db: Path, *extra: str, config: Path | None = None, tls: bool = False,
+                 port: int | None = None) -> None:
         self.db = db
         self.tls = tls
-        self.port = free_port()
+        self.port = port or free_port()  # a fixed port: a restart that stations find where they left it
         self.extra = list(extra) + (["-c", str(config)] if config else [])
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(".log")
