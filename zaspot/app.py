@@ -24,7 +24,7 @@ from zaspot.ems.setup import setup as setup_ems
 from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.framelog import FrameLog
-from zaspot.ocpp.lastseen import LastSeen
+from zaspot.ocpp.liveness import Liveness
 from zaspot.ocpp.server import OcppServer
 from zaspot.rules import start as start_rules
 from zaspot.store import Store
@@ -65,8 +65,8 @@ class App:
         self._teardown.append(fleet.attach(bus))
         self.ctx = ServerContext(cfg, store, bus, fleet)
         self._teardown.extend(_publish_store_stats(self.ctx.metrics, store))
-        self.ctx.last_seen = LastSeen(store)
-        self.ctx.last_seen.start()
+        self.ctx.liveness = Liveness(self.ctx)
+        self.ctx.liveness.start()
         if cfg.ocpp.frame_log > 0:
             sessions = self.ctx.sessions
             self.ctx.frame_log = FrameLog(store, cfg.ocpp.frame_log, lambda: len(sessions))
@@ -106,8 +106,8 @@ class App:
         if self.ctx:
             if self.ctx.frame_log:
                 await self.ctx.frame_log.stop()
-            if self.ctx.last_seen:
-                await self.ctx.last_seen.stop()
+            if self.ctx.liveness:
+                await self.ctx.liveness.stop()
             await self.ctx.bus.close()
         if self._store:
             await self._store.close()  # idempotent; also when start failed before the context

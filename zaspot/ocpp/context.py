@@ -13,7 +13,7 @@ from zaspot.core.state import FleetState
 
 if TYPE_CHECKING:
     from zaspot.ocpp.framelog import FrameLog
-    from zaspot.ocpp.lastseen import LastSeen
+    from zaspot.ocpp.liveness import Liveness
     from zaspot.ocpp.session import Session
     from zaspot.store import Store
 
@@ -28,4 +28,9 @@ class ServerContext:
     sessions: dict[str, Session] = field(default_factory=dict)
     registry: Registry = field(default_factory=Registry)  # what plugins registered, by kind and name
     frame_log: FrameLog | None = None  # raw frames per station, when ocpp.frame_log > 0
-    last_seen: LastSeen | None = None  # heartbeats' last-seen times, written in batches
+    liveness: Liveness | None = None  # last-seen times written in batches, the offline watchdog
+
+    @property
+    def last_seen(self) -> Liveness | None:
+        """The old name of `liveness` (StationSession.heartbeat still calls `ctx.last_seen.heard`)."""
+        return self.liveness

@@ -3,17 +3,23 @@
 `ws://HOST:PORT/ocpp/<station_id>` (a bare `/<station_id>` works too). The
 OCPP version is whatever subprotocol the handshake chose: 2.0.1 when a
 station offers both. Plain GETs of /healthz and /metrics are answered here.
+
+One connection per station id: a new one is served at once and the old one is dropped
+without waiting for it (after a network drop it is usually half-open and would never
+answer a close). Each session has a generation number; only the station's current
+session may mark it disconnected.
 """
 
 from __future__ import annotations
 
-import asyncio
 import http
+import itertools
 import logging
 import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -23,7 +29,6 @@ from websockets.datastructures import Headers
 from websockets.exceptions import NegotiationError
 from websockets.http11 import Request, Response
 
-from zaspot.core import events as ev
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.security import StationAuth, tls_context
 from zaspot.ocpp.session import Session
@@ -41,10 +46,16 @@ HttpHandler = Callable[[ServerContext], Response]
 
 
 def station_id_from_path(path: str) -> str | None:
-    """The last path segment, if it is an acceptable station id."""
-    raw = urlsplit(path).path
+    """The last path segment, if it is an acceptable station id.
+
+    `/ocpp/<id>` or `/<id>`; empty segments are skipped (`/ocpp//CP1` is CP1), so
+    `/ocpp/` alone names no station: it is not station "ocpp" (that one is `/ocpp/ocpp`).
+    """
+    raw = path.partition("?")[0]  # a request target: urlsplit would read "//x" as a host
     segments = [s for s in raw.split("/") if s]
     if not segments or len(segments) > 2 or (len(segments) == 2 and segments[0] != "ocpp"):
+        return None
+    if segments == ["ocpp"]:
         return None
     station_id = unquote(segments[-1])
     if station_id in (".", "..") or not _STATION_ID.match(station_id):
@@ -58,6 +69,24 @@ def _text_response(status: http.HTTPStatus, body: str, content_type: str = "text
     return Response(status.value, status.phrase, headers, data)
 
 
+class StationConnection(ServerConnection):
+    """websockets' server connection, telling us of every pong a station sends.
+
+    A pong (to websockets' keepalive ping, to any ping of ours, or unsolicited) means the
+    station is there even when it sends no OCPP frame. websockets 17 has no public hook
+    for it; `acknowledge_pings` is what its `process_event` calls for each PONG frame, so
+    overriding it costs nothing on other frames. tests/unit/test_liveness.py fails if an
+    upgrade stops calling it.
+    """
+
+    on_pong: Callable[[float], Any] | None = None  # called with the time of the pong
+
+    def acknowledge_pings(self, data: bytes) -> None:
+        super().acknowledge_pings(data)
+        if self.on_pong is not None:
+            self.on_pong(time.time())
+
+
 class OcppServer:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
@@ -65,7 +94,7 @@ class OcppServer:
         # Serves API_PATH connections (the operator API); None: the path is refused.
         self.api_handler: Callable[[ServerConnection], Awaitable[None]] | None = None
         self._server: WsServer | None = None
-        self._watchdog: asyncio.Task[None] | None = None
+        self._generations = itertools.count(1)  # each station connection's number
         self.auth = StationAuth(ctx)
         self._per_address: Counter[str] = Counter()  # open station connections by remote host
         self.tls = tls_context(ctx.config)  # before anything listens: a bad cert is a config error
@@ -77,6 +106,7 @@ class OcppServer:
             self._handle,
             host,
             port,
+            create_connection=StationConnection,
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             compression="deflate" if cfg.compression else None,
@@ -88,7 +118,8 @@ class OcppServer:
             ssl=self.tls,
             backlog=cfg.listen_backlog,  # asyncio's default of 100 drops a reconnect storm's SYNs
         )
-        self._watchdog = asyncio.get_running_loop().create_task(self._watch_offline(), name="offline-watchdog")
+        if self.ctx.liveness is not None:
+            self.ctx.liveness.watch()  # the offline watchdog runs while stations can connect
 
     @property
     def port(self) -> int:
@@ -97,9 +128,8 @@ class OcppServer:
 
     async def stop(self) -> None:
         await self.auth.stop()
-        if self._watchdog:
-            self._watchdog.cancel()
-            await asyncio.gather(self._watchdog, return_exceptions=True)
+        if self.ctx.liveness is not None:
+            await self.ctx.liveness.unwatch()
         if self._server:
             self._server.close()
             await self._server.wait_closed()
@@ -118,7 +148,7 @@ class OcppServer:
             return _text_response(
                 http.HTTPStatus.NOT_FOUND,
                 "Connect to /ocpp/<station_id>: a station id is 1-48 characters of "
-                "letters, digits and . _ - : @ + * # =\n",
+                "letters, digits and . _ - : @ + * # = (and /ocpp/ alone names no station)\n",
             )
         limit = self.ctx.config.ocpp.max_connections_per_address
         remote = connection.remote_address[0] if connection.remote_address else ""
@@ -149,8 +179,10 @@ class OcppServer:
         assert station_id is not None and ws.subprotocol is not None
         remote = "%s:%s" % ws.remote_address[:2] if ws.remote_address else ""
         session = SUBPROTOCOLS[ws.subprotocol](ws, station_id, self.ctx, remote)
-        await self._take_over(station_id)
-        self.ctx.sessions[station_id] = session
+        session.generation = next(self._generations)
+        self._take_over(station_id, session)
+        if isinstance(ws, StationConnection):
+            ws.on_pong = partial(self.ctx.fleet.heard, station_id)
         self.ctx.metrics.connections_total += 1
         host = ws.remote_address[0] if ws.remote_address else ""
         self._per_address[host] += 1
@@ -161,29 +193,17 @@ class OcppServer:
             self._per_address[host] -= 1
             if self._per_address[host] <= 0:
                 del self._per_address[host]
+            # A replaced session leaves the station alone: the new connection owns it now.
             if self.ctx.sessions.get(station_id) is session:
                 del self.ctx.sessions[station_id]
-            await session.on_disconnect(ws.close_code, ws.close_reason or "")  # type: ignore[attr-defined]
+                await session.on_disconnect(ws.close_code, ws.close_reason or "")  # type: ignore[attr-defined]
 
-    async def _take_over(self, station_id: str) -> None:
-        """A second connection with the same id replaces the first (the station reconnected)."""
-        old = self.ctx.sessions.pop(station_id, None)
+    def _take_over(self, station_id: str, session: Session) -> None:
+        """`session` becomes the station's connection now; an older one is dropped, not awaited."""
+        old = self.ctx.sessions.get(station_id)
+        self.ctx.sessions[station_id] = session
         if old is not None:
-            _LOGGER.info("%s: new connection replaces the old one", station_id)
-            await old.close(1000, "replaced by a new connection")
-
-    async def _watch_offline(self) -> None:
-        """Mark stations offline when nothing (frame or heartbeat) arrived for too long."""
-        cfg = self.ctx.config.ocpp
-        while True:
-            await asyncio.sleep(min(30.0, cfg.offline_timeout / 4))
-            cutoff = time.time() - cfg.offline_timeout
-            for session in list(self.ctx.sessions.values()):
-                if session.last_seen < cutoff and not session.offline_reported:
-                    session.offline_reported = True
-                    self.ctx.bus.fire(
-                        ev.StationOffline(session.station_id, session.last_seen, "no heartbeat or message")
-                    )
-                elif session.offline_reported and session.last_seen >= cutoff:
-                    session.offline_reported = False
-                    self.ctx.bus.fire(ev.StationOnline(session.station_id))
+            _LOGGER.info("%s: connection %d replaces connection %d", station_id, session.generation, old.generation)
+            if isinstance(old.ws, StationConnection):
+                old.ws.on_pong = None
+            old.abort(1000, "replaced by a new connection")

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from zaspot.ocpp import leniency, rpc, schemas
 from zaspot.ocpp.errors import CallErrorReply, CallTimeout, InvalidReply, OcppError, StationNotConnected
@@ -61,8 +62,10 @@ class Session:
         self.ctx = ctx
         self.remote = remote
         self.accepted = False  # may send anything but BootNotification
-        self.last_seen = time.time()
-        self.offline_reported = False
+        self.generation = 0  # which connection of this station, in the server's count (set by the server)
+        # The fleet state's record: run() sets its last_seen per frame, the one last-seen time there is.
+        self.state = ctx.fleet.heard(station_id, time.time())
+        self.offline_reported = False  # by the offline watchdog (ocpp/liveness.py)
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, str, asyncio.Future[rpc.Frame]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -73,8 +76,9 @@ class Session:
     async def run(self) -> None:
         try:
             frame_log = self.ctx.frame_log
+            state = self.state
             async for raw in self.ws:
-                self.last_seen = time.time()
+                state.last_seen = time.time()
                 if frame_log is not None:
                     frame_log.record(self.station_id, "in", raw)
                 if isinstance(raw, bytes):  # OCPP-J is text frames only
@@ -247,5 +251,25 @@ class Session:
         if not task.cancelled() and task.exception() is not None:
             _LOGGER.error("%s: task %s failed", self.station_id, task.get_name(), exc_info=task.exception())
 
+    @property
+    def last_seen(self) -> float:
+        """When the station was last heard from (a frame or a pong): the fleet state's time."""
+        return self.state.last_seen
+
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.ws.close(code, reason)
+
+    def abort(self, code: int = 1000, reason: str = "") -> None:
+        """End the connection now, without waiting for the peer (a half-open one never answers).
+
+        The close frame goes out if it can be written at once; then the socket is dropped.
+        """
+        self.closed = True
+        ws = self.ws
+        try:
+            if ws.protocol.state is State.OPEN and not ws.paused:
+                ws.protocol.send_close(code, reason)
+                ws.send_data()
+        except Exception:  # the socket is broken already: dropping it is all there is to do
+            _LOGGER.debug("%s: close frame not written", self.station_id, exc_info=True)
+        ws.transport.abort()

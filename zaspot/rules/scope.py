@@ -57,12 +57,15 @@ def station_view(state: StationState, now: float) -> dict[str, Any]:
         for c in state.connectors.values()
     ]
     faulted = [now - c.since for c in state.connectors.values() if c.status == "Faulted" and c.since]
+    # Online: connected and not reported offline. Otherwise away since it was last heard from
+    # (a frame or a pong: the fleet state's last_seen, moved by every one of them).
+    online = state.connected and state.online
     return {
         "id": state.station_id, "station_id": state.station_id, "ocpp_version": state.ocpp_version,
         "connected": state.connected, "online": state.online, "registration": state.registration,
         "vendor": state.vendor, "model": state.model, "serial": state.serial, "firmware": state.firmware,
         "last_seen": state.last_seen,
-        "offline_for": 0.0 if state.online else max(0.0, now - state.last_seen) if state.last_seen else 0.0,
+        "offline_for": 0.0 if online else max(0.0, now - state.last_seen) if state.last_seen else 0.0,
         "connectors": connectors,
         "statuses": sorted({c["status"] for c in connectors}),
         "faulted": bool(faulted), "faulted_for": max(faulted, default=0.0),
