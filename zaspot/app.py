@@ -63,7 +63,7 @@ class App:
         fleet = FleetState()
         fleet.load(await store.fleet_snapshot())  # a projection of the store: as it last was
         self._teardown.append(fleet.attach(bus))
-        self.ctx = ServerContext(cfg, store, bus, fleet)
+        self.ctx = ServerContext(cfg, store, bus, fleet, log_start=await store.log_end())
         self._teardown.extend(_publish_store_stats(self.ctx.metrics, store))
         self.ctx.liveness = Liveness(self.ctx)
         self.ctx.liveness.start()

@@ -156,7 +156,7 @@ async def test_heartbeats_are_answered_at_once_and_last_seen_is_written_in_batch
     before = (await app.ctx.store.station("BEAT"))["last_seen"]
     sent = time.time()
     assert (await client.call("Heartbeat", {}))[0] == 3
-    await app.ctx.last_seen.flush()  # what the 10 s flush does
+    await app.ctx.liveness.flush()  # what the 10 s flush does
     after = (await app.ctx.store.station("BEAT"))["last_seen"]
     assert after >= sent > before
     await client.close()

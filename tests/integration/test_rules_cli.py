@@ -14,6 +14,7 @@ from tests.helpers import ROOT
 from zaspot.core.events import StationConnected, StatusChanged, StationOnline, Temperature
 from zaspot.rules.replay import replay
 from zaspot.store import Store
+from zaspot.store.unit import Unit
 
 
 def zaspot(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -52,7 +53,10 @@ async def recorded_db(path: Path) -> float:
         StationOnline("FLT-1", time=t0 + 40 * 60),  # 03:10: the clock moves past 03:00
     ]
     async with await Store.open(path) as store:
-        await store.record_events(events)
+        unit = Unit()  # the event log, as a running server writes it
+        for event in events:
+            unit.emit(event)
+        await store.commit(unit)
     return t0
 
 

@@ -59,11 +59,7 @@ async def ping(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 @handler("fleet/list")
 async def fleet_list(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     live = conn.ctx.fleet.stations
-    out = []
-    for row in await conn.ctx.store.stations():
-        state = live.get(row["id"])
-        out.append({**row, "connected": row["id"] in conn.ctx.sessions, "state": state.to_dict() if state else None})
-    return out
+    return [_station(row, live.get(row["id"])) for row in await conn.ctx.store.stations()]
 
 
 @handler("station/get")
@@ -72,13 +68,20 @@ async def station_get(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     row = await conn.ctx.store.station(station_id)
     if row is None:
         raise ApiError("not_found", f"no station {station_id!r}")
-    state = conn.ctx.fleet.stations.get(station_id)
-    return {
-        **row,
-        "connected": station_id in conn.ctx.sessions,
-        "connectors": await conn.ctx.store.connectors(station_id),
-        "state": state.to_dict() if state else None,
-    }
+    out = _station(row, conn.ctx.fleet.stations.get(station_id))
+    out["connectors"] = await conn.ctx.store.connectors(station_id)
+    return out
+
+
+def _station(row: dict[str, Any], state: Any) -> dict[str, Any]:
+    """The stored row, with the live facts from their one owner, the fleet state (the row's
+    last_seen is written every 10 s, its connected flag may predate a crash)."""
+    out = {**row, "state": None}
+    if state is not None:
+        out.update(connected=state.connected, last_seen=state.last_seen, state=state.to_dict())
+    else:
+        out["connected"] = False
+    return out
 
 
 # --- history -------------------------------------------------------------------

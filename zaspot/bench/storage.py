@@ -23,7 +23,7 @@ from .scale import warm_up
 from .servers import ServerProcess, write_zaspot_config
 
 METER_OBJECTS = ("meter_samples", "meter_samples_station_ts")
-# The rules' replay log keeps every meter_sample event again (zaspot/rules/recorder.py).
+# The event log (alarms and rules consume it; meter samples are not kept there twice).
 REPLAY_OBJECTS = ("events", "events_station", "events_type")
 
 

@@ -53,11 +53,15 @@ async def publish_event(store: Any, bus: EventBus, event: Event) -> None:
 
 class LogConsumer:
     def __init__(self, name: str, bus: EventBus, store: Any, types: Iterable[str], handle: Handle, *,
-                 queue_size: int | None = None) -> None:
+                 queue_size: int | None = None, new_from: int | None = None) -> None:
         self.name, self.bus, self.store = name, bus, store
         self.types = tuple(types)
         self.handle = handle
         self.queue_size = queue_size
+        # Where a consumer with no saved position starts: the log's end when this run of
+        # the server began (what this run committed before the consumer started is its
+        # business), or the end of the log now.
+        self.new_from = new_from
         self.position = 0  # the last seq handled
         self.saved = 0
         self.caught_up = 0  # events read back from the log at start
@@ -72,12 +76,11 @@ class LogConsumer:
         try:
             self._unlisten = self.bus.listen(self.types, self._on_bus, name=self.name, queue_size=self.queue_size)
             saved = await self.store.position(self.name)
-            if saved is None:  # a new consumer: nothing to catch up on, start at the end
-                self.position = self.saved = await self.store.log_end()
-                await self.store.save_position(self.name, self.position)
-            else:
-                self.position = self.saved = saved
-                await self._catch_up()
+            if saved is None:  # a new consumer: none of the history before this run is its business
+                saved = self.new_from if self.new_from is not None else await self.store.log_end()
+                await self.store.save_position(self.name, saved)
+            self.position = self.saved = saved
+            await self._catch_up()
         finally:
             self._lock.release()
         self._saver = asyncio.get_running_loop().create_task(self._save_loop(), name=f"{self.name}.position")

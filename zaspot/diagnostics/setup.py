@@ -69,7 +69,7 @@ class Diagnostics:
 
     async def attach(self) -> Callable[[], Any]:
         bus = self.ctx.bus
-        consumer = LogConsumer(CONSUMER, bus, self.ctx.store, INPUTS, self.handle)
+        consumer = LogConsumer(CONSUMER, bus, self.ctx.store, INPUTS, self.handle, new_from=self.ctx.log_start)
         await consumer.start()  # what was committed but not yet interpreted, first
         unsubs = [
             bus.listen(ev.StationBooted.type, self.on_booted, name="diagnostics.booted"),

@@ -29,8 +29,4 @@ class ServerContext:
     registry: Registry = field(default_factory=Registry)  # what plugins registered, by kind and name
     frame_log: FrameLog | None = None  # raw frames per station, when ocpp.frame_log > 0
     liveness: Liveness | None = None  # last-seen times written in batches, the offline watchdog
-
-    @property
-    def last_seen(self) -> Liveness | None:
-        """The old name of `liveness` (StationSession.heartbeat still calls `ctx.last_seen.heard`)."""
-        return self.liveness
+    log_start: int = 0  # the event log's end when this run began: where a new consumer starts

@@ -13,7 +13,8 @@ every pong (see server.StationConnection). This module only reads it:
   disconnect still write last_seen at once.
 - The watchdog. A connected station not heard from (no frame, no pong) for
   `ocpp.offline_timeout` seconds is reported offline once (`StationOffline`), and online
-  again (`StationOnline`) once it is heard from. It runs while the OCPP server runs.
+  again (`StationOnline`) once it is heard from: committed to the event log, then fired,
+  as a station message's events are. It runs while the OCPP server runs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import time
 from typing import TYPE_CHECKING
 
 from zaspot.core import events as ev
+from zaspot.core.consumer import publish
+from zaspot.store.unit import Unit
 
 if TYPE_CHECKING:
     from zaspot.ocpp.context import ServerContext
@@ -43,10 +46,6 @@ class Liveness:
         self._flushed: dict[str, float] = {sid: s.last_seen for sid, s in ctx.fleet.stations.items()}
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
-
-    def heard(self, station_id: str, ts: float) -> None:
-        """A station was heard from at `ts` (sessions set the fleet state themselves; this is for the rest)."""
-        self.ctx.fleet.heard(station_id, ts)
 
     # --- the flush -------------------------------------------------------
 
@@ -104,22 +103,28 @@ class Liveness:
         while True:
             await asyncio.sleep(self.check_every())
             try:
-                self.check(time.time())
-            except Exception:  # our bug: keep watching
+                unit = Unit()
+                for event in self.check(time.time()):
+                    unit.emit(event)
+                if unit.events:
+                    await publish(self.ctx.store, self.ctx.bus, unit)
+            except Exception:  # our bug, or a full disk: keep watching
                 _LOGGER.exception("offline check failed")
 
-    def check(self, now: float) -> None:
-        """Report connected stations silent since before the cutoff offline, heard-from ones online."""
+    def check(self, now: float) -> list[ev.Event]:
+        """Connected stations silent since before the cutoff go offline, heard-from ones online:
+        the events that say so (the fleet state's `online` is set at once)."""
         cutoff = now - self.ctx.config.ocpp.offline_timeout
-        bus = self.ctx.bus
+        out: list[ev.Event] = []
         for session in list(self.ctx.sessions.values()):
             state = session.state
             if state.last_seen < cutoff:
                 if not session.offline_reported:
                     session.offline_reported = True
                     state.online = False
-                    bus.fire(ev.StationOffline(session.station_id, state.last_seen, OFFLINE_REASON))
+                    out.append(ev.StationOffline(session.station_id, state.last_seen, OFFLINE_REASON))
             elif session.offline_reported:
                 session.offline_reported = False
                 state.online = True
-                bus.fire(ev.StationOnline(session.station_id))
+                out.append(ev.StationOnline(session.station_id))
+        return out

@@ -98,12 +98,6 @@ class StationSession(Session):
         interval = self.ctx.config.ocpp.heartbeat_interval
         return status, interval
 
-    async def heartbeat(self) -> None:
-        if self.ctx.last_seen is not None:
-            self.ctx.last_seen.heard(self.station_id, self.last_seen)
-        else:  # no batching configured (a bare context in a test): write it now
-            await self.ctx.store.heartbeat(self.station_id, self.last_seen)
-
     async def status(
         self,
         evse_id: int,

@@ -44,8 +44,7 @@ class SessionV201(StationSession):
 
     @on("Heartbeat")
     async def on_heartbeat(self, p: dict[str, Any]) -> dict[str, Any]:
-        await self.heartbeat()
-        return {"currentTime": now_iso()}
+        return {"currentTime": now_iso()}  # the frame itself moved last_seen (ocpp/liveness.py)
 
     @on("StatusNotification")
     async def status_notification(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from typing import Any
 from zaspot.core.consumer import LogConsumer, publish_event
 from zaspot.rules import services
 from zaspot.rules.engine import Engine
-from zaspot.rules.recorder import EventRecorder
 from zaspot.rules.reload import POLL_S, RuleFolder
 
 _LOGGER = logging.getLogger("zaspot.rules")
@@ -25,7 +24,7 @@ _RUNNING: dict[int, Rules] = {}  # id(ctx) -> its rules, for the operator API
 
 
 class Rules:
-    """The rules part of a running server: engine, folder watcher, event recorder."""
+    """The rules part of a running server: the engine (a consumer of the event log), the folder watcher."""
 
     def __init__(self, ctx: Any, commands: Any, folder: Path, poll_s: float) -> None:
         self.ctx = ctx
@@ -40,10 +39,10 @@ class Rules:
         self._undo += self._publish(ctx.metrics)
         # One queue, re-aimed whenever the loaded rules need other event types; after a
         # restart it first reads what the log holds beyond its saved position.
-        self.consumer = LogConsumer(CONSUMER, ctx.bus, ctx.store, (), self.engine.dispatch)
+        self.consumer = LogConsumer(CONSUMER, ctx.bus, ctx.store, (), self.engine.dispatch,
+                                    new_from=getattr(ctx, "log_start", None))
         self.consumer.floor = self.engine.floor
         self.engine.on_types_changed = lambda types: self.consumer.set_types(sorted(types))
-        self.recorder = EventRecorder(ctx.bus, ctx.store)
 
     async def start(self) -> None:
         """Load the rules, then catch up on the log (runs already traced are not run again)."""
@@ -80,7 +79,6 @@ class Rules:
         await self.folder.stop()
         await self.engine.stop()
         await self.consumer.stop()
-        await self.recorder.stop()
         for undo in reversed(self._undo):
             undo()
 

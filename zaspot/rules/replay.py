@@ -23,11 +23,16 @@ from zaspot.rules.catalog import offline_registry
 from zaspot.rules.clock import VirtualClock, VirtualScheduler
 from zaspot.rules.engine import Engine
 from zaspot.rules.loader import Loader, RuleError, check_paths
-from zaspot.rules.recorder import RECORDED
 from zaspot.rules.triggers import platforms
 from zaspot.store.rules import read_events
 
 NOT_SENT = "not sent (replay)"
+# What trigger platforms read, from the event log (meter samples from their own table).
+RECORDED = (
+    "station_connected", "station_disconnected", "station_offline", "station_online", "station_booted",
+    "status_changed", "temperature", "meter_sample", "transaction_started", "transaction_ended",
+    "fault", "power_module", "alarm_raised", "alarm_cleared", "price_updated", "rule_event",
+)
 
 
 class DryRunCommands:

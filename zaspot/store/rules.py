@@ -1,5 +1,5 @@
-"""Store tables of the rules engine: run traces, and the normalized events rules read
-(kept in the `events` table, so `zaspot rules test` can replay them)."""
+"""Store tables of the rules engine: run traces, and the event log read back for
+`zaspot rules test` (the `events` table, which the running rules consume too)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,10 @@ from typing import Any
 
 import orjson
 
-from zaspot.core.events import Event
-
 _TRACE = (
     "INSERT INTO rule_traces (run_id, rule_id, station_id, started, finished, outcome, errors, trace, "
     "trigger_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_EVENT = "INSERT INTO events (ts, station_id, type, data) VALUES (?, ?, ?, ?)"
 
 
 def _json(value: Any) -> str:
@@ -53,12 +50,6 @@ class RulesStore:
             (rule_id, station_id, limit),
         )
         return [orjson.loads(r["trace"]) for r in rows]
-
-    async def record_events(self, events: Iterable[Event]) -> None:
-        """Many events in one statement (the rules' event recorder batches them)."""
-        rows = [(e.time, e.station_id, e.type, _json(e.to_dict())) for e in events]
-        if rows:
-            await self._writer.submit(_EVENT, rows)
 
 
 def read_events(path: str, since: float | None, types: Iterable[str]) -> Iterator[dict[str, Any]]:
