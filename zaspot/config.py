@@ -1,21 +1,29 @@
 """zaspot.yaml -> typed config. Runs with no file at all on the defaults below.
 
-Errors are one line with the file and line: `zaspot.yaml:7: ocpp.heartbeat_interval:
-expected a number, got 'often'`.
+Errors are one line with the file and the line of the offending value:
+`zaspot.yaml:7: ocpp.heartbeat_interval: expected a whole number, got 'often'`,
+`zaspot.yaml:4: ocpp.security_profile: 7 is out of range (0 to 3)`.
+
+Every number has a range (`Annotated[int, Range(1, 65535)]`), every choice its values
+(`Literal[...]`), and a dataclass with rules between its fields has a `validate()` that
+raises `Invalid(key, message)` (see zaspot/ranges.py). A plugin's config dataclass
+gets the same checks from `decode()`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 
 from zaspot.diagnostics.config import DiagnosticsConfig
+from zaspot.ranges import Invalid, Range, extra_checks, num
 from zaspot.store.retention import RetentionConfig
 
 
@@ -65,38 +73,57 @@ def decode(cls: type, raw: RawSection) -> Any:
     return _build(cls, raw.node, raw.file, raw.where)
 
 
+Seconds = Annotated[float, Range(1, 3600)]  # a timeout: at least a second, at most an hour
+Profile = Annotated[int, Range(0, 3)]  # OCPP security profile
+
+
 @dataclass
 class OcppConfig:
-    heartbeat_interval: int = 300  # told to stations in BootNotification
-    ping_interval: float = 60.0  # WebSocket keepalive; 0 turns it off
-    ping_timeout: float = 30.0
-    offline_after: float = 0.0  # silent this long -> offline; 0 = 2.5 x heartbeat_interval
-    call_timeout: float = 30.0  # how long a command waits for the station
+    heartbeat_interval: Annotated[int, Range(1, 86400)] = 300  # told to stations in BootNotification
+    ping_interval: Annotated[float, Range(0, 3600)] = 60.0  # WebSocket keepalive; 0 turns it off
+    ping_timeout: Seconds = 30.0
+    # Silent this long -> offline; 0 = 2.5 x heartbeat_interval.
+    offline_after: Annotated[float, Range(0, 604800)] = 0.0
+    call_timeout: Seconds = 30.0  # how long a command waits for the station
     unknown_stations: Literal["accept", "pending", "reject"] = "accept"
-    max_frame_bytes: int = 1024 * 1024
+    max_frame_bytes: Annotated[int, Range(4096, 16 * 1024 * 1024)] = 1024 * 1024
     compression: bool = False  # permessage-deflate triples memory per connection
     # OCPP security profile for stations not listed under `stations:`: 0 none,
     # 1 Basic auth, 2 TLS + Basic auth, 3 TLS with client certificates.
-    security_profile: int = 0
-    frame_log: int = 200  # raw frames kept per station in the database; 0 = off
-    auth_failures_before_backoff: int = 5
+    security_profile: Profile = 0
+    frame_log: Annotated[int, Range(0, 100_000)] = 200  # raw frames kept per station in the database; 0 = off
+    auth_failures_before_backoff: Annotated[int, Range(1, 1000)] = 5
     # Leniency for chargers that break the schemas in small ways (see README).
     lenient: bool = False
     lenient_models: list[str] = field(default_factory=list)
-    handshake_timeout: float = 10.0  # a WebSocket handshake not done by then is dropped
-    listen_backlog: int = 4096  # pending connections the kernel queues for us (a reconnect storm)
-    max_connections_per_address: int = 0  # 0 = no limit (stations behind one NAT share an address)
+    handshake_timeout: Annotated[float, Range(1, 300)] = 10.0  # a WebSocket handshake not done by then is dropped
+    # Pending connections the kernel queues for us (a reconnect storm).
+    listen_backlog: Annotated[int, Range(1, 65535)] = 4096
+    # 0 = no limit (stations behind one NAT share an address).
+    max_connections_per_address: Annotated[int, Range(0, 100_000)] = 0
 
     @property
     def offline_timeout(self) -> float:
         return self.offline_after or 2.5 * self.heartbeat_interval
+
+    def validate(self) -> None:
+        if not self.offline_after:
+            return
+        # A healthy idle station is heard from at every heartbeat and every pong: an
+        # offline timeout shorter than that reports every quiet station offline.
+        quiet, key = float(self.heartbeat_interval), "heartbeat_interval"
+        if self.ping_interval and self.ping_interval < quiet:
+            quiet, key = self.ping_interval, "ping_interval"
+        if self.offline_after <= quiet:
+            raise Invalid("offline_after", f"{num(self.offline_after)} must be above {key} ({num(quiet)}): "
+                                           "a healthy station is silent that long (0 = 2.5 x heartbeat_interval)")
 
 
 @dataclass
 class StationConfig:
     id: str
     name: str = ""
-    security_profile: int | None = None  # None: ocpp.security_profile
+    security_profile: Profile | None = None  # None: ocpp.security_profile
     lenient: bool | None = None  # None: ocpp.lenient / ocpp.lenient_models
 
 
@@ -116,20 +143,21 @@ class PluginsConfig:
 
 @dataclass
 class NotifyPolicy:
-    dedupe_window: float = 300.0  # the same message to the same target: once per window
-    rate_limit: int = 5  # at most this many per key per rate_window; 0 = no limit
-    rate_window: float = 600.0
+    # The same message to the same target: once per window; 0 = no de-duplication.
+    dedupe_window: Annotated[float, Range(0, 86400)] = 300.0
+    rate_limit: Annotated[int, Range(0, 10_000)] = 5  # at most this many per key per rate_window; 0 = no limit
+    rate_window: Annotated[float, Range(1, 86400)] = 600.0
 
 
 @dataclass
 class Config:
     host: str = "0.0.0.0"
-    port: int = 9000
+    port: Annotated[int, Range(0, 65535)] = 9000  # 0 = any free port (tests)
     db: str = "./zaspot.db"
     rules: str = "./rules"
     # A reading the station stamped longer ago than this (a backlog sent after hours
     # offline) is stored but triggers no rule. Generous: station clocks drift. 0 = off.
-    rules_stale_after: float = 900.0
+    rules_stale_after: Annotated[float, Range(0, 30 * 86400)] = 900.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ocpp: OcppConfig = field(default_factory=OcppConfig)
     stations: list[StationConfig] = field(default_factory=list)
@@ -141,6 +169,16 @@ class Config:
     notify_policy: NotifyPolicy = field(default_factory=NotifyPolicy)
     ems: RawSection | None = None  # energy management; decoded by zaspot.ems.config at startup
     source: str = "<defaults>"
+
+    def validate(self) -> None:
+        # The first entry for a station wins (security profile, leniency): a second one
+        # would be ignored without a word.
+        seen: dict[str, int] = {}
+        for index, station in enumerate(self.stations):
+            if station.id in seen:
+                raise Invalid(f"stations[{index}].id",
+                              f"'{station.id}' is already listed as stations[{seen[station.id]}]")
+            seen[station.id] = index
 
 
 def load(path: str | Path | None) -> Config:
@@ -166,23 +204,57 @@ def load(path: str | Path | None) -> Config:
 def _build(cls: type, node: yaml.Node, file: str, where: str) -> Any:
     if not isinstance(node, yaml.MappingNode):
         raise ConfigError(f"{file}:{node.start_mark.line + 1}: {where or 'config'}: expected a mapping")
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     fields = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
     values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
     for key_node, value_node in node.value:
         key = key_node.value
         name = f"{where}.{key}" if where else key
+        line = key_node.start_mark.line + 1
         if key not in fields:
             known = ", ".join(sorted(fields))
-            raise ConfigError(f"{file}:{key_node.start_mark.line + 1}: unknown key '{name}' (known: {known})")
-        values[key] = _convert(hints[key], value_node, file, name)
+            raise ConfigError(f"{file}:{line}: unknown key '{name}' (known: {known})")
+        if key in lines:  # YAML keeps the last one: an edit to the first would do nothing
+            raise ConfigError(f"{file}:{line}: {name}: set twice (first on line {lines[key]})")
+        lines[key] = line
+        hint = hints[key]
+        checks = extra_checks(cls, key)
+        if checks:
+            hint = Annotated[(hint, *checks)]
+        values[key] = _convert(hint, value_node, file, name)
     missing = _missing(cls, values)
     if missing:
         raise ConfigError(f"{file}:{node.start_mark.line + 1}: {where or 'config'}: missing required key {missing}")
     try:
-        return cls(**values)
+        obj = cls(**values)
     except TypeError as exc:
         raise ConfigError(f"{file}:{node.start_mark.line + 1}: {where or 'config'}: {exc}") from None
+    validate = getattr(obj, "validate", None)
+    if callable(validate):
+        try:
+            validate()
+        except ValueError as exc:  # Invalid, or a plugin's own ValueError
+            key = getattr(exc, "key", None)
+            name = ".".join(p for p in (where, key) if p) or "config"
+            line = _node_at(node, key).start_mark.line + 1
+            raise ConfigError(f"{file}:{line}: {name}: {exc}") from None
+    return obj
+
+
+def _node_at(node: yaml.Node, path: str | None) -> yaml.Node:
+    """The node at `a.b[0].c` below `node`, or the deepest one of that path in the file."""
+    for part in re.findall(r"[^.\[\]]+", path or ""):
+        if isinstance(node, yaml.MappingNode):
+            found = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            found = node.value[int(part)]
+        else:
+            found = None
+        if found is None:
+            break
+        node = found
+    return node
 
 
 def _missing(cls: type, values: dict[str, Any]) -> str:
@@ -194,11 +266,17 @@ def _missing(cls: type, values: dict[str, Any]) -> str:
 def _convert(hint: Any, node: yaml.Node, file: str, name: str) -> Any:
     line = node.start_mark.line + 1
     origin = typing.get_origin(hint)
+    if origin is Annotated:  # a type with its checks: Annotated[int, Range(0, 3)]
+        inner, *checks = typing.get_args(hint)
+        value = _convert(inner, node, file, name)
+        for check in checks:
+            if isinstance(check, Range) and value is not None and value not in check:
+                raise ConfigError(f"{file}:{line}: {name}: {node.value} is out of range ({check})")
+        return value
     if origin in (typing.Union, types.UnionType):  # Optional[X]: null or an X
         if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
             return None
-        hint = next(a for a in typing.get_args(hint) if a is not type(None))
-        origin = typing.get_origin(hint)
+        return _convert(next(a for a in typing.get_args(hint) if a is not type(None)), node, file, name)
     if hint is RawSection:
         return RawSection(file, node, name)
     if dataclasses.is_dataclass(hint):
@@ -218,7 +296,7 @@ def _convert(hint: Any, node: yaml.Node, file: str, name: str) -> Any:
     value = yaml.safe_load(yaml.serialize(node))
     if origin is Literal:
         choices = typing.get_args(hint)
-        if value not in choices:
+        if not any(value == c and type(value) is type(c) for c in choices):  # true is not 1
             raise ConfigError(f"{file}:{line}: {name}: expected one of {', '.join(map(str, choices))}, got {value!r}")
         return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):

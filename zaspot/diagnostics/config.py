@@ -9,7 +9,8 @@
         - {location: connector, model: HPC-350, raise_c: 85, clear_c: 80, severity: critical}
 
 A temperature alarm opens at raise_c or above and clears below clear_c (the gap
-keeps a value hovering at the limit from opening and closing it every minute).
+keeps a value hovering at the limit from opening and closing it every minute), so
+clear_c must be below raise_c; both are -50 to 200 °C.
 A rule with `model:` applies to stations of that model (as in their
 BootNotification) and wins over a rule without.
 """
@@ -17,23 +18,27 @@ BootNotification) and wins over a rule without.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
+
+from zaspot.ranges import Invalid, Range, num
 
 Severity = Literal["critical", "error", "warning", "info"]
+Celsius = Annotated[float, Range(-50, 200)]
 
 
 @dataclass
 class TemperatureLimit:
-    location: str  # connector, cable, inlet, body, ev, evse, module
-    raise_c: float
-    clear_c: float
+    # connector, cable, inlet, body, ev, evse, module, or a vendor component's name in
+    # lower case (zaspot/diagnostics/temperature.py): not a closed list.
+    location: str
+    raise_c: Celsius
+    clear_c: Celsius
     model: str = ""  # "" = every station
     severity: Severity = "warning"
 
-    def __post_init__(self) -> None:
-        if self.clear_c > self.raise_c:
-            # TypeError: the config loader reports it as `file:line: message`.
-            raise TypeError(f"clear_c ({self.clear_c}) must not be above raise_c ({self.raise_c})")
+    def validate(self) -> None:
+        if self.clear_c >= self.raise_c:
+            raise Invalid("clear_c", f"{num(self.clear_c)} must be below raise_c ({num(self.raise_c)})")
 
 
 DEFAULT_LIMITS = {
@@ -51,9 +56,9 @@ DEFAULT_LIMITS = {
 
 @dataclass
 class DiagnosticsConfig:
-    poll_interval: float = 60.0
+    poll_interval: Annotated[float, Range(1, 86400)] = 60.0
     module_monitors: bool = True
-    resume_after: float = 10.0
+    resume_after: Annotated[float, Range(0, 3600)] = 10.0
     temperature: list[TemperatureLimit] = field(default_factory=list)
 
     def limit_for(self, location: str, model: str | None = None) -> TemperatureLimit | None:

@@ -4,9 +4,9 @@
       - platform: webhook
         name: ops
         url: https://hooks.example.com/zaspot
-        timeout: 5          # seconds per attempt
-        retries: 3          # after the first attempt; on 5xx, 429, timeouts and refused connections
-        backoff: 1          # seconds before the first retry, doubling after each
+        timeout: 5          # seconds per attempt (1 to 300)
+        retries: 3          # after the first attempt (0 to 10); on 5xx, 429, timeouts and refused connections
+        backoff: 1          # seconds before the first retry, doubling after each (0 to 600)
         headers: {Authorization: Bearer xyz}
 """
 
@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import orjson
 
 from zaspot.notify.base import Notification
 from zaspot.notify.http import check_url, post, safe_url
+from zaspot.ranges import Invalid, Range
 
 _LOGGER = logging.getLogger("zaspot.notify.webhook")
 
@@ -27,10 +29,16 @@ _LOGGER = logging.getLogger("zaspot.notify.webhook")
 @dataclass
 class WebhookConfig:
     url: str
-    timeout: float = 10.0
-    retries: int = 3
-    backoff: float = 1.0
+    timeout: Annotated[float, Range(1, 300)] = 10.0
+    retries: Annotated[int, Range(0, 10)] = 3
+    backoff: Annotated[float, Range(0, 600)] = 1.0
     headers: dict[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        try:
+            check_url(self.url)
+        except ValueError as exc:
+            raise Invalid("url", str(exc).removeprefix("url: ")) from None
 
 
 class WebhookError(Exception):

@@ -13,7 +13,9 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from zaspot.ranges import Range
 
 _LOGGER = logging.getLogger(__name__)
 DAY = 86_400.0
@@ -22,10 +24,12 @@ DELETE_CHUNK = 10_000
 
 @dataclass
 class RetentionConfig:
-    raw_days: float = 30.0  # raw meter samples; older ones become aggregates (0 = keep all)
-    bucket_minutes: int = 15  # aggregate resolution
-    history_days: float = 180.0  # events, temperatures, commands, rule traces (0 = keep all)
-    every_minutes: float = 60.0  # how often the job runs
+    # Raw meter samples; older ones become aggregates (0 = keep all).
+    raw_days: Annotated[float, Range(0, 3650)] = 30.0
+    bucket_minutes: Annotated[int, Range(1, 1440)] = 15  # aggregate resolution
+    # Events, temperatures, commands, rule traces (0 = keep all).
+    history_days: Annotated[float, Range(0, 3650)] = 180.0
+    every_minutes: Annotated[float, Range(1, 1440)] = 60.0  # how often the job runs
 
 
 _FOLD = """
