@@ -6,6 +6,10 @@ as a tracked task, so no rule ever blocks the socket, the bus or another rule. E
 checks its conditions, then its mode, cooldown and the per-station action cap decide
 whether and when its actions go, and its trace is recorded whatever happened.
 
+Mode and cooldown are kept per rule and station (a `Lane`): station B's hot connector
+is not in station A's cooldown, and a silent station A does not hold a `single` rule
+for B. A run whose trigger has no station (time, price) is in the rule's own lane.
+
 After a restart the engine reads the event log from its saved position (zaspot.rules
 runs it as a LogConsumer): a run's trace names the event that triggered it, so an
 event read again runs each rule once, and the position saved never passes an event
@@ -56,18 +60,38 @@ class ActionCap:
 
 
 @dataclass
-class RuleState:
-    rule: Rule
-    detach: list[Callable[[], None]] = field(default_factory=list)
+class Lane:
+    """One rule's runs for one station (None: runs whose trigger has no station)."""
+
     active: set[asyncio.Task[Any]] = field(default_factory=set)
     waiting: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # `queued`: one run at a time, in order
     cooldown_until: float = 0.0
-    starts: deque[tuple[float, str | None, int]] = field(default_factory=lambda: deque(maxlen=1000))
+    starts: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=1000))  # (time, run id)
 
-    def runs_within(self, station_id: str | None, seconds: float, now: float, this_run: int) -> int:
-        return sum(1 for t, sid, run_id in self.starts
-                   if sid == station_id and run_id != this_run and now - t <= seconds)
+    def busy(self) -> int:
+        return len(self.active) + self.waiting
+
+    def runs_within(self, seconds: float, now: float, this_run: int) -> int:
+        return sum(1 for t, run_id in self.starts if run_id != this_run and now - t <= seconds)
+
+
+@dataclass
+class RuleState:
+    rule: Rule
+    detach: list[Callable[[], None]] = field(default_factory=list)
+    lanes: dict[str | None, Lane] = field(default_factory=dict)
+
+    def lane(self, station_id: str | None) -> Lane:
+        lane = self.lanes.get(station_id)
+        if lane is None:
+            lane = self.lanes[station_id] = Lane()
+        return lane
+
+    @property
+    def active(self) -> set[asyncio.Task[Any]]:
+        """The rule's runs whose actions are going, on every station."""
+        return {task for lane in self.lanes.values() for task in lane.active}
 
 
 class Engine:
@@ -216,45 +240,46 @@ class Engine:
     async def _traced_run(self, state: RuleState, variables: dict[str, Any], now: float) -> None:
         rule = state.rule
         station_id = variables.get("station_id") or None
+        lane = state.lane(station_id)
         trace = tr.Trace(rule.id, station_id, now, _plain(variables))
-        functions = {"rule_runs": lambda seconds=3600: state.runs_within(station_id, seconds, now, trace.run_id)}
+        functions = {"rule_runs": lambda seconds=3600: lane.runs_within(seconds, now, trace.run_id)}
         scope = Scope(variables, self.fleet, now)
         checks = [c.check(scope, functions) for c in rule.conditions]
         trace.conditions = [c.to_dict() for c in checks]
-        trace.outcome = self._admit(state, all(c.result for c in checks), now)
+        trace.outcome = self._admit(rule, lane, all(c.result for c in checks), now)
         if trace.outcome == tr.DONE:
-            await self._act(state, Run(self, rule, scope, trace, functions), now)
+            await self._act(rule, lane, Run(self, rule, scope, trace, functions), now)
         trace.finished = self.clock.now()
         self.stats[trace.outcome] += 1
         await self.traces.record(trace)
 
-    def _admit(self, state: RuleState, conditions_ok: bool, now: float) -> str:
-        rule = state.rule
+    def _admit(self, rule: Rule, lane: Lane, conditions_ok: bool, now: float) -> str:
+        """Whether a run goes: its mode and cooldown count only this station's runs of the rule."""
         if not conditions_ok:
             return tr.CONDITIONS_FAILED
-        if now < state.cooldown_until:
+        if now < lane.cooldown_until:
             return tr.COOLDOWN
-        busy = len(state.active) + state.waiting
+        busy = lane.busy()
         if rule.mode == "single" and busy:
             return tr.ALREADY_RUNNING
         if rule.mode in ("queued", "parallel") and busy >= rule.max_runs:
             return tr.QUEUE_FULL
         if rule.mode == "restart":
-            for task in state.active:
+            for task in lane.active:
                 task.cancel()
         return tr.DONE
 
-    async def _act(self, state: RuleState, run: Run, now: float) -> None:
-        rule, task = state.rule, asyncio.current_task()
-        state.cooldown_until = now + rule.cooldown_s
-        state.waiting += 1
+    async def _act(self, rule: Rule, lane: Lane, run: Run, now: float) -> None:
+        task = asyncio.current_task()
+        lane.cooldown_until = now + rule.cooldown_s
+        lane.waiting += 1
         try:
             if rule.mode == "queued":
-                await state.lock.acquire()
+                await lane.lock.acquire()
         finally:
-            state.waiting -= 1
-        state.active.add(task)
-        state.starts.append((now, run.trace.station_id, run.trace.run_id))
+            lane.waiting -= 1
+        lane.active.add(task)
+        lane.starts.append((now, run.trace.run_id))
         self.stats["runs"] += 1
         try:
             await run.sequence(rule.actions, "action")
@@ -265,9 +290,9 @@ class Engine:
             run.step("action", error=f"{type(exc).__name__}: {exc}")
             _LOGGER.exception("rule %s failed", rule.id)
         finally:
-            state.active.discard(task)
+            lane.active.discard(task)
             if rule.mode == "queued":
-                state.lock.release()
+                lane.lock.release()
 
     async def idle(self) -> None:
         """Wait until every run started so far (and any they started) has finished."""

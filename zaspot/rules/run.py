@@ -30,8 +30,11 @@ class Run:
     async def call(self, path: str, service: str, fn: Callable[..., Any], data: dict[str, Any],
                    station_id: str | None = None) -> None:
         """Call one service and record what it did. A failing action is recorded and the
-        run goes on: a rule that could not reset a station should still notify."""
+        run goes on: a rule that could not reset a station should still notify.
+        A service marked `wants_rule_id` is told which rule calls it (in `data`)."""
         shown = {k: v for k, v in data.items() if k != "rule_id"}
+        if getattr(fn, "wants_rule_id", False):
+            data = {**data, "rule_id": self.rule.id}
         if station_id is not None and not self.engine.caps.allow(station_id):
             self.step(path, service=service, data=shown, error="capped",
                       reason=f"over {self.engine.caps.per_hour} rule actions for {station_id} in the last hour")

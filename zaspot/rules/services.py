@@ -5,7 +5,9 @@ A service is `async fn(data) -> result`. One that acts on a station carries
 `fn.target = "station" | "connector"`: the engine then runs it once per target with
 `station_id`, `evse_id` and `connector_id` in `data`, and counts it against the
 per-station hourly cap. `fn.keys` (optional) lists the `data:` keys it accepts, so a
-typo is a load error.
+typo is a load error. One with `fn.wants_rule_id = True` also gets the running rule's
+id as `data["rule_id"]` (the station services record `rule:<id>` as the command's
+source); other services, a plugin's among them, never see that key.
 """
 
 from __future__ import annotations
@@ -35,12 +37,19 @@ class RuleEvent(Event):
     rule_id: str = ""
 
 
-def _service(target: str | None = None, keys: tuple[str, ...] = ()) -> Callable[[Service], Service]:
+def _service(target: str | None = None, keys: tuple[str, ...] = (),
+             wants_rule_id: bool = False) -> Callable[[Service], Service]:
     def mark(fn: Service) -> Service:
         fn.target, fn.keys = target, {"station_id", "evse_id", "connector_id", *keys}  # type: ignore[attr-defined]
+        fn.wants_rule_id = wants_rule_id  # type: ignore[attr-defined]
         return fn
 
     return mark
+
+
+def _station(target: str, keys: tuple[str, ...] = ()) -> Callable[[Service], Service]:
+    """A service that sends a station command, as the rule that runs it (`rule_id`)."""
+    return _service(target, keys, wants_rule_id=True)
 
 
 def _scope(data: Mapping[str, Any], default: str) -> int:
@@ -52,25 +61,29 @@ def _scope(data: Mapping[str, Any], default: str) -> int:
 
 
 def station_services(commands: Any, source: str = "rule") -> dict[str, Service]:
-    """The services that send a version-neutral command (commands: zaspot.ocpp.commands.Commands)."""
+    """The services that send a version-neutral command (commands: zaspot.ocpp.commands.Commands).
+    Each command's source is `rule:<id>` of the rule that sent it (`source` without one)."""
 
-    @_service("station", ("kind",))
+    def by(d: Mapping[str, Any]) -> str:
+        return f"rule:{d['rule_id']}" if d.get("rule_id") else source
+
+    @_station("station", ("kind",))
     async def reset(d: Mapping[str, Any]) -> Any:
-        return await commands.reset(d["station_id"], d.get("kind", "soft"), source=source)
+        return await commands.reset(d["station_id"], d.get("kind", "soft"), source=by(d))
 
-    @_service("station", ("kw", "amps", "scope", "duration"))
+    @_station("station", ("kw", "amps", "scope", "duration"))
     async def set_power_limit(d: Mapping[str, Any]) -> Any:
         if (d.get("kw") is None) == (d.get("amps") is None):
             raise ValueError("set_power_limit: give either kw or amps")
         duration = parse_duration(d["duration"]) if d.get("duration") is not None else None
         return await commands.set_power_limit(d["station_id"], d.get("kw"), d.get("amps"), _scope(d, "station"),
-                                              duration, source=source)
+                                              duration, source=by(d))
 
-    @_service("station", ("scope",))
+    @_station("station", ("scope",))
     async def clear_power_limit(d: Mapping[str, Any]) -> Any:
-        return await commands.clear_power_limit(d["station_id"], _scope(d, "station"), source=source)
+        return await commands.clear_power_limit(d["station_id"], _scope(d, "station"), source=by(d))
 
-    @_service("connector", ("state", "scope"))
+    @_station("connector", ("state", "scope"))
     async def change_availability(d: Mapping[str, Any]) -> Any:
         state = d.get("state", "Inoperative")
         if state not in ("Operative", "Inoperative"):
@@ -78,34 +91,34 @@ def station_services(commands: Any, source: str = "rule") -> dict[str, Service]:
         evse = _scope(d, "connector")
         connector = d.get("connector_id") if evse else None
         return await commands.change_availability(d["station_id"], state == "Operative", evse, connector or None,
-                                                  source=source)
+                                                  source=by(d))
 
-    @_service("connector", ("id_token",))
+    @_station("connector", ("id_token",))
     async def remote_start(d: Mapping[str, Any]) -> Any:
         return await commands.remote_start(d["station_id"], str(d["id_token"]), d.get("evse_id") or None,
-                                           d.get("connector_id") or None, source=source)
+                                           d.get("connector_id") or None, source=by(d))
 
-    @_service("connector", ("transaction_id",))
+    @_station("connector", ("transaction_id",))
     async def remote_stop(d: Mapping[str, Any]) -> Any:
         if not d.get("transaction_id"):
             raise ValueError("remote_stop: no transaction_id (the trigger had none; give one in data)")
-        return await commands.remote_stop(d["station_id"], str(d["transaction_id"]), source=source)
+        return await commands.remote_stop(d["station_id"], str(d["transaction_id"]), source=by(d))
 
-    @_service("connector")
+    @_station("connector")
     async def unlock_connector(d: Mapping[str, Any]) -> Any:
         return await commands.unlock_connector(d["station_id"], d.get("connector_id") or 1, d.get("evse_id") or None,
-                                               source=source)
+                                               source=by(d))
 
-    @_service("station", ("message",))
+    @_station("station", ("message",))
     async def trigger_message(d: Mapping[str, Any]) -> Any:
         return await commands.trigger_message(d["station_id"], d["message"], d.get("evse_id") or None,
-                                              d.get("connector_id") or None, source=source)
+                                              d.get("connector_id") or None, source=by(d))
 
-    @_service("station", ("values",))
+    @_station("station", ("values",))
     async def set_variables(d: Mapping[str, Any]) -> Any:
         if not isinstance(d.get("values"), Mapping):
             raise ValueError("set_variables: 'values' must be a mapping of key: value")
-        return await commands.set_variables(d["station_id"], dict(d["values"]), source=source)
+        return await commands.set_variables(d["station_id"], dict(d["values"]), source=by(d))
 
     return {fn.__name__: fn for fn in (reset, set_power_limit, clear_power_limit, change_availability,
                                        remote_start, remote_stop, unlock_connector, trigger_message, set_variables)}

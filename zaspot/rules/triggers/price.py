@@ -38,6 +38,6 @@ def attach(engine, trigger, config: CONFIG):
         if not isinstance(price, (int, float)) or (config.area is not None and area != config.area):
             return
         matches = (config.above is None or price > config.above) and (config.below is None or price < config.below)
-        level.update(area, matches, event_vars(e))
+        level.update((e.station_id, area), matches, event_vars(e))  # site-wide: station_id is ""
 
     return listen_all(engine, EVENTS, on_price, level.close)
