@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 import yaml
 
 from zaspot.diagnostics.config import DiagnosticsConfig
-from zaspot.ranges import Invalid, Range, extra_checks, num
+from zaspot.ranges import Invalid, Range, extra_checks
 from zaspot.store.retention import RetentionConfig
 
 
@@ -105,18 +105,6 @@ class OcppConfig:
     @property
     def offline_timeout(self) -> float:
         return self.offline_after or 2.5 * self.heartbeat_interval
-
-    def validate(self) -> None:
-        if not self.offline_after:
-            return
-        # A healthy idle station is heard from at every heartbeat and every pong: an
-        # offline timeout shorter than that reports every quiet station offline.
-        quiet, key = float(self.heartbeat_interval), "heartbeat_interval"
-        if self.ping_interval and self.ping_interval < quiet:
-            quiet, key = self.ping_interval, "ping_interval"
-        if self.offline_after <= quiet:
-            raise Invalid("offline_after", f"{num(self.offline_after)} must be above {key} ({num(quiet)}): "
-                                           "a healthy station is silent that long (0 = 2.5 x heartbeat_interval)")
 
 
 @dataclass

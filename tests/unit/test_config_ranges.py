@@ -58,12 +58,6 @@ def _error(tmp_path: Path, text: str) -> str:
         ("ocpp:\n  call_timeout: .nan\n", "zaspot.yaml:2: ocpp.call_timeout: .nan is out of range (1 to 3600)"),
         ("ocpp:\n  heartbeat_interval: 0\n", "zaspot.yaml:2: ocpp.heartbeat_interval: 0 is out of range (1 to 86400)"),
         ("ocpp:\n  offline_after: -1\n", "zaspot.yaml:2: ocpp.offline_after: -1 is out of range (0 to 604800)"),
-        ("ocpp:\n  ping_interval: 60\n  offline_after: 60\n",
-         "zaspot.yaml:3: ocpp.offline_after: 60 must be above ping_interval (60): a healthy station is silent "
-         "that long (0 = 2.5 x heartbeat_interval)"),
-        ("ocpp:\n  offline_after: 200\n  ping_interval: 0\n",
-         "zaspot.yaml:2: ocpp.offline_after: 200 must be above heartbeat_interval (300): a healthy station is "
-         "silent that long (0 = 2.5 x heartbeat_interval)"),
         ("ocpp:\n  ping_timeout: 0\n", "zaspot.yaml:2: ocpp.ping_timeout: 0 is out of range (1 to 3600)"),
         ("ocpp:\n  max_frame_bytes: 100\n", "zaspot.yaml:2: ocpp.max_frame_bytes: 100 is out of range (4096 to 16777216)"),
         ("ocpp:\n  auth_failures_before_backoff: 0\n",
