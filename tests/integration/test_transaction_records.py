@@ -82,3 +82,15 @@ async def test_meter_values_after_the_end_are_kept_and_marked(app):
     ]
     await v16.close()
     await v201.close()
+
+
+async def test_an_updated_that_overtakes_its_started_still_starts_the_transaction(app):
+    station = await OcppClient.connect(app.url, "CP201", "2.0.1")
+    await station.boot()
+    early = _tx_event("Updated", 0, "2026-03-01T10:00:01Z", 101, trigger="MeterValuePeriodic")
+    assert (await station.call("TransactionEvent", early))[0] == 3
+    assert (await station.call("TransactionEvent", _tx_event("Started", 1, "2026-03-01T10:00:00Z", 100)))[0] == 3
+    kinds = [r[0] for r in _db(app).execute("SELECT type FROM events WHERE type LIKE 'transaction_%' ORDER BY id")]
+    assert kinds == ["transaction_updated", "transaction_started"]
+    assert app.ctx.fleet.stations["CP201"].connectors[1, 1].transaction_id == "TX-1"
+    await station.close()

@@ -231,10 +231,15 @@ def transaction_event(c: sqlite3.Connection, unit: Unit, station_id: str, kind: 
         evse = (row[0] or 0, row[1] or 0) if row else (0, 0)
     evse_id, connector_id = evse
     ended_before = row is not None and row[2] == "ended"
+    # Started once: a second Started (after an Immediate reset) is an update; an Updated
+    # that overtook its Started (stations send them out of order) does not make it one.
+    started_before = kind == "Started" and c.execute(
+        "SELECT 1 FROM transaction_events WHERE station_id = ? AND tx_key = ? AND event_type = 'Started' "
+        "AND seq_no IS NOT ? LIMIT 1", (station_id, tx_key, seq_no)).fetchone() is not None
     _upsert_transaction(c, station_id, kind, tx_key, seq_no, ts, evse_id, connector_id, id_token,
                         stopped_reason, meter_wh, remote_start_id)
     meter(unit, station_id, evse_id, connector_id, tx_key, samples, after_end=ended_before)
-    if kind == "Started" and row is None:
+    if kind == "Started" and not started_before:
         unit.emit(ev.TransactionStarted(station_id, tx_key, evse_id, connector_id, id_token, meter_wh, time=ts))
     elif kind == "Ended":
         unit.emit(ev.TransactionEnded(station_id, tx_key, evse_id, connector_id, meter_wh, None, stopped_reason,
