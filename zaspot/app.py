@@ -21,6 +21,7 @@ from zaspot.core.plugins import call_teardown
 from zaspot.core.state import FleetState
 from zaspot.diagnostics.setup import setup as setup_diagnostics
 from zaspot.ems.setup import setup as setup_ems
+from zaspot.limits import LimitOwner
 from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.framelog import FrameLog
@@ -72,6 +73,8 @@ class App:
             self.ctx.frame_log = FrameLog(store, cfg.ocpp.frame_log, lambda: len(sessions))
             self.ctx.frame_log.start()
         self.commands = Commands(self.ctx)
+        self.ctx.limits = LimitOwner(self.ctx, self.commands)
+        self.ctx.limits.start()
         self._retention = Retention(store, cfg.retention)
         self._retention.start()
         self._teardown.append(await setup_diagnostics(self.ctx, self.commands))
@@ -97,6 +100,8 @@ class App:
             await self.server.stop()
         if self.rules:
             await self.rules.stop()
+        if self.ctx and self.ctx.limits:
+            await self.ctx.limits.stop()
         if self.plugins:
             await self.plugins.unload_all()
         for undo in reversed(self._teardown):

@@ -32,7 +32,7 @@ def test_check_passes_the_shipped_rules_and_fails_a_bad_file_with_file_and_line(
     missing = zaspot("rules", "check", str(tmp_path / "nowhere"))
 
     assert (good.returncode, good.stdout) == (0, "")
-    assert "5 rules OK in 5 files, 0 errors" in good.stderr
+    assert "7 rules OK in 6 files, 0 errors" in good.stderr
     assert bad.returncode == 1
     assert bad.stdout.splitlines() == [f"{bad_file}:2: for: bad duration 'soon' (examples: 30s, 10m, 1h30m, 00:05:00)"]
     assert missing.returncode == 1 and "no such file or folder" in missing.stderr

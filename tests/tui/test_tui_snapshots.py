@@ -71,9 +71,9 @@ ALARMS = [
     {"id": 5, "station_id": "LOBBY-1", "severity": "warning", "code": "OverTemperature",
      "message": "connector 1 at 74 °C (limit 70 °C)", "raised_at": NOW - 5400, "cleared_at": NOW - 4800},
 ]
-COMMANDS = [{"command": "set_power_limit", "ok": 1, "source": "rule:module_trip_derate", "done_at": NOW - 85,
-             "payload": {"evseId": 0, "chargingProfile": {"chargingSchedule": [
-                 {"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 110_000}]}]}}}]
+LIMITS = [{"station_id": "DEPOT-DC1", "evse_id": 0, "unit": "W", "in_force_amps": 159.4, "in_force_watts": 110_000.0,
+           "set_by": "rule:module_trip_derate", "since": NOW - 85, "applied": None, "error": None,
+           "intents": [{"source": "rule:module_trip_derate", "amps": 159.4, "kw": 110.0, "reason": "", "until": None}]}]
 EVENTS = [
     {"ts": NOW - 300, "data": {"type": "status_changed", "evse_id": 2, "connector_id": 1, "status": "SuspendedEV"}},
     {"ts": NOW - 90, "data": {"type": "power_module", "instance": "3", "tripped": True, "problem": True}},
@@ -104,7 +104,7 @@ class CannedClient:
 
     async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any:
         answers = {"fleet/list": FLEET, "history/transactions": TRANSACTIONS, "history/alarms": ALARMS,
-                   "history/commands": COMMANDS, "history/events": list(reversed(EVENTS)), "history/frames": [],
+                   "limits/get": LIMITS, "history/events": list(reversed(EVENTS)), "history/frames": [],
                    "history/meter_samples": SAMPLES}
         if message_type not in answers:
             raise ApiError("unknown_command", f"unknown command type {message_type!r}")

@@ -1,12 +1,13 @@
 """Each strategy drives the simulated site for 24 simulated hours (no sleeping): the same
-Controller and LimitBook the manager runs, EVs that follow their limits 3 s late."""
+Controller and GrantBook the manager runs, EVs that follow their limits 3 s late."""
 
 from __future__ import annotations
 
 import random
 
 
-from zaspot.ems.controller import Controller, LimitBook, safe_limits
+from zaspot.ems.controller import Controller, safe_limits
+from zaspot.ems.grants import GrantBook
 from zaspot.ems.prices.base import PriceSlot
 from zaspot.ems.site import CircuitEntry, SiteEntry, StationEntry, build_site
 from zaspot.ems.sitesim import DAY, Profile, SimBattery, SimEv, SiteSim, run
@@ -54,7 +55,7 @@ def _circuit_amps(site, amps_by_key) -> dict[tuple[str, int], float]:
 def test_dynamic_load_balancing_keeps_every_circuit_and_shares_fairly():
     site = _site()
     sim = SiteSim(site, _evs(), Profile())
-    trace = run(sim, _controller(site, "dynamic_load_balancing"), LimitBook(), tick_s=5, step_s=5)
+    trace = run(sim, _controller(site, "dynamic_load_balancing"), GrantBook(site), tick_s=5, step_s=5)
     worst = {name: 0.0 for name in site.circuits}
     unfair = 0.0
     for t, amps in zip(trace.t, trace.ev_amps):
@@ -78,7 +79,7 @@ def test_active_load_management_holds_the_main_breaker():
     assert max(max(profile.building_a(t)) for t in range(0, int(DAY), 60)) < 62  # the building alone fits
     sim = SiteSim(site, _evs(), profile, delay_s=3)
     tick = 2.0
-    trace = run(sim, _controller(site, "active_load_management"), LimitBook(), tick_s=tick, step_s=1)
+    trace = run(sim, _controller(site, "active_load_management"), GrantBook(site), tick_s=tick, step_s=1)
     over, longest, peak = 0.0, 0.0, 0.0
     for grid in trace.grid_a:
         peak = max(peak, *grid)
@@ -95,7 +96,7 @@ def test_pv_surplus_imports_almost_nothing_for_the_cars():
     profile = Profile(base_a=1.5, evening_a=3, pv_peak_w=9_000, steps=[(0.0, 0.0, 0, 0.0)])
     evs = [SimEv(("CP-1", 1), 7 * H, 19 * H, 40_000), SimEv(("CP-1", 2), 9 * H, 17 * H, 40_000, max_a=16)]
     sim = SiteSim(site, evs, profile)
-    trace = run(sim, _controller(site, "pv_surplus", mode="pv"), LimitBook(), tick_s=10, step_s=5)
+    trace = run(sim, _controller(site, "pv_surplus", mode="pv"), GrantBook(site), tick_s=10, step_s=5)
     ev_import = ev_wh = 0.0
     for t, grid_w, ev_w in zip(trace.t, trace.grid_w, trace.ev_w):
         without = sum(profile.building_a(t)) * site.voltage - profile.pv_w(t)
@@ -113,7 +114,7 @@ def test_full_ems_keeps_the_battery_reserve():
     evs = [SimEv(("CP-1", 1), 10 * H, 22 * H, 30_000), SimEv(("CP-1", 2), 17 * H, DAY, 20_000)]
     battery = SimBattery(capacity_wh=10_000, soc=60)
     sim = SiteSim(site, evs, profile, battery=battery)
-    trace = run(sim, _controller(site, "full_ems", reserve_soc=20), LimitBook(), tick_s=10, step_s=5)
+    trace = run(sim, _controller(site, "full_ems", reserve_soc=20), GrantBook(site), tick_s=10, step_s=5)
     assert min(trace.soc) >= 20 - 0.5  # one tick of discharge past the reserve at most
     assert max(trace.soc) > 90  # the midday surplus filled it
     assert sum(ev.energy_wh for ev in evs) > 15_000
@@ -146,7 +147,7 @@ def test_spot_price_delivers_by_departure_near_the_optimal_cost():
     prices = _prices()
     sim = SiteSim(site, evs, Profile(steps=[(0.0, 0.0, 0, 0.0)]))
     cost: dict[tuple, float] = {ev.key: 0.0 for ev in evs}
-    book = LimitBook()
+    book = GrantBook(site)
     controller = _controller(site, "spot_price")
     run_cost = _metered(sim, controller, book, prices, cost, hours=32)
     max_w = 16 * 230 * 3
@@ -164,9 +165,9 @@ def _metered(sim, controller, book, prices, cost, hours: float) -> dict:
     while sim.now < end:
         if sim.now >= next_tick:
             decision = controller.step(sim.snapshot(prices, book.amps()))
-            changes = book.changes(decision.limits, sim.now)
+            changes = book.plan(decision.limits, sim.holding(), sim.now)
             for change in changes:
-                book.record(change, sim.now)
+                book.sent(change, sim.now)
             sim.apply(changes)
             next_tick += 10
         before = {ev.key: ev.energy_wh for ev in sim.evs}
@@ -180,7 +181,7 @@ def _metered(sim, controller, book, prices, cost, hours: float) -> dict:
 def test_static_limits_never_change_and_fit_the_worst_case():
     site = _site()
     sim = SiteSim(site, _evs(), Profile())
-    book = LimitBook(lease_s=1e9)
+    book = GrantBook(site, lease_s=1e9)
     trace = run(sim, _controller(site, "static"), book, tick_s=30, step_s=10)
     assert trace.sends == len(site.evses)  # one profile each, at the start
     load = _circuit_amps(site, book.amps())

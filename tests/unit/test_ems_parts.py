@@ -13,7 +13,8 @@ from zaspot.app import App
 from zaspot.config import ConfigError, load
 from zaspot.ems.allocate import Demand, Limits, allocate
 from zaspot.ems.config import load as load_ems
-from zaspot.ems.controller import LimitBook
+from zaspot.ems.grants import GrantBook
+from zaspot.ems.site import SiteEntry, StationEntry, build_site
 from zaspot.ems.plan import plan
 from zaspot.ems.prices import day_ahead, file as price_file
 from zaspot.ems.prices.base import PriceSlot
@@ -53,14 +54,30 @@ def test_power_budget_counts_phases():
 
 
 def test_deadband_sends_every_decrease_and_only_real_rises_decreases_first():
-    book = LimitBook(deadband_a=1.0, lease_s=600)
-    first = book.changes({("a", 1): Limit(10, "x"), ("b", 1): Limit(10, "x")}, 0)
-    for c in first:
-        book.record(c, 0)
-    assert book.changes({("a", 1): Limit(10.5, "x"), ("b", 1): Limit(10, "x")}, 10) == []
-    moved = book.changes({("a", 1): Limit(12, "x"), ("b", 1): Limit(9.8, "x")}, 10)
-    assert [(c.key[0], c.amps) for c in moved] == [("b", 9.8), ("a", 12)]
-    assert len(book.changes({("a", 1): Limit(10, "x"), ("b", 1): Limit(10, "x")}, 300)) == 2  # renew the lease
+    site = build_site(SiteEntry(main_breaker=63, stations=[StationEntry("a"), StationEntry("b")]))
+    book = GrantBook(site, deadband_a=1.0, lease_s=600)
+    holding = {("a", 1): 0.0, ("b", 1): 0.0}
+    first = book.plan({("a", 1): Limit(10, "x"), ("b", 1): Limit(10, "x")}, holding, 0)
+    for g in first:
+        book.sent(g, 0)
+    holding = book.amps()
+    assert book.plan({("a", 1): Limit(10.5, "x"), ("b", 1): Limit(10, "x")}, holding, 10) == []
+    moved = book.plan({("a", 1): Limit(12, "x"), ("b", 1): Limit(9.8, "x")}, holding, 10)
+    assert [(g.key[0], g.amps) for g in moved] == [("b", 9.8), ("a", 12)]
+    assert len(book.plan({("a", 1): Limit(10, "x"), ("b", 1): Limit(10, "x")}, holding, 300)) == 2  # renew
+
+
+def test_room_a_station_still_holds_is_not_given_away():
+    """A refused (or unanswered) decrease: the station still holds its old limit, so the
+    rise another EVSE wants only gets what is really free."""
+    site = build_site(SiteEntry(main_breaker=32, margin=0, stations=[StationEntry("a", max_current=32),
+                                                                     StationEntry("d", max_current=32)]))
+    book = GrantBook(site)
+    book.granted = {("a", 1): (10.3, 0.0), ("d", 1): (0.0, 0.0)}
+    wanted = {("a", 1): Limit(7.8, "share"), ("d", 1): Limit(24.2, "share")}
+    plan = {g.key: g.amps for g in book.plan(wanted, {("a", 1): 10.3, ("d", 1): 0.0}, 1)}
+    assert plan == {("a", 1): 7.8, ("d", 1): 21.7}  # 32 - 10.3: a still holds 10.3 until it accepts
+    assert 10.3 + plan["d", 1] <= 32
 
 
 def test_plan_fills_the_cheapest_hours_before_departure():

@@ -107,7 +107,8 @@ def test_the_shipped_rules_and_the_design_example_load():
     rules, errors = check_paths([ROOT / "rules"], LOADER)
     assert errors == []
     assert {r.id for r in rules} == {"connector_overheat", "ground_failure_inoperative", "module_trip_reset",
-                                     "nightly_reset_faulted", "station_offline_notify"}
+                                     "nightly_reset_faulted", "station_offline_notify", "limit_refused_notify",
+                                     "limit_ignored_notify"}
     design = (ROOT.parent / "shared" / "DESIGN.md")
     if design.exists():  # the example in the design document, byte for byte
         example = design.read_text().split("```yaml\n")[1].split("```")[0]

@@ -75,13 +75,15 @@ def test_action_defaults_and_arguments(model):
         arguments(BY_NAME["set_limit"], {"kw": "lots", "evse_id": "0"})
 
 
-def test_power_limit_names_who_set_it():
-    v16 = {"command": "set_power_limit", "ok": 1, "source": "rule:overheat", "done_at": NOW, "payload": {
-        "connectorId": 0, "csChargingProfiles": {"chargingSchedule": {
-            "chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11000}]}}}}
-    failed = {**v16, "ok": 0, "source": "api:ops"}
-    assert power_limit([failed, v16]).startswith("11.0 kW on station, set by rule overheat")
-    assert power_limit([{"command": "clear_power_limit", "ok": 1, "source": "ems:peak"}, v16]).startswith("none (cleared by EMS peak")
+def test_power_limit_names_who_set_it_and_the_intents_behind_it():
+    rule = {"source": "rule:overheat", "amps": 15.9, "kw": 11.0, "reason": "hot", "until": None}
+    ems = {"source": "ems:dynamic_load_balancing", "amps": 20.0, "kw": None, "reason": "fair share", "until": None}
+    limit = {"station_id": "CP1", "evse_id": 0, "unit": "W", "in_force_amps": 15.9, "in_force_watts": 11_000.0,
+             "set_by": "rule:overheat", "since": NOW, "applied": False, "error": None, "intents": [rule, ems]}
+    shown = power_limit([limit])
+    assert shown.startswith("11.0 kW on station, set by rule overheat")
+    assert "not applied" in shown and shown.endswith("also EMS dynamic_load_balancing 20 A")
+    assert power_limit([{**limit, "in_force_amps": None, "set_by": None, "intents": []}]) == "none on station"
     assert power_limit([]) == "none"
 
 

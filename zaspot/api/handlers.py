@@ -70,7 +70,14 @@ async def station_get(conn: ApiConnection, msg: dict[str, Any]) -> Any:
         raise ApiError("not_found", f"no station {station_id!r}")
     out = _station(row, conn.ctx.fleet.stations.get(station_id))
     out["connectors"] = await conn.ctx.store.connectors(station_id)
+    out["limits"] = conn.ctx.limits.of(station_id) if conn.ctx.limits else []
     return out
+
+
+@handler("limits/get")
+async def limits_get(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    """Each EVSE's limit in force, who set it, and every intent behind it (zaspot.limits)."""
+    return conn.ctx.limits.of(_arg(msg, "station_id"))
 
 
 def _station(row: dict[str, Any], state: Any) -> dict[str, Any]:
@@ -177,7 +184,7 @@ def _station_command(name: str, method: str, spec: dict[str, Any]) -> Handler:
         if "transaction_id" in kwargs:
             kwargs["transaction_id"] = str(kwargs["transaction_id"])
         try:
-            outcome = await getattr(conn.commands, method)(station_id, **kwargs, source=f"api:{conn.user}")
+            outcome = await getattr(conn.commands, method)(station_id, **kwargs, source=f"operator:{conn.user}")
         except TypeError as exc:
             raise ApiError("invalid_format", f"{name}: {exc}") from None
         if not outcome.ok:

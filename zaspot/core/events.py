@@ -358,6 +358,33 @@ class LimitChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class LimitInForce(Event):
+    """What an EVSE's limit in force is now (zaspot.limits), and every intent behind it."""
+
+    type: ClassVar[str] = "limit_in_force"
+    evse_id: int
+    amps: float | None  # per phase; None: none of ours
+    watts: float | None
+    set_by: str | None  # rule:<id>, ems:<strategy>, operator:<token name>, …
+    reason: str = ""
+    ok: bool = True  # False: the last send failed (what is in force did not change)
+    error: str | None = None
+    intents: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LimitProblem(Event):
+    """A limit a station refuses (LimitRefused) or accepts and ignores (LimitIgnored):
+    diagnostics opens the alarm while `active`, and closes it after."""
+
+    type: ClassVar[str] = "limit_problem"
+    evse_id: int
+    code: str
+    active: bool
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EmsState(Event):
     """One control-loop tick: the site's power flow and each EVSE's limit (station_id "")."""
 

@@ -33,7 +33,8 @@ from zaspot.store.eventlog import save_position
 from zaspot.store.unit import Unit
 
 CONSUMER = "diagnostics"
-INPUTS = (ev.StatusChanged.type, ev.DeviceEvent.type, ev.Temperature.type, ev.StationBooted.type)
+INPUTS = (ev.StatusChanged.type, ev.DeviceEvent.type, ev.Temperature.type, ev.StationBooted.type,
+          ev.LimitProblem.type)
 
 
 class Diagnostics:
@@ -93,6 +94,8 @@ class Diagnostics:
             self.interpreter.on_device_event(e, unit)
         elif e.type == ev.StationBooted.type:
             self.models.booted(e)
+        elif e.type == ev.LimitProblem.type:
+            unit.emit(limit_fault(e))
         self._alarms(([e] if e.type == ev.Temperature.type else []) + list(unit.events), unit)
         if e.seq is not None:
             save_position(unit, CONSUMER, e.seq)
@@ -169,6 +172,12 @@ class Diagnostics:
     def _done(self, station_id: str, task: asyncio.Task[Any]) -> None:
         if station_id in self.watches and self.watches[station_id][1] is task:
             del self.watches[station_id]
+
+
+def limit_fault(e: ev.LimitProblem) -> ev.Fault:
+    """A limit a station refuses or ignores, as the fault its alarm opens and closes on."""
+    return ev.Fault(e.station_id, f"limits:{e.code}", "evse", e.code, e.active, "error",
+                    e.evse_id, 0, None, None, e.message or None, "limits", time=e.time)
 
 
 async def setup(ctx, commands) -> Callable[[], Any]:

@@ -1,9 +1,12 @@
 """The control loop: one ticker that reads the sensors and the fleet, asks the strategy
-(through the Controller), sends the limits that changed, and publishes what it did.
+(through the Controller), grants each EVSE what is really free (zaspot.ems.grants), and
+publishes what it did.
 
-It ticks every `ems.interval` seconds, and at once when a session starts or ends or a
-station boots, so a new car is shared in without waiting. Limits go out through the
-version-neutral Commands with the EVSE's safe limit as the tail after the lease.
+It ticks every `ems.interval` seconds, and at once when a session starts or ends, a
+station boots or a limit is settled, so a new car is shared in without waiting. Grants go
+to the limit owner (zaspot.limits), which sends them in the background with the EVSE's
+safe limit as the tail after the lease: a tick never waits for a station, and what a
+station refused or left unanswered stays counted at what it last accepted.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ from typing import Any
 from zaspot.core import events as ev
 from zaspot.core.consumer import publish_event
 from zaspot.ems.config import EmsConfig
-from zaspot.ems.controller import Change, Controller, LimitBook
+from zaspot.ems.controller import Controller
+from zaspot.ems.grants import Grant, GrantBook
 from zaspot.ems.inputs import Sensors, Sessions
 from zaspot.ems.prices.base import PriceSlot
 from zaspot.ems.site import Site
 from zaspot.ems.view import Decision, Snapshot
 
 _LOGGER = logging.getLogger(__name__)
-_WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBooted.type)
+_WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBooted.type, ev.LimitInForce.type)
 
 
 class EmsManager:
@@ -32,7 +36,7 @@ class EmsManager:
                  controller: Controller, sensors: Sensors, prices: Any = None) -> None:
         self.ctx, self.commands, self.config, self.site = ctx, commands, config, site
         self.strategy_name, self.controller, self.sensors, self.price_source = strategy_name, controller, sensors, prices
-        self.book = LimitBook(config.deadband, config.lease)
+        self.book = GrantBook(site, config.deadband, config.lease)
         self.sessions = Sessions()
         self.prices: tuple[PriceSlot, ...] = ()
         self._announced: PriceSlot | None = None
@@ -56,10 +60,14 @@ class EmsManager:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    def _on_event(self, e: ev.Event) -> None:
+    async def _on_event(self, e: ev.Event) -> None:
+        if isinstance(e, ev.LimitInForce):
+            await self._settled(e)
+            return
         self.sessions.on_event(e)
         if isinstance(e, ev.StationBooted) and e.station_id in self.site.stations():
             self.book.forget(e.station_id)  # a rebooted station lost its profiles: send them all again
+            self.ctx.limits.forget(e.station_id)
         self._wake.set()
 
     async def _loop(self) -> None:
@@ -84,35 +92,37 @@ class EmsManager:
                         self.book.amps())
         decision = self.controller.step(snap)
         self.last, self.decision = snap, decision
-        connected = set(self.ctx.sessions)  # a limit for a station that is away waits for its boot
-        changes = [c for c in self.book.changes(decision.limits, now) if c.key[0] in connected]
-        decreases = [c for c in changes if c.previous is None or c.amps <= c.previous]
-        await asyncio.gather(*(self._send(c, now) for c in decreases))  # make room before giving it away
-        await asyncio.gather(*(self._send(c, now) for c in changes if c not in decreases))
+        limits = self.ctx.limits
+        holding = {k: limits.holding(*k, spec.max_a) for k, spec in self.site.evses.items()}
+        reachable = {k for k in self.site.evses if k[0] in self.ctx.sessions}  # away: it keeps what it holds
+        for grant in self.book.plan(decision.limits, holding, now, reachable):
+            self._grant(grant, now)
         if decision.battery_w is not None:
             await self.sensors.steer_battery(decision.battery_w)
         await self._publish(snap, decision, now)
         return decision
 
-    async def _send(self, change: Change, now: float) -> None:
-        spec = self.site.evses[change.key]
-        safe = self.controller.safe[change.key]
-        watts = spec.watts(change.amps, self.site.voltage)
-        if spec.unit == "W":
-            value = {"kw": watts / 1000, "fallback": spec.watts(safe, self.site.voltage) / 1000}
-        else:
-            value = {"amps": change.amps, "fallback": safe}
-        outcome = await self.commands.set_power_limit(
-            change.key[0], evse_id=change.key[1], fallback_after_s=self.config.lease, source="ems", **value)
-        if outcome.ok:
-            self.book.record(change, now)
-        else:
-            self.book.refused(change, now)
-        error = None if outcome.ok else (outcome.error or f"station answered {outcome.status}")
-        await self.ctx.store.ems_limit(change.key[0], change.key[1], change.amps, watts, change.reason,
-                                       change.previous, outcome.ok, error, now)
-        self.ctx.bus.fire(ev.LimitChanged(change.key[0], change.key[1], change.amps, watts, change.reason,
-                                          outcome.ok, change.previous, error))
+    def _grant(self, grant: Grant, now: float) -> None:
+        spec = self.site.evses[grant.key]
+        self.ctx.limits.grant(
+            grant.key[0], grant.key[1], grant.amps, grant.reason, f"ems:{self.strategy_name}",
+            volts=self.site.voltage, phases=len(spec.phases), unit=spec.unit, rating_a=spec.max_a,
+            fallback_a=self.controller.safe[grant.key], lease_s=self.config.lease, renew=grant.renew)
+        self.book.sent(grant, now)
+
+    async def _settled(self, e: ev.LimitInForce) -> None:
+        """What the station answered to a limit on one of the site's EVSEs: kept, and told."""
+        key = (e.station_id, e.evse_id)
+        if key not in self.site.evses:
+            return
+        granted = self.book.amps().get(key)
+        amps = e.amps if e.ok and e.amps is not None else (granted or 0.0)
+        watts = self.site.evses[key].watts(amps, self.site.voltage)
+        previous = None if e.ok else e.amps
+        await self.ctx.store.ems_limit(e.station_id, e.evse_id, amps, watts, e.reason, previous, e.ok, e.error,
+                                       e.time)
+        self.ctx.bus.fire(ev.LimitChanged(e.station_id, e.evse_id, amps, watts, e.reason, e.ok, previous, e.error))
+        self._wake.set()  # room a station gave up (or did not) changes what the others may get
 
     async def _announce_price(self, now: float) -> None:
         """Tell the log and the bus (and so `platform: price` rules) when the price in force changes."""
@@ -146,7 +156,7 @@ class EmsManager:
         limits = [
             {"station_id": k[0], "evse_id": k[1], "amps": lim.amps, "reason": lim.reason, "charging": k in charging,
              "watts": round(self.site.evses[k].watts(lim.amps, self.site.voltage)),
-             "sent_amps": self.book.amps().get(k)}
+             "sent_amps": self.book.amps().get(k), "in_force_amps": self.ctx.limits.evse(*k).accepted}
             for k, lim in decision.limits.items()
         ]
         return {

@@ -10,7 +10,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from zaspot.ems.controller import Change, Controller, LimitBook
+from zaspot.ems.controller import Controller
+from zaspot.ems.grants import Grant, GrantBook
 from zaspot.ems.prices.base import PriceSlot
 from zaspot.ems.site import Key, Site
 from zaspot.ems.view import Battery, EvseState, Readings, Snapshot
@@ -91,7 +92,7 @@ class SiteSim:
         self.site, self.evs, self.profile, self.battery = site, evs, profile, battery
         self.delay_s, self.now = delay_s, start
         self.limits: dict[Key, float] = {}  # what each station enforces now
-        self._pending: list[tuple[float, Change]] = []  # a limit reaches the car after delay_s
+        self._pending: list[tuple[float, Grant]] = []  # a limit reaches the car after delay_s
 
     def ev_at(self, key: Key) -> SimEv | None:
         return next((ev for ev in self.evs if ev.key == key and ev.present(self.now)), None)
@@ -118,7 +119,14 @@ class SiteSim:
                           if ev else EvseState(spec, False))
         return Snapshot(self.now, self.site, tuple(states), self.readings(), prices, last or {})
 
-    def apply(self, changes: list[Change], battery_w: float | None = None) -> None:
+    def holding(self) -> dict[Key, float]:
+        """What each station may draw whatever it is granted next (as the limit owner counts)."""
+        out = {k: self.limits.get(k, spec.max_a) for k, spec in self.site.evses.items()}
+        for _, g in self._pending:
+            out[g.key] = max(out[g.key], g.amps)
+        return out
+
+    def apply(self, changes: list[Grant], battery_w: float | None = None) -> None:
         self._pending += [(self.now + self.delay_s, c) for c in changes]
         if battery_w is not None and self.battery is not None:
             self.battery.setpoint_w = battery_w
@@ -153,16 +161,16 @@ class Trace:
     sends: int = 0
 
 
-def run(sim: SiteSim, controller: Controller, book: LimitBook, hours: float = 24, tick_s: float = 5,
+def run(sim: SiteSim, controller: Controller, book: GrantBook, hours: float = 24, tick_s: float = 5,
         step_s: float = 1, prices: tuple[PriceSlot, ...] = ()) -> Trace:
     """Drive the controller with simulated time: a tick every `tick_s`, physics every `step_s`."""
     trace, end, next_tick = Trace(), sim.now + hours * 3600, sim.now
     while sim.now < end:
         if sim.now >= next_tick:
             decision = controller.step(sim.snapshot(prices, book.amps()))
-            changes = book.changes(decision.limits, sim.now)
+            changes = book.plan(decision.limits, sim.holding(), sim.now)
             for change in changes:
-                book.record(change, sim.now)
+                book.sent(change, sim.now)
             sim.apply(changes, decision.battery_w)
             trace.sends += len(changes)
             next_tick += tick_s

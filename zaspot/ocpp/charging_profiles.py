@@ -4,7 +4,8 @@ A station-wide limit (evse 0) is the station's max profile (1.6
 ChargePointMaxProfile, 2.0.1 ChargingStationMaxProfile); an EVSE limit is its
 TxDefaultProfile, which also caps a transaction already running. Profile ids
 are fixed per EVSE so that a new limit replaces the old one, and a clear
-removes exactly what we set.
+removes exactly what we set; only the limit owner (zaspot.limits) sends them, with
+the lowest of every source's intents.
 
 A `fallback` adds a second period: after `fallback_after_s` the limit drops to
 `fallback` (same unit) and stays there. The EMS sends its limits this way and
@@ -16,6 +17,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from zaspot.limits.intents import floor_tenth
+
 PROFILE_ID_BASE = 90_000  # away from ids a station or another system may use
 
 
@@ -26,8 +29,8 @@ def profile_id(evse_id: int) -> int:
 def _limit(kw: float | None, amps: float | None) -> tuple[str, float]:
     if (kw is None) == (amps is None):
         raise ValueError("give exactly one of kw or amps")
-    # 1.6 schedules carry multipleOf 0.1: round here, once.
-    return ("W", round(kw * 1000, 1)) if kw is not None else ("A", round(amps, 1))  # type: ignore[arg-type]
+    # 1.6 schedules carry multipleOf 0.1: rounded here, once, down (toward the fuse).
+    return ("W", floor_tenth(kw * 1000)) if kw is not None else ("A", floor_tenth(amps))  # type: ignore[arg-type]
 
 
 def _now() -> str:
@@ -50,7 +53,7 @@ def _fallback(after_s: float | None, limit: float | None, unit: str) -> tuple[in
         return None
     if after_s < 1:
         raise ValueError("fallback_after_s must be at least 1 s")
-    return int(after_s), round(limit * 1000 if unit == "W" else limit, 1)
+    return int(after_s), floor_tenth(limit * 1000 if unit == "W" else limit)
 
 
 def v16_set(evse_id: int, kw: float | None, amps: float | None, duration_s: float | None,

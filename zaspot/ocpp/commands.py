@@ -84,18 +84,31 @@ class Commands:
 
     async def set_power_limit(
         self, station_id: str, kw: float | None = None, amps: float | None = None, evse_id: int = 0,
-        duration_s: float | None = None, *, fallback: float | None = None, fallback_after_s: float | None = None,
-        source: str = "operator",
+        duration_s: float | None = None, *, source: str = "operator", reason: str = "",
     ) -> Outcome:
-        """Cap the station (evse 0) or one EVSE, in kW or A, optionally for a while; with a
-        fallback the cap drops to `fallback` (same unit) after `fallback_after_s`."""
-        args = {"kw": kw, "amps": amps, "evse_id": evse_id, "duration_s": duration_s}
-        if fallback is not None:
-            args.update(fallback=fallback, fallback_after_s=fallback_after_s)
-        return await self._run(station_id, "set_power_limit", args, source)
+        """Cap the station (evse 0) or one EVSE, in kW or A, optionally for a while: an intent
+        of `source` given to the limit owner (zaspot.limits), which sends the lowest one."""
+        if station_id not in self.ctx.sessions:
+            return Outcome(False, error=f"station {station_id} is not connected", reason="not_connected")
+        return await self.ctx.limits.set(station_id, evse_id, source, amps=amps, kw=kw, reason=reason,
+                                         duration_s=duration_s)
 
     async def clear_power_limit(self, station_id: str, evse_id: int = 0, *, source: str = "operator") -> Outcome:
+        """Take `source`'s cap away: the next lowest intent (or none) applies."""
+        if station_id not in self.ctx.sessions:
+            return Outcome(False, error=f"station {station_id} is not connected", reason="not_connected")
+        return await self.ctx.limits.clear(station_id, evse_id, source)
+
+    async def send_limit(self, station_id: str, evse_id: int, profile: dict[str, Any], *, source: str) -> Outcome:
+        """The wire: one SetChargingProfile (zaspot.ocpp.charging_profiles). The limit owner's alone."""
+        return await self._run(station_id, "set_power_limit", {"evse_id": evse_id, **profile}, source)
+
+    async def clear_limit(self, station_id: str, evse_id: int, *, source: str) -> Outcome:
         return await self._run(station_id, "clear_power_limit", {"evse_id": evse_id}, source)
+
+    def version_of(self, station_id: str) -> str | None:
+        session = self.ctx.sessions.get(station_id)
+        return session.version if session is not None else None
 
     async def get_variables(self, station_id: str, keys: list[str], *, source: str = "operator") -> Outcome:
         outcome = await self._run(station_id, "get_variables", {"keys": keys}, source)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
@@ -29,4 +29,5 @@ class ServerContext:
     registry: Registry = field(default_factory=Registry)  # what plugins registered, by kind and name
     frame_log: FrameLog | None = None  # raw frames per station, when ocpp.frame_log > 0
     liveness: Liveness | None = None  # last-seen times written in batches, the offline watchdog
+    limits: Any = None  # zaspot.limits.LimitOwner: every EVSE's limit, from every source
     log_start: int = 0  # the event log's end when this run began: where a new consumer starts

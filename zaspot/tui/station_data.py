@@ -6,25 +6,11 @@ from typing import Any
 
 from zaspot.tui import format as fmt
 
-LIMIT_COMMANDS = ("set_power_limit", "clear_power_limit")
-
-
-def _find(obj: Any, key: str) -> Any:
-    """The first value under `key` anywhere in nested dicts/lists (profile shapes differ by version)."""
-    if isinstance(obj, dict):
-        if key in obj:
-            return obj[key]
-        obj = list(obj.values())
-    if isinstance(obj, list):
-        for item in obj:
-            found = _find(item, key)
-            if found is not None:
-                return found
-    return None
+LIMIT_EVENTS = ("limit_in_force",)
 
 
 def who(source: str | None) -> str:
-    """'rule:connector_overheat' -> 'rule connector_overheat'; 'api:ops' -> 'operator ops'."""
+    """'rule:connector_overheat' -> 'rule connector_overheat'; 'operator:ops' -> 'operator ops'."""
     if not source:
         return "unknown"
     kind, _, name = source.partition(":")
@@ -32,24 +18,30 @@ def who(source: str | None) -> str:
     return f"{kind} {name}".strip()
 
 
-def power_limit(commands: list[dict[str, Any]]) -> str:
-    """The limit the last accepted set/clear command left in force (commands newest first)."""
-    for cmd in commands:
-        if cmd.get("command") not in LIMIT_COMMANDS or not cmd.get("ok"):
-            continue
-        by = f"set by {who(cmd.get('source'))} at {fmt.clock(cmd.get('done_at') or cmd.get('sent_at'))}"
-        if cmd["command"] == "clear_power_limit":
-            return f"none (cleared by {who(cmd.get('source'))} at {fmt.clock(cmd.get('done_at'))})"
-        payload = cmd.get("payload") or {}
-        limit = _find(payload, "chargingSchedulePeriod")
-        value = limit[0].get("limit") if isinstance(limit, list) and limit else None
-        unit = _find(payload, "chargingRateUnit") or "W"
-        where = _find(payload, "evseId")
-        where = _find(payload, "connectorId") if where is None else where
-        place = "station" if not where else f"EVSE {where}"
-        shown = fmt.kw(value) if unit == "W" and value is not None else f"{value} {unit}"
-        return f"{shown} on {place}, {by}"
-    return "none"
+def _amount(amps: float | None, watts: float | None, unit: str) -> str:
+    if amps is None:
+        return "none"
+    return fmt.kw(watts) if unit == "W" and watts is not None else f"{amps:g} A"
+
+
+def power_limit(limits: list[dict[str, Any]]) -> str:
+    """Each EVSE's limit in force (limits/get), who set it, and the other intents behind it."""
+    lines = []
+    for lim in limits:
+        place = "station" if not lim["evse_id"] else f"EVSE {lim['evse_id']}"
+        shown = _amount(lim.get("in_force_amps"), lim.get("in_force_watts"), lim.get("unit", "A"))
+        line = f"{shown} on {place}"
+        if lim.get("set_by"):
+            line += f", set by {who(lim['set_by'])} at {fmt.clock(lim.get('since'))}"
+        if lim.get("applied") is False and lim.get("in_force_amps") is not None:
+            line += " [b red](not applied)[/]"
+        if lim.get("error"):
+            line += f" [red]({lim['error']})[/]"
+        others = [f"{who(i['source'])} {i['amps']:g} A" for i in lim.get("intents", []) if i["source"] != lim.get("set_by")]
+        if others:
+            line += f"; also {', '.join(others)}"
+        lines.append(line)
+    return "; ".join(lines) if lines else "none"
 
 
 def event_line(event: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, RichLog, Sparkline, Static, Tabbe
 from zaspot.api.client import ApiError
 from zaspot.tui import format as fmt
 from zaspot.tui.model import Station
-from zaspot.tui.station_data import LIMIT_COMMANDS, event_line, power_limit
+from zaspot.tui.station_data import LIMIT_EVENTS, event_line, power_limit
 
 REFRESH_EVERY = 0.5
 FRAMES_EVERY = 3.0
@@ -72,7 +72,7 @@ class StationScreen(Screen[None]):
         self._dirty = True
         if self._worth_a_line(event):
             self.query_one("#events", RichLog).write(event_line(event))
-        if event.get("type") == "command_result" and event.get("command") in LIMIT_COMMANDS:
+        if event.get("type") in LIMIT_EVENTS:
             self.load_history()
 
     def _worth_a_line(self, event: dict[str, Any]) -> bool:
@@ -90,12 +90,12 @@ class StationScreen(Screen[None]):
     async def load_history(self) -> None:
         feed = self.app.feed  # type: ignore[attr-defined]
         try:
-            commands = await feed.command("history/commands", station_id=self.station_id, limit=100)
+            limits = await feed.command("limits/get", station_id=self.station_id)
             events = await feed.command("history/events", station_id=self.station_id, limit=40)
         except ApiError as exc:
             self._limit = f"unknown ({exc.code})"
             return
-        self._limit = power_limit(commands)
+        self._limit = power_limit(limits)
         self._dirty = True
         try:
             samples = await feed.command("history/meter_samples", station_id=self.station_id, limit=1000)
