@@ -138,6 +138,22 @@ class NotifyPolicy:
 
 
 @dataclass
+class ModelLimits:
+    """How one station model takes its power limits (`limits.models.<model>`): many
+    chargers reject a profile shape, or accept one and ignore it."""
+
+    unit: Literal["A", "W"] | None = None  # the unit it takes (None: the site's, else A)
+    stack_level: Annotated[int, Range(0, 100)] = 1
+    station_wide: bool = False  # it rejects TxDefaultProfile: its EVSE's limit goes as the station's max profile
+    read_back: bool = True  # it answers GetCompositeSchedule truthfully
+
+
+@dataclass
+class LimitsConfig:
+    models: dict[str, ModelLimits] = field(default_factory=dict)
+
+
+@dataclass
 class Config:
     host: str = "0.0.0.0"
     port: Annotated[int, Range(0, 65535)] = 9000  # 0 = any free port (tests)
@@ -155,6 +171,7 @@ class Config:
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     notify: list[RawSection] = field(default_factory=list)  # decoded by each notifier platform
     notify_policy: NotifyPolicy = field(default_factory=NotifyPolicy)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     ems: RawSection | None = None  # energy management; decoded by zaspot.ems.config at startup
     source: str = "<defaults>"
 

@@ -189,7 +189,9 @@ class LimitOwner:
             composed = compose(list(limit.intents.values()), time.time())
             station_id, evse_id = limit.key
             if composed.amps is None:  # no intent left: our profile goes (one may be there from before a restart)
-                outcome = await self.commands.clear_limit(station_id, evse_id, source=by or "limits")
+                model = self.model_settings(station_id)
+                wire_evse = 0 if model is not None and model.station_wide else evse_id
+                outcome = await self.commands.clear_limit(station_id, wire_evse, source=by or "limits")
                 if outcome.ok:
                     limit.accepted, limit.accepted_source, limit.accepted_reason = None, None, ""
                 return outcome
@@ -202,11 +204,22 @@ class LimitOwner:
             await self._settle(limit, composed, outcome)
             return outcome
 
+    def model_settings(self, station_id: str) -> Any:
+        """What this station's model takes (`limits.models`), or None."""
+        station = self.ctx.fleet.stations.get(station_id)
+        models = self.ctx.config.limits.models
+        return models.get(station.model) if station is not None and station.model else None
+
     def _profile(self, limit: EvseLimit, composed: Composed) -> dict[str, Any]:
         """What the commands layer turns into SetChargingProfile: the limit, and with the EMS
-        behind it a lease after which the safe limit (or a lower cap) takes over."""
+        behind it a lease after which the safe limit (or a lower cap) takes over; shaped
+        the way the station's model takes it."""
         amps = composed.amps or 0.0
         args: dict[str, Any] = {}
+        model = self.model_settings(limit.key[0])
+        if model is not None:
+            limit.unit = model.unit or limit.unit
+            args.update(stack_level=model.stack_level, station_wide=model.station_wide)
         caps = [i for s, i in limit.intents.items() if not s.startswith(EMS_PREFIX)]
         if limit.fallback_a is not None and limit.lease_s:
             tail = min([limit.fallback_a, *(i.amps for i in caps if i.until is None)])
@@ -232,7 +245,9 @@ class LimitOwner:
             await self._problem(limit, "LimitRefused", False, "")
             if changed:
                 await self._announce(limit, True, None)
-            self._spawn(self._read_back(limit, composed.amps or 0.0))
+            model = self.model_settings(limit.key[0])
+            if model is None or model.read_back:
+                self._spawn(self._read_back(limit, composed.amps or 0.0))
             return
         limit.failures += 1
         limit.last_error = outcome.error or f"station answered {outcome.status}"

@@ -57,15 +57,18 @@ def _fallback(after_s: float | None, limit: float | None, unit: str) -> tuple[in
 
 
 def v16_set(evse_id: int, kw: float | None, amps: float | None, duration_s: float | None,
-            fallback: float | None = None, fallback_after_s: float | None = None) -> tuple[str, dict[str, Any]]:
-    """`fallback` is in kW when the limit is, else in A."""
+            fallback: float | None = None, fallback_after_s: float | None = None,
+            stack_level: int = 1, station_wide: bool = False) -> tuple[str, dict[str, Any]]:
+    """`fallback` is in kW when the limit is, else in A. `station_wide`: for a model that
+    rejects TxDefaultProfile, the EVSE's limit goes as the station's max profile."""
     unit, limit = _limit(kw, amps)
     tail = _fallback(fallback_after_s, fallback, unit)
+    evse_id = 0 if station_wide else evse_id
     return "SetChargingProfile", {
         "connectorId": evse_id,
         "csChargingProfiles": {
             "chargingProfileId": profile_id(evse_id),
-            "stackLevel": 1,
+            "stackLevel": stack_level,
             "chargingProfilePurpose": "ChargePointMaxProfile" if evse_id == 0 else "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
             "chargingSchedule": _schedule(unit, limit, duration_s, tail),
@@ -78,15 +81,17 @@ def v16_clear(evse_id: int) -> tuple[str, dict[str, Any]]:
 
 
 def v201_set(evse_id: int, kw: float | None, amps: float | None, duration_s: float | None,
-             fallback: float | None = None, fallback_after_s: float | None = None) -> tuple[str, dict[str, Any]]:
-    """`fallback` is in kW when the limit is, else in A."""
+             fallback: float | None = None, fallback_after_s: float | None = None,
+             stack_level: int = 1, station_wide: bool = False) -> tuple[str, dict[str, Any]]:
+    """`fallback` is in kW when the limit is, else in A (`station_wide`: as v16_set)."""
     unit, limit = _limit(kw, amps)
     tail = _fallback(fallback_after_s, fallback, unit)
+    evse_id = 0 if station_wide else evse_id
     return "SetChargingProfile", {
         "evseId": evse_id,
         "chargingProfile": {
             "id": profile_id(evse_id),
-            "stackLevel": 1,
+            "stackLevel": stack_level,
             "chargingProfilePurpose": "ChargingStationMaxProfile" if evse_id == 0 else "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
             "chargingSchedule": [{"id": profile_id(evse_id), **_schedule(unit, limit, duration_s, tail)}],

@@ -73,9 +73,11 @@ def data_transfer(vendor_id: str, message_id: str | None = None, data: str | Non
 
 def set_power_limit(kw: float | None = None, amps: float | None = None, evse_id: int = 0,
                     duration_s: float | None = None, fallback: float | None = None,
-                    fallback_after_s: float | None = None) -> tuple[str, dict[str, Any]]:
+                    fallback_after_s: float | None = None, stack_level: int = 1,
+                    station_wide: bool = False) -> tuple[str, dict[str, Any]]:
     try:
-        return charging_profiles.v16_set(evse_id, kw, amps, duration_s, fallback, fallback_after_s)
+        return charging_profiles.v16_set(evse_id, kw, amps, duration_s, fallback, fallback_after_s, stack_level,
+                                       station_wide)
     except ValueError as exc:
         raise UnsupportedCommand(str(exc)) from None
 
