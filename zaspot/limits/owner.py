@@ -62,6 +62,7 @@ class EvseLimit:
     over_since: float | None = None
     problems: set[str] = field(default_factory=set)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    again: bool = False  # intents changed while a send was on its way: send once more after it
 
     def amps_of(self, kw: float) -> float:
         return floor_tenth(kw * 1000 / (self.volts * self.phases))
@@ -175,6 +176,9 @@ class LimitOwner:
     # --- sending --------------------------------------------------------------------------
 
     def _spawn_apply(self, limit: EvseLimit) -> None:
+        if limit.lock.locked():  # a silent station would pile up a send per tick: one follow-up will do
+            limit.again = True
+            return
         task = asyncio.get_running_loop().create_task(self._apply(limit), name=f"limits:{limit.key}")
         self._tasks.add(task)
         task.add_done_callback(self._done)
@@ -186,23 +190,31 @@ class LimitOwner:
 
     async def _apply(self, limit: EvseLimit, by: str | None = None) -> Any:
         async with limit.lock:  # one send per EVSE at a time; other stations go on
-            composed = compose(list(limit.intents.values()), time.time())
-            station_id, evse_id = limit.key
-            if composed.amps is None:  # no intent left: our profile goes (one may be there from before a restart)
-                model = self.model_settings(station_id)
-                wire_evse = 0 if model is not None and model.station_wide else evse_id
-                outcome = await self.commands.clear_limit(station_id, wire_evse, source=by or "limits")
-                if outcome.ok:
-                    limit.accepted, limit.accepted_source, limit.accepted_reason = None, None, ""
-                return outcome
-            limit.pending = composed.amps
-            try:
-                outcome = await self.commands.send_limit(station_id, evse_id, self._profile(limit, composed),
-                                                         source=composed.source)
-            finally:
-                limit.pending = None
-            await self._settle(limit, composed, outcome)
+            outcome = await self._send(limit, by)
+            while limit.again:
+                limit.again = False
+                outcome = await self._send(limit, by)
             return outcome
+
+    async def _send(self, limit: EvseLimit, by: str | None) -> Any:
+        """One profile (or the clear) for what the intents compose to now, and its outcome."""
+        composed = compose(list(limit.intents.values()), time.time())
+        station_id, evse_id = limit.key
+        if composed.amps is None:  # no intent left: our profile goes (one may be there from before a restart)
+            model = self.model_settings(station_id)
+            wire_evse = 0 if model is not None and model.station_wide else evse_id
+            outcome = await self.commands.clear_limit(station_id, wire_evse, source=by or "limits")
+            if outcome.ok:
+                limit.accepted, limit.accepted_source, limit.accepted_reason = None, None, ""
+            return outcome
+        limit.pending = composed.amps
+        try:
+            outcome = await self.commands.send_limit(station_id, evse_id, self._profile(limit, composed),
+                                                     source=composed.source)
+        finally:
+            limit.pending = None
+        await self._settle(limit, composed, outcome)
+        return outcome
 
     def model_settings(self, station_id: str) -> Any:
         """What this station's model takes (`limits.models`), or None."""
