@@ -150,6 +150,8 @@ class ModelLimits:
 
 @dataclass
 class LimitsConfig:
+    # s an EVSE may draw above the limit it accepted before LimitIgnored opens
+    ignored_after: Annotated[float, Range(5, 86400)] = 60.0
     models: dict[str, ModelLimits] = field(default_factory=dict)
 
 

@@ -12,7 +12,7 @@ zaspot.ocpp.charging_profiles), remembers what the station accepted, and says so
   last (unknown until it accepts one: its rating), so that room is never given away.
 - A decrease refused or unanswered REFUSED_AFTER times in a row opens a `LimitRefused`
   alarm (a `limit_problem` event, which diagnostics turns into the alarm); an accepted
-  limit the EVSE keeps drawing above for `IGNORED_AFTER` seconds opens `LimitIgnored`.
+  limit the EVSE keeps drawing above for `limits.ignored_after` seconds opens `LimitIgnored`.
 - After a limit is accepted it is read back (GetCompositeSchedule) where the station
   answers it: `applied` says whether what is in force is what was sent.
 
@@ -36,7 +36,6 @@ from zaspot.limits.readback import read_back
 _LOGGER = logging.getLogger(__name__)
 Key = tuple[str, int]
 REFUSED_AFTER = 3
-IGNORED_AFTER = 60.0  # s drawing above an accepted limit
 IGNORED_TOLERANCE = 0.1  # 10 % over the limit, plus one amp, is still following it
 WATCH_EVERY = 5.0
 
@@ -321,7 +320,7 @@ class LimitOwner:
                 _LOGGER.exception("limit watch failed")
 
     async def check_drawing(self, now: float) -> None:
-        """An EVSE drawing above what it accepted, for IGNORED_AFTER s: LimitIgnored."""
+        """An EVSE drawing above what it accepted, for `limits.ignored_after` s: LimitIgnored."""
         for limit in list(self.evses.values()):
             drawn = self._drawn_w(limit.key)
             over = (limit.accepted is not None and drawn is not None
@@ -331,7 +330,7 @@ class LimitOwner:
                 await self._problem(limit, "LimitIgnored", False, "")
                 continue
             limit.over_since = limit.over_since or now
-            if now - limit.over_since >= IGNORED_AFTER:
+            if now - limit.over_since >= self.ctx.config.limits.ignored_after:
                 await self._problem(limit, "LimitIgnored", True,
                                     f"EVSE {limit.key[1]} accepted {limit.accepted:g} A but draws "
                                     f"{drawn / 1000:.1f} kW for {now - limit.over_since:.0f} s")
