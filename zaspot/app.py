@@ -14,7 +14,6 @@ from zaspot.api.http import ROUTES
 from zaspot.api.websocket import ApiConnection
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
-from zaspot.core.consumer import publish
 from zaspot.core.metrics import Metrics
 from zaspot.core.plugin_loader import PluginLoader
 from zaspot.core.plugins import call_teardown
@@ -30,6 +29,7 @@ from zaspot.ocpp.server import OcppServer
 from zaspot.rules import start as start_rules
 from zaspot.store import Store
 from zaspot.store.fleet import away_at_start
+from zaspot.store.publish import publish
 from zaspot.store.unit import Unit
 from zaspot.store.retention import Retention
 

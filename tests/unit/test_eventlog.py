@@ -9,7 +9,8 @@ import sqlite3
 import pytest
 
 from zaspot.core.bus import EventBus
-from zaspot.core.consumer import LogConsumer, publish
+from zaspot.core.consumer import LogConsumer
+from zaspot.store.publish import publish
 from zaspot.core.events import Sample, StatusChanged
 from zaspot.store import Store, messages
 from zaspot.store.unit import Unit

@@ -14,8 +14,8 @@ whose effects are not committed with its position must be idempotent.
 
 Events the log does not keep (meter samples) have no seq; they come by bus only.
 
-`publish(store, bus, unit)` is how a consumer's own outputs are committed and then
-fired, like a station message's (zaspot.ocpp.station).
+A consumer's own outputs are committed and then fired with zaspot.store.publish, as a
+station message's are.
 """
 
 from __future__ import annotations
@@ -27,28 +27,11 @@ from typing import Any
 
 from zaspot.core.bus import EventBus
 from zaspot.core.events import Event
-from zaspot.store.unit import Unit
 
 _LOGGER = logging.getLogger(__name__)
 SAVE_EVERY = 1.0  # seconds between position writes while events flow
 
 Handle = Callable[[Event], Awaitable[None] | None]
-
-
-async def publish(store: Any, bus: EventBus, unit: Any) -> list[Any]:
-    """Commit a unit (store/unit.py), then fire its events, in order, with their seqs."""
-    results = await store.commit(unit)
-    fire = bus.fire
-    for event in unit.events:
-        fire(event)
-    return results
-
-
-async def publish_event(store: Any, bus: EventBus, event: Event) -> None:
-    """One event of no station message (a rule's fire_event, a new price): logged, then fired."""
-    unit = Unit()
-    unit.emit(event)
-    await publish(store, bus, unit)
 
 
 class LogConsumer:

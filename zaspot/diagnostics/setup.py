@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
-from zaspot.core.consumer import LogConsumer, publish
+from zaspot.core.consumer import LogConsumer
 from zaspot.diagnostics.alarms import AlarmManager
 from zaspot.diagnostics.interpret import Interpreter
 from zaspot.diagnostics.inventory import ReportCollector, StationWatch
@@ -30,6 +30,7 @@ from zaspot.diagnostics.modules import ModuleTracker
 from zaspot.diagnostics.readings import Reading
 from zaspot.diagnostics.stations import StationModels
 from zaspot.store.eventlog import save_position
+from zaspot.store.publish import publish
 from zaspot.store.unit import Unit
 
 CONSUMER = "diagnostics"

@@ -11,7 +11,7 @@ from zaspot.ems.site import GRID, Key, Site
 from zaspot.ems.strategies.base import BATTERY, PV, SITE_METER, Strategy
 from zaspot.ems.view import Decision, Limit, Snapshot, demand
 from zaspot.ems.view import EvseState
-from zaspot.limits.intents import floor_tenth
+from zaspot.core.rounding import floor_tenth
 
 
 def safe_limits(site: Site, reserve_a: float = 0.0, cap_a: float | None = None) -> dict[Key, float]:

@@ -12,8 +12,9 @@ stations answer:
     for every circuit and phase:  sum over its EVSEs of max(holding, granted) <= fuse - margin
 
 A rise smaller than `deadband_a` is not worth a message (unless it resumes a paused
-EVSE); a grant is renewed when half its lease is gone. Pure: the manager and the site
-simulator both run it.
+EVSE); a grant is renewed when half its lease is gone, and sent again while the station
+refuses it or leaves it unanswered (`again`). Pure: the manager and the site simulator
+both run it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 from zaspot.ems.site import Key, Site
 from zaspot.ems.view import Limit
-from zaspot.limits.intents import floor_tenth
+from zaspot.core.rounding import floor_tenth
 
 EPS = 1e-9
 
@@ -44,10 +45,11 @@ class GrantBook:
     granted: dict[Key, tuple[float, float]] = field(default_factory=dict)  # key -> (amps, when)
 
     def plan(self, wanted: dict[Key, Limit], holding: dict[Key, float], now: float,
-             reachable: set[Key] | None = None) -> list[Grant]:
+             reachable: set[Key] | None = None, again: set[Key] | None = None) -> list[Grant]:
         """The grants to send now (decreases first). `holding`: what each EVSE may draw
         whatever it is granted now; `reachable`: the EVSEs a grant can be sent to (a
-        station that is away keeps its grant and what it holds)."""
+        station that is away keeps its grant and what it holds); `again`: the EVSEs whose
+        last limit was refused or left unanswered, asked again even if nothing changed."""
         site = self.site
         new: dict[Key, float] = {}
         for key in site.evses:
@@ -75,7 +77,7 @@ class GrantBook:
                 for p in spec.phases:
                     used[c][p] += max(holding.get(key, 0.0), amps) - mine
             new[key] = amps
-        return self._changes(wanted, new, now)
+        return self._changes(wanted, new, now, again or set())
 
     def _used(self, holding: dict[Key, float], new: dict[Key, float]) -> dict[str, list[float]]:
         used = {c: [0.0] * self.site.phases for c in self.site.circuits}
@@ -86,7 +88,7 @@ class GrantBook:
                     used[c][p] += amps
         return used
 
-    def _changes(self, wanted: dict[Key, Limit], new: dict[Key, float], now: float) -> list[Grant]:
+    def _changes(self, wanted: dict[Key, Limit], new: dict[Key, float], now: float, again: set[Key]) -> list[Grant]:
         out = []
         for key, amps in new.items():
             prev = self.granted.get(key)
@@ -94,7 +96,7 @@ class GrantBook:
                 else "waiting for room a station still holds"
             if prev is None or abs(prev[0] - amps) > EPS:
                 out.append(Grant(key, amps, reason, prev[0] if prev else None))
-            elif now - prev[1] >= self.lease_s / 2:
+            elif key in again or now - prev[1] >= self.lease_s / 2:
                 out.append(Grant(key, amps, reason, amps, renew=True))
         return sorted(out, key=lambda g: g.amps - (g.previous if g.previous is not None else g.amps))
 

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
-from zaspot.core.consumer import publish_event
 from zaspot.ems.config import EmsConfig
 from zaspot.ems.controller import Controller
 from zaspot.ems.grants import Grant, GrantBook
@@ -26,6 +25,7 @@ from zaspot.ems.inputs import Sensors, Sessions
 from zaspot.ems.prices.base import PriceSlot
 from zaspot.ems.site import Site
 from zaspot.ems.view import Decision, Snapshot
+from zaspot.store.publish import publish_event
 
 _LOGGER = logging.getLogger(__name__)
 _WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBooted.type, ev.LimitInForce.type)
@@ -95,7 +95,8 @@ class EmsManager:
         limits = self.ctx.limits
         holding = {k: limits.holding(*k, spec.max_a) for k, spec in self.site.evses.items()}
         reachable = {k for k in self.site.evses if k[0] in self.ctx.sessions}  # away: it keeps what it holds
-        for grant in self.book.plan(decision.limits, holding, now, reachable):
+        again = {k for k in reachable if limits.evse(*k).failures}  # refused or unanswered: asked again
+        for grant in self.book.plan(decision.limits, holding, now, reachable, again):
             self._grant(grant, now)
         if decision.battery_w is not None:
             await self.sensors.steer_battery(decision.battery_w)
@@ -122,7 +123,8 @@ class EmsManager:
         await self.ctx.store.ems_limit(e.station_id, e.evse_id, amps, watts, e.reason, previous, e.ok, e.error,
                                        e.time)
         self.ctx.bus.fire(ev.LimitChanged(e.station_id, e.evse_id, amps, watts, e.reason, e.ok, previous, e.error))
-        self._wake.set()  # room a station gave up (or did not) changes what the others may get
+        if e.ok:  # room a station gave up changes what the others may get; a refusal is asked again next tick
+            self._wake.set()
 
     async def _announce_price(self, now: float) -> None:
         """Tell the log and the bus (and so `platform: price` rules) when the price in force changes."""

@@ -10,15 +10,12 @@ fuse, never past it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from zaspot.core.rounding import floor_tenth
+
 EMS_PREFIX = "ems:"
-
-
-def floor_tenth(value: float) -> float:
-    """Down to one decimal; 7.75 -> 7.7, 10.69 -> 10.6 (a float a hair under a tenth stays)."""
-    return math.floor(value * 10 + 1e-9) / 10
+__all__ = ["Composed", "Intent", "compose", "floor_tenth"]
 
 
 @dataclass(frozen=True, slots=True)

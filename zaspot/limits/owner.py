@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zaspot.core import events as ev
-from zaspot.core.consumer import publish_event
+from zaspot.store.publish import publish_event
 from zaspot.limits.intents import EMS_PREFIX, Composed, Intent, compose, floor_tenth
 from zaspot.limits.readback import read_back
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from zaspot.limits.intents import floor_tenth
+from zaspot.core.rounding import floor_tenth
 
 PROFILE_ID_BASE = 90_000  # away from ids a station or another system may use
 

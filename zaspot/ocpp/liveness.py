@@ -25,7 +25,7 @@ import time
 from typing import TYPE_CHECKING
 
 from zaspot.core import events as ev
-from zaspot.core.consumer import publish
+from zaspot.store.publish import publish
 from zaspot.store.unit import Unit
 
 if TYPE_CHECKING:

@@ -12,11 +12,11 @@ import time
 from typing import Any
 
 from zaspot.core import events as ev
-from zaspot.core.consumer import publish
 from zaspot.diagnostics.temperature import location_v16
 from zaspot.ocpp import leniency
 from zaspot.ocpp.session import Session, on
 from zaspot.store import messages
+from zaspot.store.publish import publish
 from zaspot.store.unit import Unit
 
 

@@ -1,0 +1,27 @@
+"""Commit a unit of work, then fire its events: how a station message's events, and a
+consumer's own outputs, reach the bus only once they are in the event log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zaspot.core.bus import EventBus
+from zaspot.core.events import Event
+
+from .unit import Unit
+
+
+async def publish(store: Any, bus: EventBus, unit: Unit) -> list[Any]:
+    """Commit a unit (store/unit.py), then fire its events, in order, with their seqs."""
+    results = await store.commit(unit)
+    fire = bus.fire
+    for event in unit.events:
+        fire(event)
+    return results
+
+
+async def publish_event(store: Any, bus: EventBus, event: Event) -> None:
+    """One event of no station message (a rule's fire_event, a new price): logged, then fired."""
+    unit = Unit()
+    unit.emit(event)
+    await publish(store, bus, unit)
