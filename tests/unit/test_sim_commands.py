@@ -1,6 +1,8 @@
 """A tiny in-test central system sends the simulated stations its calls."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from zaspot.sim import SimStation
@@ -135,3 +137,82 @@ async def _wait_report_done(csms):
     conv = {(d["component"].get("instance"), d["variable"]["name"]) for d in data
             if d["component"]["name"] == "AcDcConverter"}
     assert conv == {(str(i), v) for i in (1, 2, 3) for v in ("Enabled", "Problem", "Tripped", "Temperature")}
+
+
+def _amps_profile(version: str, amps: float) -> dict:
+    """SetChargingProfile for EVSE / connector 1 capping it at `amps` per phase."""
+    periods = [{"startPeriod": 0, "limit": amps}]
+    if version == "1.6":
+        return {"connectorId": 1, "csChargingProfiles": {
+            **PROFILE_16, "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": periods}}}
+    return {"evseId": 1, "chargingProfile": {**PROFILE_201, "chargingSchedule": [
+        {"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": periods}]}}
+
+
+def _composite(version: str, unit: str) -> dict:
+    where = {"connectorId": 1} if version == "1.6" else {"evseId": 1}
+    return {**where, "duration": 60, "chargingRateUnit": unit}
+
+
+def _now_limit(version: str, answer: dict) -> float:
+    schedule = answer["chargingSchedule"] if version == "1.6" else answer["schedule"]
+    (period,) = schedule["chargingSchedulePeriod"]
+    assert period["startPeriod"] == 0
+    return period["limit"]
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_profile_answers_refuse_ignore_silent(version):
+    """How a station takes SetChargingProfile (`profile_answer`), and GetCompositeSchedule
+    saying what it really does, in both versions' schemas (TinyCSMS checks every answer)."""
+    sid = f"PA{version.replace('.', '')}"
+    async with TinyCSMS() as csms:
+        st = _station(csms, sid, version)
+        await st.start()
+        try:
+            await st.wait_booted()
+
+            async def profile(amps: float) -> dict:
+                return (await csms.call(sid, "SetChargingProfile", _amps_profile(version, amps)))[1]
+
+            async def composite(unit: str = "A") -> float:
+                kind, answer = await csms.call(sid, "GetCompositeSchedule", _composite(version, unit))
+                assert kind == "result" and answer["status"] == "Accepted"
+                return _now_limit(version, answer)
+
+            assert await composite() == pytest.approx(31.9, abs=0.05)  # nothing in force: its rating, 22 kW
+            assert await profile(20) == {"status": "Accepted"} and st.limit_a(1) == pytest.approx(20)
+            assert await composite() == 20.0 and await composite("W") == 13800.0
+
+            st.profile_answer = "refuse_decrease"  # keeps its room: no lower limit, a higher one is fine
+            assert await profile(10) == {"status": "Rejected"} and st.limit_a(1) == pytest.approx(20)
+            assert await profile(25) == {"status": "Accepted"} and st.limit_a(1) == pytest.approx(25)
+            st.profile_answer = "refuse"
+            assert await profile(30) == {"status": "Rejected"} and await profile(6) == {"status": "Rejected"}
+            assert st.limit_a(1) == pytest.approx(25)
+
+            st.profile_answer = "ignore"  # says yes, does nothing, and its schedule tells the truth
+            assert await profile(6) == {"status": "Accepted"} and st.limit_a(1) == pytest.approx(25)
+            assert await composite() == 25.0
+            st.connectors[1].start()
+            st.connectors[1].step(10.0)
+            assert st.connectors[1].power_w > 6 * 690
+
+            st.profile_answer = "silent"  # never answers; the link goes on answering the rest
+            unanswered = asyncio.create_task(csms.call(sid, "SetChargingProfile", _amps_profile(version, 8), timeout=60))
+            await st.wait_for_call("SetChargingProfile", count=7)
+            assert await composite() == 25.0
+            assert not unanswered.done() and st.limit_a(1) == pytest.approx(25)
+            assert [a for a, _ in st.answered].count("SetChargingProfile") == 6
+            unanswered.cancel()
+
+            st.profile_answer = "accept"
+            assert await profile(8) == {"status": "Accepted"} and await composite() == 8.0
+        finally:
+            await st.stop()
+    assert csms.invalid == []
+
+
+def test_profile_answer_is_checked():
+    with pytest.raises(ValueError, match="profile_answer"):
+        SimStation("X", "ws://127.0.0.1:1/ocpp", profile_answer="maybe")

@@ -3,6 +3,16 @@
 Lifecycle: connect -> BootNotification (retry on Pending/Rejected) -> StatusNotification
 per connector -> heartbeat and meter loops; reconnects after drops, boots again after
 a Reset. All intervals are in simulated seconds; real sleeps are divided by `speed`.
+
+How it takes a SetChargingProfile (`profile_answer`, settable at any time), as real
+stations do:
+- "accept": applies it; the car follows the first period's limit (the default);
+- "refuse": answers Rejected, always;
+- "refuse_decrease": Rejected when the new limit is below the one in force (a station
+  that will not give up room), applied otherwise;
+- "silent": never answers (the central system's CALL times out);
+- "ignore": answers Accepted and keeps drawing as before; its GetCompositeSchedule
+  says what it really does.
 """
 from __future__ import annotations
 
@@ -22,6 +32,8 @@ from .v201 import V201
 
 log = logging.getLogger(__name__)
 
+PROFILE_ANSWERS = ("accept", "refuse", "refuse_decrease", "silent", "ignore")
+
 # True inside the session task while it boots and reports status: those calls must
 # not wait for "ready" (they are what makes the station ready).
 _in_setup: contextvars.ContextVar[bool] = contextvars.ContextVar("sim_in_setup", default=False)
@@ -34,9 +46,12 @@ class SimStation:
                  model: str | None = None, serial: str | None = None, firmware: str = "1.0.0",
                  id_tag: str = "SIMTAG01", max_power_w: float | None = None,
                  call_timeout: float = 10.0, reconnect_delay: float = 5.0,
-                 validate: bool = False, seed: int | None = None, accept_monitors: bool = True):
+                 validate: bool = False, seed: int | None = None, accept_monitors: bool = True,
+                 profile_answer: str = "accept"):
         if protocol not in ("1.6", "2.0.1") or kind not in ("ac", "dc"):
             raise ValueError(f"bad protocol/kind: {protocol!r}/{kind!r}")
+        if profile_answer not in PROFILE_ANSWERS:
+            raise ValueError(f"profile_answer must be one of {', '.join(PROFILE_ANSWERS)}, not {profile_answer!r}")
         self.station_id, self.protocol, self.kind = station_id, protocol, kind
         self.url = url.rstrip("/") + "/" + station_id
         self.vendor, self.firmware, self.id_tag = vendor, firmware, id_tag
@@ -47,6 +62,7 @@ class SimStation:
         self.meter_interval, self.speed = meter_interval, speed
         self.call_timeout, self.reconnect_delay, self.validate = call_timeout, reconnect_delay, validate
         self.accept_monitors = accept_monitors   # False: a 2.0.1 station without monitoring support
+        self.profile_answer = profile_answer     # see the module's docstring
         self.rng = random.Random(seed)
         power = max_power_w or (22_000.0 if kind == "ac" else 150_000.0)
         self.connectors = {i: Connector(i, kind, power, energy_wh=self.rng.uniform(0, 5e5),
@@ -162,6 +178,34 @@ class SimStation:
         if cid == 0:
             return self.station_limit_w or sum(c.max_power_w for c in self.connectors.values())
         return self.connectors[cid].effective_limit(self.station_limit_w)
+
+    def limit_a(self, cid: int) -> float:
+        """What `cid` may draw now, in A per phase (3 phases at 230 V): what it has in force."""
+        return self.limit_for(cid) / (3 * 230.0)
+
+    def profile_verdict(self, cid: int, limit_w: float | None) -> str:
+        """How a SetChargingProfile for `cid` whose first period is `limit_w` is taken:
+        "apply", "reject", "silent" or "ignore" (from `profile_answer`)."""
+        answer = self.profile_answer
+        if answer == "refuse_decrease":
+            lower = limit_w is not None and limit_w < self.limit_for(cid) - 1e-6
+            return "reject" if lower else "apply"
+        return {"accept": "apply", "refuse": "reject"}.get(answer, answer)
+
+    async def take_profile(self, cid: int, profile_id: int, profile: dict, limit_w: float | None) -> dict:
+        """SetChargingProfile for a known `cid` (0: the station), as `profile_answer` says."""
+        verdict = self.profile_verdict(cid, limit_w)
+        if verdict == "silent":
+            await asyncio.Event().wait()  # never answered; cancelled when the link drops
+        if verdict == "reject":
+            return {"status": "Rejected"}
+        if verdict == "apply":
+            if cid == 0:
+                self.station_limit_w = limit_w
+            else:
+                self.connectors[cid].limit_w = limit_w
+        self.profiles[(cid, profile_id)] = profile  # "ignore": accepted, and nothing changes
+        return {"status": "Accepted"}
 
     def clear_limits(self) -> None:
         self.profiles.clear()

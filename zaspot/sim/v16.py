@@ -227,15 +227,10 @@ class V16:
 
     async def on_SetChargingProfile(self, p):
         cid, prof = p["connectorId"], p["csChargingProfiles"]
-        limit = _limit_w(prof["chargingSchedule"], 230.0)
-        if cid == 0:
-            self.st.station_limit_w = limit
-        elif cid in self.st.connectors:
-            self.st.connectors[cid].limit_w = limit
-        else:
+        if cid != 0 and cid not in self.st.connectors:
             return {"status": "Rejected"}, None
-        self.st.profiles[(cid, prof["chargingProfileId"])] = prof
-        return {"status": "Accepted"}, None
+        limit = _limit_w(prof["chargingSchedule"], 230.0)
+        return await self.st.take_profile(cid, prof["chargingProfileId"], prof, limit), None
 
     async def on_ClearChargingProfile(self, p):
         if not self.st.profiles:

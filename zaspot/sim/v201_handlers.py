@@ -113,15 +113,9 @@ async def _triggered(proto, what: str, evse: int | None) -> None:
 
 async def on_SetChargingProfile(proto, p):
     st, evse, prof = proto.st, p["evseId"], p["chargingProfile"]
-    limit = limit_w(prof)
-    if evse == 0:
-        st.station_limit_w = limit
-    elif evse in st.connectors:
-        st.connectors[evse].limit_w = limit
-    else:
+    if evse != 0 and evse not in st.connectors:
         return {"status": "Rejected"}, None
-    st.profiles[(evse, prof["id"])] = prof
-    return {"status": "Accepted"}, None
+    return await st.take_profile(evse, prof["id"], prof, limit_w(prof)), None
 
 
 async def on_ClearChargingProfile(proto, p):
