@@ -98,7 +98,7 @@ async def test_commands_201_and_base_report():
             assert mon["setMonitoringResult"][0]["status"] == "Accepted"
             assert (await call("RequestStartTransaction", {"idToken": {"idToken": "T1", "type": "ISO14443"},
                                                           "remoteStartId": 3, "evseId": 2}))[1]["status"] == "Accepted"
-            started = await csms.wait_for("C201", "TransactionEvent")
+            started = await _started(csms, "C201")
             assert started["transactionInfo"]["remoteStartId"] == 3
             assert (await call("SetChargingProfile", {"evseId": 2, "chargingProfile": PROFILE_201}))[1] \
                 == {"status": "Accepted"}
@@ -123,6 +123,18 @@ async def test_commands_201_and_base_report():
             await st.stop()
     assert [a for a, _ in st.received][:3] == ["GetBaseReport", "GetVariables", "SetVariables"]
     assert csms.invalid == []
+
+
+async def _started(csms, sid):
+    """The station's TransactionEvent Started (its meter loop may send an Updated first)."""
+    async def poll():
+        while True:
+            hits = [p for s, a, p in csms.received if s == sid and a == "TransactionEvent"
+                    and p["eventType"] == "Started"]
+            if hits:
+                return hits[0]
+            await asyncio.sleep(0.01)
+    return await asyncio.wait_for(poll(), 5)
 
 
 async def _wait_report_done(csms):
