@@ -225,7 +225,7 @@ async def test_a_refused_decrease_keeps_its_room_from_the_others(make_app, refus
         assert all(first_limit(a, p) < 31 for p in profiles(a)[asked_before:])  # asked to go down
         await in_force.held(40)  # a while of A refusing, every tick
         assert near(a.limit_a(1), 31) and b.limit_a(1) == 0 and c.limit_a(1) == 0  # nobody got A's room
-        assert len(profiles(a)) > asked_before + 5
+        assert len(profiles(a)) >= asked_before + 4  # asked again, less and less often
         assert {first_limit(st, x) for st in (b, c) for x in profiles(st)} == {0.0}  # never granted a thing
 
         a.profile_answer = "accept"  # A gives in: the room is freed and shared

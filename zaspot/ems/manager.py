@@ -94,8 +94,10 @@ class EmsManager:
         self.last, self.decision = snap, decision
         limits = self.ctx.limits
         holding = {k: limits.holding(*k, spec.max_a) for k, spec in self.site.evses.items()}
-        reachable = {k for k in self.site.evses if k[0] in self.ctx.sessions}  # away: it keeps what it holds
-        again = {k for k in reachable if limits.evse(*k).failures}  # refused or unanswered: asked again
+        # Away, or not yet accepted (nothing but its boot may be asked of it): it keeps what it holds.
+        reachable = {k for k in self.site.evses if getattr(self.ctx.sessions.get(k[0]), "accepted", False)}
+        # Refused or unanswered: asked again next tick, then less and less often.
+        again = {k for k in reachable if limits.retry_due(*k, now, self.config.interval)}
         for grant in self.book.plan(decision.limits, holding, now, reachable, again):
             self._grant(grant, now)
         if decision.battery_w is not None:

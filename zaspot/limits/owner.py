@@ -36,6 +36,7 @@ from zaspot.limits.readback import read_back
 _LOGGER = logging.getLogger(__name__)
 Key = tuple[str, int]
 REFUSED_AFTER = 3
+RETRY_MAX = 60.0  # s between asks of a station that keeps refusing
 IGNORED_TOLERANCE = 0.1  # 10 % over the limit, plus one amp, is still following it
 WATCH_EVERY = 5.0
 
@@ -54,6 +55,7 @@ class EvseLimit:
     accepted_at: float = 0.0
     pending: float | None = None  # on its way
     failures: int = 0  # refused or unanswered in a row
+    failed_at: float = 0.0
     last_error: str | None = None
     applied: bool | None = None  # read back: True in force, False not, None not known
     fallback_a: float | None = None  # the EMS's safe limit, the profile's tail after its lease
@@ -159,6 +161,14 @@ class LimitOwner:
         known = limit.accepted if limit.accepted is not None else limit.rating_a
         return max(known, limit.pending or 0.0)
 
+    def retry_due(self, station_id: str, evse_id: int, now: float, first: float) -> bool:
+        """A refused or unanswered limit is asked again after `first` s, then twice as long
+        each time, up to RETRY_MAX (a station that keeps refusing is not asked every tick)."""
+        limit = self.evse(station_id, evse_id)
+        if not limit.failures:
+            return False
+        return now - limit.failed_at >= min(RETRY_MAX, first * 2 ** (limit.failures - 1))
+
     def busy(self, station_id: str, evse_id: int) -> bool:
         return self.evse(station_id, evse_id).lock.locked()
 
@@ -261,6 +271,7 @@ class LimitOwner:
                 self._spawn(self._read_back(limit, composed.amps or 0.0))
             return
         limit.failures += 1
+        limit.failed_at = now
         limit.last_error = outcome.error or f"station answered {outcome.status}"
         await self._announce(limit, False, limit.last_error)
         if decrease and limit.failures >= REFUSED_AFTER:
