@@ -77,7 +77,7 @@ class GrantBook:
                 for p in spec.phases:
                     used[c][p] += max(holding.get(key, 0.0), amps) - mine
             new[key] = amps
-        return self._changes(wanted, new, now, again or set())
+        return self._changes(wanted, new, now, again or set(), reachable)
 
     def _used(self, holding: dict[Key, float], new: dict[Key, float]) -> dict[str, list[float]]:
         used = {c: [0.0] * self.site.phases for c in self.site.circuits}
@@ -88,9 +88,12 @@ class GrantBook:
                     used[c][p] += amps
         return used
 
-    def _changes(self, wanted: dict[Key, Limit], new: dict[Key, float], now: float, again: set[Key]) -> list[Grant]:
+    def _changes(self, wanted: dict[Key, Limit], new: dict[Key, float], now: float, again: set[Key],
+                 reachable: set[Key] | None) -> list[Grant]:
         out = []
         for key, amps in new.items():
+            if reachable is not None and key not in reachable:
+                continue  # away: it keeps its grant, and nothing can be sent to it
             prev = self.granted.get(key)
             reason = wanted[key].reason if key in wanted and floor_tenth(wanted[key].amps) <= amps + EPS \
                 else "waiting for room a station still holds"
