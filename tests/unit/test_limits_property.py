@@ -56,7 +56,7 @@ from zaspot.ems.sitesim import Profile, SimBattery
 from zaspot.ems.strategies import BUILTIN
 from zaspot.ems.view import Battery, EvseState, Readings, Snapshot
 from zaspot.core.rounding import floor_tenth
-from zaspot.limits.owner import EvseLimit
+from zaspot.limits.owner import RETRY_MAX, EvseLimit
 from zaspot.ocpp.charging_profiles import v16_set, v201_set
 
 EPS = 1e-9
@@ -107,6 +107,7 @@ class Evse:
     pending: Send | None = None  # on its way (the owner's `pending`)
     again: bool = False  # one follow-up after the send on its way
     failures: int = 0
+    failed_at: float = 0.0
     sends: int = 0
 
     @property
@@ -294,6 +295,7 @@ class Model:
                 e.station, e.station_sent = s.amps, s.sent_at  # it took it; its answer was lost
             changed = False  # the manager wakes only when a limit is accepted; a refusal is asked again
             e.failures += 1
+            e.failed_at = self.now
             self.failed += 1
         self.answers += 1
         if e.again:
@@ -302,6 +304,11 @@ class Model:
         self.check("answer")
         if changed:
             self.next_tick = min(self.next_tick, self.now)  # LimitInForce (accepted, changed) wakes the manager
+
+    def _retry_due(self, e: Evse) -> bool:
+        """LimitOwner.retry_due: refused or unanswered, asked again after one interval, then
+        twice as long each time, up to RETRY_MAX."""
+        return bool(e.failures) and self.now - e.failed_at >= min(RETRY_MAX, self.interval * 2 ** (e.failures - 1))
 
     # --- the manager's tick ----------------------------------------------------------
 
@@ -312,7 +319,7 @@ class Model:
         self.decisions.append((self.now, wanted))
         holding = {k: e.holding() for k, e in self.evses.items()}
         reachable = {k for k, e in self.evses.items() if e.reachable(self.now)}
-        again = {k for k in reachable if self.evses[k].failures}  # as the manager: refused or unanswered
+        again = {k for k in reachable if self._retry_due(self.evses[k])}
         for g in self.book.plan(decision.limits, holding, self.now, reachable, again):
             spec = self.site.evses[g.key]
             assert _tenths(g.amps) and g.amps >= 0, g
