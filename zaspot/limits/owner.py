@@ -54,6 +54,7 @@ class EvseLimit:
     accepted_reason: str = ""
     accepted_at: float = 0.0
     pending: float | None = None  # on its way
+    unconfirmed: float | None = None  # a send that timed out: the station may have taken it (answer lost)
     failures: int = 0  # refused or unanswered in a row
     failed_at: float = 0.0
     last_error: str | None = None
@@ -75,9 +76,15 @@ class EvseLimit:
         grants = [i.amps for s, i in self.intents.items() if s.startswith(EMS_PREFIX)]
         return max(grants) if grants else None
 
-    def reserved(self) -> float:
+    def known(self, now: float) -> float:
+        """The most it may draw under what we know is in force: what it accepted (its
+        rating before it accepted anything of ours), or a timed-out send it may have taken.
+        (A lease that runs out never raises it: a profile's tail is at most its limit.)"""
         known = self.accepted if self.accepted is not None else (self.rating_a or 0.0)
-        return max(known, self.pending or 0.0, self.ems_grant() or 0.0)
+        return max(known, self.unconfirmed or 0.0)
+
+    def reserved(self) -> float:
+        return max(self.known(time.time()), self.pending or 0.0, self.ems_grant() or 0.0)
 
     def to_dict(self, now: float) -> dict[str, Any]:
         composed = compose(list(self.intents.values()), now)
@@ -147,8 +154,8 @@ class LimitOwner:
         old = limit.intents.get(source)
         limit.intents[source] = Intent(source, floor_tenth(amps), reason)
         target = compose(list(limit.intents.values()), time.time()).amps
-        if renew or old is None or target != limit.accepted or limit.failures:
-            self._spawn_apply(limit)
+        if renew or old is None or target != limit.accepted or limit.failures or limit.lock.locked():
+            self._spawn_apply(limit)  # on its way already: what it sends may not be this any more
 
     def reserved(self, station_id: str, evse_id: int) -> float:
         return self.evse(station_id, evse_id).reserved()
@@ -158,8 +165,7 @@ class LimitOwner:
         rating before it accepted anything of ours), or what is on its way, if more."""
         limit = self.evse(station_id, evse_id)
         limit.rating_a = limit.rating_a if limit.rating_a is not None else rating_a
-        known = limit.accepted if limit.accepted is not None else limit.rating_a
-        return max(known, limit.pending or 0.0)
+        return max(limit.known(time.time()), limit.pending or 0.0)
 
     def retry_due(self, station_id: str, evse_id: int, now: float, first: float) -> bool:
         """A refused or unanswered limit is asked again after `first` s, then twice as long
@@ -243,7 +249,9 @@ class LimitOwner:
             args.update(stack_level=model.stack_level, station_wide=model.station_wide)
         caps = [i for s, i in limit.intents.items() if not s.startswith(EMS_PREFIX)]
         if limit.fallback_a is not None and limit.lease_s:
-            tail = min([limit.fallback_a, *(i.amps for i in caps if i.until is None)])
+            # The tail is never above the limit: when a lease runs out unrenewed (zaspot gone,
+            # the station silent) what may be drawn only goes down, whoever got the room meanwhile.
+            tail = min([limit.fallback_a, amps, *(i.amps for i in caps if i.until is None)])
             args.update(fallback_after_s=limit.lease_s,
                         fallback=tail if limit.unit == "A" else limit.watts(tail) / 1000)
         else:
@@ -263,6 +271,7 @@ class LimitOwner:
             changed = (limit.accepted, limit.accepted_source) != (composed.amps, composed.source)
             limit.accepted, limit.accepted_source, limit.accepted_reason = composed.amps, composed.source, composed.reason
             limit.accepted_at, limit.failures, limit.last_error, limit.applied = now, 0, None, None
+            limit.unconfirmed = None
             await self._problem(limit, "LimitRefused", False, "")
             if changed:
                 await self._announce(limit, True, None)
@@ -272,6 +281,8 @@ class LimitOwner:
             return
         limit.failures += 1
         limit.failed_at = now
+        if outcome.reason == "timeout":  # the station may have taken it: counted until one is confirmed
+            limit.unconfirmed = max(limit.unconfirmed or 0.0, composed.amps or 0.0)
         limit.last_error = outcome.error or f"station answered {outcome.status}"
         await self._announce(limit, False, limit.last_error)
         if decrease and limit.failures >= REFUSED_AFTER:

@@ -19,6 +19,7 @@ from typing import Protocol
 from zaspot.ems.allocate import Limits
 from zaspot.ems.site import GRID, Key
 from zaspot.ems.view import Decision, EvseState, Snapshot
+from zaspot.core.rounding import floor_tenth
 
 SITE_METER, PV, BATTERY = "site_meter", "pv", "battery"
 
@@ -66,7 +67,7 @@ class UnderDraw:
     def note(self, snap: Snapshot, limits: dict[Key, float]) -> None:
         """Remember raises (for the grace period) and forget EVSEs that stopped."""
         for key, amps in limits.items():
-            if amps > snap.last.get(key, 0.0) + 1e-6:
+            if floor_tenth(amps) > snap.last.get(key, 0.0) + 1e-6:  # what is granted is rounded down
                 self.raised_at[key] = snap.now
         charging = {e.key for e in snap.charging}
         for key in list(self.caps):
