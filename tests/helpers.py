@@ -88,6 +88,21 @@ class ZaspotProcess:
         self._log_file.close()
 
 
+async def start_app(tmp_path: Path, db: str = "z.db", **ocpp: Any) -> Any:
+    """A real in-process zaspot (App) on a free port, its own SQLite file, no rules; `app.url`."""
+    from zaspot.app import App
+    from zaspot.config import Config
+
+    config = Config(host="127.0.0.1", port=0, db=str(tmp_path / db), rules=str(tmp_path / "rules"))
+    config.ocpp.ping_interval = 0
+    for key, value in ocpp.items():
+        setattr(config.ocpp, key, value)
+    app = App(config)
+    await app.start()
+    app.url = f"ws://127.0.0.1:{app.server.port}"
+    return app
+
+
 class OcppClient:
     """A bare OCPP-J client for crafting exact frames (good and bad)."""
 

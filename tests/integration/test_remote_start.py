@@ -9,22 +9,16 @@ import sqlite3
 
 import orjson
 
-from tests.helpers import OcppClient, ZaspotProcess
+from tests.helpers import OcppClient, ZaspotProcess, start_app
 from zaspot.api.client import ZaspotClient
 from zaspot.app import App
-from zaspot.config import Config
 from zaspot.sim import SimStation
 
 TS = "2026-03-01T10:00:00Z"
 
 
 async def start(tmp_path) -> App:
-    config = Config(host="127.0.0.1", port=0, db=str(tmp_path / "rs.db"), rules=str(tmp_path / "rules"))
-    config.ocpp.ping_interval = 0
-    app = App(config)
-    await app.start()
-    app.url = f"ws://127.0.0.1:{app.server.port}"  # type: ignore[attr-defined]
-    return app
+    return await start_app(tmp_path, "rs.db")
 
 
 async def answer_next(client: OcppClient, payload: dict, expect: str) -> list:

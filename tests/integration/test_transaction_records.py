@@ -7,18 +7,13 @@ import sqlite3
 
 import pytest
 
-from tests.helpers import OcppClient
+from tests.helpers import OcppClient, start_app
 from zaspot.app import App
-from zaspot.config import Config
 
 
 @pytest.fixture
 async def app(tmp_path):
-    config = Config(host="127.0.0.1", port=0, db=str(tmp_path / "z.db"), rules=str(tmp_path / "rules"))
-    config.ocpp.ping_interval = 0
-    app = App(config)
-    await app.start()
-    app.url = f"ws://127.0.0.1:{app.server.port}"  # type: ignore[attr-defined]
+    app = await start_app(tmp_path)
     yield app
     await app.stop()
 

@@ -60,6 +60,13 @@ def _scope(data: Mapping[str, Any], default: str) -> int:
     return 0 if scope == "station" else int(data.get("evse_id") or data.get("connector_id") or 0)
 
 
+def _operative(d: Mapping[str, Any]) -> bool:
+    state = d.get("state", "Inoperative")
+    if state not in ("Operative", "Inoperative"):
+        raise ValueError(f"change_availability: state must be Operative or Inoperative, got {state!r}")
+    return state == "Operative"
+
+
 def station_services(commands: Any, source: str = "rule") -> dict[str, Service]:
     """The services that send a version-neutral command (commands: zaspot.ocpp.commands.Commands).
     Each command's source is `rule:<id>` of the rule that sent it (`source` without one)."""
@@ -85,12 +92,9 @@ def station_services(commands: Any, source: str = "rule") -> dict[str, Service]:
 
     @_station("connector", ("state", "scope"))
     async def change_availability(d: Mapping[str, Any]) -> Any:
-        state = d.get("state", "Inoperative")
-        if state not in ("Operative", "Inoperative"):
-            raise ValueError(f"change_availability: state must be Operative or Inoperative, got {state!r}")
         evse = _scope(d, "connector")
         connector = d.get("connector_id") if evse else None
-        return await commands.change_availability(d["station_id"], state == "Operative", evse, connector or None,
+        return await commands.change_availability(d["station_id"], _operative(d), evse, connector or None,
                                                   source=by(d))
 
     @_station("connector", ("id_token",))
