@@ -97,10 +97,10 @@ async def test_stop_flushes_what_is_left(tmp_path):
 
 
 def session(fleet: FleetState, station_id: str, last_seen: float) -> SimpleNamespace:
-    """What the watchdog reads of a session: its id, its fleet record, the offline flag."""
+    """What the watchdog reads of a session: its id and its fleet record."""
     state = fleet.heard(station_id, last_seen)
     state.connected = state.online = True
-    return SimpleNamespace(station_id=station_id, state=state, offline_reported=False)
+    return SimpleNamespace(station_id=station_id, state=state)
 
 
 async def test_the_watchdog_reports_a_silent_station_offline_once_and_online_when_heard_again():

@@ -117,14 +117,14 @@ class Liveness:
         cutoff = now - self.ctx.config.ocpp.offline_timeout
         out: list[ev.Event] = []
         for session in list(self.ctx.sessions.values()):
-            state = session.state
+            state = session.state  # the fleet's record: `online` is the one flag there is
+            if not state.connected:  # its connect is not committed yet
+                continue
             if state.last_seen < cutoff:
-                if not session.offline_reported:
-                    session.offline_reported = True
+                if state.online:
                     state.online = False
                     out.append(ev.StationOffline(session.station_id, state.last_seen, OFFLINE_REASON))
-            elif session.offline_reported:
-                session.offline_reported = False
+            elif not state.online:
                 state.online = True
                 out.append(ev.StationOnline(session.station_id))
         return out

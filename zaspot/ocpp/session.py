@@ -65,7 +65,6 @@ class Session:
         self.generation = 0  # which connection of this station, in the server's count (set by the server)
         # The fleet state's record: run() sets its last_seen per frame, the one last-seen time there is.
         self.state = ctx.fleet.heard(station_id, time.time())
-        self.offline_reported = False  # by the offline watchdog (ocpp/liveness.py)
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, str, asyncio.Future[rpc.Frame]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
