@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from zaspot.api.http import ROUTES
+from zaspot.cards.setup import setup as setup_cards
 from zaspot.api.websocket import ApiConnection
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
@@ -20,6 +21,7 @@ from zaspot.core.plugins import call_teardown
 from zaspot.core.state import FleetState
 from zaspot.diagnostics.setup import setup as setup_diagnostics
 from zaspot.ems.setup import setup as setup_ems
+from zaspot.lifecycle import reservations, stale, transfers
 from zaspot.limits import LimitOwner
 from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
@@ -78,6 +80,11 @@ class App:
         self._retention = Retention(store, cfg.retention)
         self._retention.start()
         self._teardown.append(await setup_diagnostics(self.ctx, self.commands))
+        # Who may charge and a station's life; each returns its teardown (or None).
+        for setup in (setup_cards, reservations.setup, stale.setup, transfers.setup):
+            teardown = await setup(self.ctx, self.commands)
+            if teardown is not None:
+                self._teardown.append(teardown)
         self.plugins = PluginLoader(self.ctx, self.commands)
         await self.plugins.load_all()  # a broken plugin is logged, never fatal
         if cfg.ems is not None:  # after the plugins: a strategy or sensor may come from one

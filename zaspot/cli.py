@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     from zaspot.api.cli import configure as configure_api
     from zaspot.rules.cli import configure as configure_rules
     from zaspot.bench.cli import configure as configure_bench
+    from zaspot.cards.cli import configure as configure_cards
+    from zaspot.lifecycle.cli import configure as configure_lifecycle
     from zaspot.sim.cli import configure as configure_sim
     from zaspot.tui.cli import configure as configure_tui
 
@@ -110,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     configure_api(sub)
     configure_rules(sub)
     configure_tui(sub)
+    configure_cards(sub)
+    configure_lifecycle(sub)
     return parser
 
 

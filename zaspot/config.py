@@ -111,6 +111,8 @@ class OcppConfig:
 class StationConfig:
     id: str
     name: str = ""
+    site: str = ""
+    notes: str = ""
     security_profile: Profile | None = None  # None: ocpp.security_profile
     lenient: bool | None = None  # None: ocpp.lenient / ocpp.lenient_models
 
@@ -156,6 +158,32 @@ class LimitsConfig:
 
 
 @dataclass
+class AuthorizationConfig:
+    """Who may charge (zaspot.cards): `open` accepts every card not blocked (and logs each
+    unknown one), `list` only the cards in the database."""
+
+    mode: Literal["open", "list"] = "open"
+    local_lists: bool = True  # keep stations' local authorization lists in step with the cards
+
+
+@dataclass
+class FilesConfig:
+    """The HTTP file endpoint (zaspot.lifecycle): stations download firmware from it and
+    upload their logs to it, each URL with a token of its own."""
+
+    host: str = "0.0.0.0"
+    port: Annotated[int, Range(0, 65535)] | None = None  # None: the OCPP port + 1 (any free port when that is 0)
+    public_url: str = ""  # what stations are told, e.g. http://csms.example.com:9001 (default: this host)
+    dir: str = "./zaspot-files"  # firmware files and uploaded logs
+
+
+@dataclass
+class TransactionsConfig:
+    # A transaction silent this long is closed as stale with its last meter reading; 0 = never.
+    stale_after: Annotated[float, Range(0, 365 * 86400)] = 86400.0
+
+
+@dataclass
 class Config:
     host: str = "0.0.0.0"
     port: Annotated[int, Range(0, 65535)] = 9000  # 0 = any free port (tests)
@@ -174,6 +202,10 @@ class Config:
     notify: list[RawSection] = field(default_factory=list)  # decoded by each notifier platform
     notify_policy: NotifyPolicy = field(default_factory=NotifyPolicy)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    authorization: AuthorizationConfig = field(default_factory=AuthorizationConfig)
+    files: FilesConfig = field(default_factory=FilesConfig)
+    transactions: TransactionsConfig = field(default_factory=TransactionsConfig)
+    log_format: Literal["text", "json"] = "text"
     ems: RawSection | None = None  # energy management; decoded by zaspot.ems.config at startup
     source: str = "<defaults>"
 

@@ -263,3 +263,7 @@ async def ems_plan(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 @handler("ems/prices")
 async def ems_prices(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     return [slot.to_dict() for slot in _ems(conn).prices]
+
+
+# Feature handlers register themselves with @handler when imported.
+from zaspot.api import cards, reservations, stations, transfers  # noqa: E402, F401

@@ -342,3 +342,6 @@ class StationUnresponsive(Event):
 
 # Energy management and power limits: zaspot/core/energy_events.py, here too by name.
 from zaspot.core.energy_events import EmsState, LimitChanged, LimitInForce, LimitProblem, PriceUpdated  # noqa: E402, F401
+# Cards, reservations, firmware, logs: their own modules, imported here so every type is known.
+import zaspot.core.card_events  # noqa: E402, F401
+import zaspot.core.lifecycle_events  # noqa: E402, F401

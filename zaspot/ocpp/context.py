@@ -31,3 +31,9 @@ class ServerContext:
     liveness: Liveness | None = None  # last-seen times written in batches, the offline watchdog
     limits: Any = None  # zaspot.limits.LimitOwner: every EVSE's limit, from every source
     log_start: int = 0  # the event log's end when this run began: where a new consumer starts
+    # Who may charge and a station's life (#17); each set by its setup() in app.py.
+    cards: Any = None  # zaspot.cards: id tokens, the authorization mode, local-list sync
+    reservations: Any = None  # zaspot.lifecycle.reservations
+    files: Any = None  # zaspot.lifecycle: the HTTP file endpoint (firmware downloads, log uploads)
+    firmware: Any = None  # zaspot.lifecycle: firmware updates and rollouts
+    logs: Any = None  # zaspot.lifecycle: log retrieval (GetDiagnostics / GetLog)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from zaspot.ocpp import cards_v16, firmware_v16, logs_v16, reservations_v16
 from zaspot.ocpp.clock import now_iso
 from zaspot.ocpp.metering import parse_time, samples_v16
 from zaspot.ocpp.session import on
@@ -22,7 +23,8 @@ def _no_error(code: str) -> str | None:
     return None if code == "NoError" else code
 
 
-class SessionV16(StationSession):
+class SessionV16(StationSession, cards_v16.Handlers, reservations_v16.Handlers, firmware_v16.Handlers,
+                 logs_v16.Handlers):
     version = "1.6"
 
     @on("BootNotification")
@@ -84,10 +86,6 @@ class SessionV16(StationSession):
 
     # Kept as device events for the diagnostics layer; answered as the spec asks.
     data_transfer = recorded("DataTransfer", {"status": "UnknownVendorId"})
-    diagnostics_status = recorded("DiagnosticsStatusNotification")
-    firmware_status = recorded("FirmwareStatusNotification")
     # OCPP 1.6 security extension (the whitepaper's messages)
     security_event = recorded("SecurityEventNotification")
-    log_status = recorded("LogStatusNotification")
-    signed_firmware_status = recorded("SignedFirmwareStatusNotification")
     sign_certificate = recorded("SignCertificate", {"status": "Rejected"})  # no CA configured

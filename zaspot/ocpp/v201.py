@@ -12,6 +12,7 @@ from typing import Any
 
 from zaspot.core import events as ev
 from zaspot.diagnostics.temperature import location_v201
+from zaspot.ocpp import cards_v201, firmware_v201, logs_v201, reservations_v201
 from zaspot.ocpp.metering import parse_time, samples_v201
 from zaspot.ocpp.session import on
 from zaspot.ocpp.station import StationSession, recorded
@@ -31,7 +32,8 @@ def _temperature(component: dict[str, Any], value: Any) -> tuple[str, float, int
     )
 
 
-class SessionV201(StationSession):
+class SessionV201(StationSession, cards_v201.Handlers, reservations_v201.Handlers, firmware_v201.Handlers,
+                  logs_v201.Handlers):
     version = "2.0.1"
 
     @on("BootNotification")
@@ -116,8 +118,6 @@ class SessionV201(StationSession):
 
     # Kept as device events for the diagnostics layer; answered as the spec asks.
     data_transfer = recorded("DataTransfer", {"status": "UnknownVendorId"})
-    firmware_status = recorded("FirmwareStatusNotification")
-    log_status = recorded("LogStatusNotification")
     security_event = recorded("SecurityEventNotification")
     monitoring_report = recorded("NotifyMonitoringReport")
     charging_limit = recorded("NotifyChargingLimit")
@@ -126,7 +126,6 @@ class SessionV201(StationSession):
     customer_information = recorded("NotifyCustomerInformation")
     display_messages = recorded("NotifyDisplayMessages")
     publish_firmware_status = recorded("PublishFirmwareStatusNotification")
-    reservation_status = recorded("ReservationStatusUpdate")
     ev_charging_schedule = recorded("NotifyEVChargingSchedule", {"status": "Accepted"})
     # No smart-charging negotiation and no certificate authority yet: say so honestly.
     ev_charging_needs = recorded("NotifyEVChargingNeeds", {"status": "Rejected"})

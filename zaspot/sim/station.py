@@ -47,7 +47,7 @@ class SimStation:
                  id_tag: str = "SIMTAG01", max_power_w: float | None = None,
                  call_timeout: float = 10.0, reconnect_delay: float = 5.0,
                  validate: bool = False, seed: int | None = None, accept_monitors: bool = True,
-                 profile_answer: str = "accept"):
+                 profile_answer: str = "accept", features: dict | None = None):
         if protocol not in ("1.6", "2.0.1") or kind not in ("ac", "dc"):
             raise ValueError(f"bad protocol/kind: {protocol!r}/{kind!r}")
         if profile_answer not in PROFILE_ANSWERS:
@@ -63,6 +63,9 @@ class SimStation:
         self.call_timeout, self.reconnect_delay, self.validate = call_timeout, reconnect_delay, validate
         self.accept_monitors = accept_monitors   # False: a 2.0.1 station without monitoring support
         self.profile_answer = profile_answer     # see the module's docstring
+        # Knobs of the feature modules (zaspot.sim.features): refusals and failures to play.
+        self.features: dict = dict(features or {})
+        self.feature_state: dict = {}             # what those modules keep per station
         self.rng = random.Random(seed)
         power = max_power_w or (22_000.0 if kind == "ac" else 150_000.0)
         self.connectors = {i: Connector(i, kind, power, energy_wh=self.rng.uniform(0, 5e5),

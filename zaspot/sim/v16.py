@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import features
 from .meter import now_iso, sampled_values_16, station_body_temperature
 from .rpc import NotImplementedAction
 
@@ -135,9 +136,12 @@ class V16:
     # ---- calls from the central system ---------------------------------------------
     async def handle(self, action: str, p: dict):
         fn = getattr(self, f"on_{action}", None)
-        if fn is None:
+        if fn is not None:
+            return await fn(p)
+        feature = features.find(self.version, action)
+        if feature is None:
             raise NotImplementedAction(action)
-        return await fn(p)
+        return await feature(self, p)
 
     async def on_Reset(self, p):
         return {"status": "Accepted"}, lambda: self.st.reboot(

@@ -9,7 +9,7 @@ import itertools
 import uuid
 from typing import TYPE_CHECKING
 
-from . import v201_handlers
+from . import features, v201_handlers
 from .devmodel import DeviceModel
 from .meter import module_temperature, now_iso, sampled_values_201, station_body_temperature
 from .rpc import NotImplementedAction
@@ -161,7 +161,7 @@ class V201:
 
     # ---- calls from the central system: answered in v201_handlers.py ----------------
     async def handle(self, action: str, p: dict):
-        fn = getattr(v201_handlers, f"on_{action}", None)
+        fn = getattr(v201_handlers, f"on_{action}", None) or features.find(self.version, action)
         if fn is None:
             raise NotImplementedAction(action)
         return await fn(self, p)

@@ -298,6 +298,94 @@ MIGRATIONS: list[str] = [
     ALTER TABLE meter_samples ADD COLUMN after_tx_end INTEGER;
     ALTER TABLE transactions ADD COLUMN remote_start_id INTEGER;
     """,
+    # who may charge and a station's life (#17): cards with group, driver and note and the
+    # list version of their last change; local lists per station; reservations; firmware
+    # files, updates and rollouts; log uploads; station names; refused connections
+    """
+    ALTER TABLE id_tokens ADD COLUMN group_id TEXT;
+    ALTER TABLE id_tokens ADD COLUMN driver TEXT;
+    ALTER TABLE id_tokens ADD COLUMN note TEXT;
+    ALTER TABLE id_tokens ADD COLUMN updated_at REAL;
+    ALTER TABLE id_tokens ADD COLUMN list_version INTEGER;
+    CREATE TABLE IF NOT EXISTS card_removals (
+        id_token     TEXT PRIMARY KEY NOT NULL,
+        list_version INTEGER NOT NULL,
+        removed_at   REAL NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS local_lists (
+        station_id TEXT PRIMARY KEY NOT NULL,
+        version    INTEGER,
+        supported  INTEGER,
+        synced_at  REAL,
+        error      TEXT
+    );
+
+    CREATE TABLE IF NOT EXISTS reservations (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        station_id   TEXT NOT NULL,
+        evse_id      INTEGER,
+        connector_id INTEGER,
+        id_token     TEXT NOT NULL,
+        group_id     TEXT,
+        expires_at   REAL NOT NULL,
+        status       TEXT NOT NULL,
+        source       TEXT,
+        tx_key       TEXT,
+        created_at   REAL NOT NULL,
+        updated_at   REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS reservations_station ON reservations (station_id, status);
+
+    CREATE TABLE IF NOT EXISTS firmware_files (
+        name     TEXT PRIMARY KEY NOT NULL,
+        path     TEXT NOT NULL,
+        size     INTEGER NOT NULL,
+        sha256   TEXT NOT NULL,
+        added_at REAL NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS firmware_rollouts (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        firmware     TEXT NOT NULL,
+        concurrency  INTEGER NOT NULL,
+        max_failures INTEGER NOT NULL,
+        state        TEXT NOT NULL,
+        source       TEXT,
+        created_at   REAL NOT NULL,
+        updated_at   REAL NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS firmware_updates (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        station_id TEXT NOT NULL,
+        rollout_id INTEGER,
+        firmware   TEXT NOT NULL,
+        token      TEXT NOT NULL UNIQUE,
+        status     TEXT NOT NULL,
+        detail     TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        done_at    REAL
+    );
+    CREATE INDEX IF NOT EXISTS firmware_updates_station ON firmware_updates (station_id, id);
+
+    CREATE TABLE IF NOT EXISTS log_uploads (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        station_id TEXT NOT NULL,
+        log_type   TEXT NOT NULL,
+        token      TEXT NOT NULL UNIQUE,
+        status     TEXT NOT NULL,
+        filename   TEXT,
+        path       TEXT,
+        size       INTEGER,
+        detail     TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS log_uploads_station ON log_uploads (station_id, id);
+
+    ALTER TABLE stations ADD COLUMN name TEXT;
+    ALTER TABLE stations ADD COLUMN site TEXT;
+    ALTER TABLE stations ADD COLUMN notes TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,10 @@ import orjson
 from ..core.events import Event, Sample, StationBooted
 from . import fleet, messages, schema
 from .checkpoint import Checkpointer
+from .cards import CardStore
+from .lifecycle import LifecycleStore
 from .reads import Reads
+from .reservations import ReservationStore
 from .diagnostics import DiagnosticsStore
 from .eventlog import EventLogStore
 from .ems import EmsStore
@@ -56,7 +59,8 @@ def _command(c: sqlite3.Connection, station_id, command, action, payload, source
     ).lastrowid
 
 
-class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, EmsStore):
+class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, EmsStore, CardStore,
+            ReservationStore, LifecycleStore):
     """SQLite store. Create with `await Store.open(path)`."""
 
     def __init__(self, path: str, writer: Writer, reader: aiosqlite.Connection | None) -> None:

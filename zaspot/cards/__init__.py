@@ -1,0 +1,1 @@
+"""Who may charge: cards (id tokens), the authorization mode, local authorization lists."""

@@ -1,0 +1,4 @@
+"""The simulated station's reservations (both versions), registered in zaspot.sim.features."""
+from __future__ import annotations
+
+from .features import handles  # noqa: F401

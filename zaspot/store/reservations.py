@@ -1,0 +1,7 @@
+"""Store table of reservations."""
+
+from __future__ import annotations
+
+
+class ReservationStore:
+    """Mixed into Store."""
