@@ -19,7 +19,7 @@ async def test_demo_shows_the_fleet_and_q_leaves_nothing_running():
             table = tui.query_one(FleetTable)
             while table.row_count < 4 or not all(st.online for st in tui.model.stations.values()):
                 await pilot.pause(0.05)
-            assert {str(table.get_row_at(i)[1]) for i in range(4)} == {"1.6", "2.0.1"}
+            assert {str(table.get_cell(sid, "version")) for sid in tui.model.stations} == {"1.6", "2.0.1"}
             await pilot.press("q")
             await pilot.pause()
         assert tui.return_code == 0 and not tui.is_running  # q quit the app

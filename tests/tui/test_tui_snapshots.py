@@ -30,12 +30,13 @@ def connector(evse: int, conn: int, status: str = "Available", power: float | No
 
 def station(sid: str, version: str, model: str, connectors: list[dict[str, Any]], *, online: bool = True,
             temps: dict[str, float] | None = None, modules: dict[str, dict[str, Any]] | None = None,
-            alarms: dict[int, str] | None = None, seen: float = 20) -> dict[str, Any]:
+            alarms: dict[int, str] | None = None, seen: float = 20, name: str = "", site: str = "",
+            notes: str = "") -> dict[str, Any]:
     state = {"station_id": sid, "ocpp_version": version, "connected": online, "online": online, "vendor": "Zaspot",
              "model": model, "firmware": "1.4.2", "last_seen": NOW - seen, "connectors": connectors,
              "temperatures": temps or {}, "modules": modules or {}, "open_alarms": alarms or {}}
     return {"id": sid, "ocpp_version": version, "vendor": "Zaspot", "model": model, "firmware": "1.4.2",
-            "connected": online, "last_seen": NOW - seen, "state": state}
+            "connected": online, "last_seen": NOW - seen, "state": state, "name": name, "site": site, "notes": notes}
 
 
 def module(i: int, celsius: float, tripped: bool = False) -> dict[str, Any]:
@@ -44,16 +45,17 @@ def module(i: int, celsius: float, tripped: bool = False) -> dict[str, Any]:
 
 FLEET = [
     station("LOBBY-1", "1.6", "AC22", [connector(0, 0), connector(1, 1, "Charging", 10_950, 1_204_000, "41"),
-                                       connector(2, 2)], temps={"connector@1/1": 41.0, "body@1/1": 29.5}),
+                                       connector(2, 2, "Reserved")], temps={"connector@1/1": 41.0, "body@1/1": 29.5},
+            name="Lobby left", site="Hotel Praha", notes="Guests only; the key for the cabinet is at reception."),
     station("LOBBY-2", "2.0.1", "AC22", [connector(1, 1, "Faulted", error="GroundFailure"), connector(2, 1)],
-            temps={"connector@1/1": 33.0}, alarms={7: "GroundFailure"}),
+            temps={"connector@1/1": 33.0}, alarms={7: "GroundFailure"}, name="Lobby right", site="Hotel Praha"),
     station("DEPOT-DC1", "2.0.1", "DC150", [connector(1, 1, "Charging", 96_400, 2_871_000, "9f100fa9-58cd-4bd1-b678-22ba9967baa6"),
                                             connector(2, 1, "SuspendedEV", 0.0, 2_650_000, "416cbe1f-1a1d-450d-9f73-5f400ee99c0d")],
             temps={"connector@1/1": 52.0, "module:1": 61.0, "module:2": 63.5, "module:3": 88.0, "module:4": 60.0, "body": 31.0},
             modules={str(i): module(i, c, i == 3) for i, c in ((1, 61.0), (2, 63.5), (3, 88.0), (4, 60.0))},
-            alarms={8: "ModuleTripped"}),
+            alarms={8: "ModuleTripped"}, name="Bus bay 1", site="Depot Nord"),
     station("DEPOT-DC2", "1.6", "DC50", [connector(0, 0), connector(1, 1), connector(2, 2, "Unavailable")],
-            online=False, seen=4 * 3600),
+            online=False, seen=4 * 3600, site="Depot Nord"),
     station("GARAGE-7", "1.6", "AC11", [connector(0, 0), connector(1, 1, "Preparing")], temps={"connector@1/1": 24.0}),
 ]
 TRANSACTIONS = [
@@ -83,6 +85,40 @@ EVENTS = [
 ]
 
 
+RESERVATIONS = [  # LOBBY-1's connector 2 says Reserved; LOBBY-2's EVSE 2 does not yet, and is held all the same
+    {"id": 3, "station_id": "LOBBY-1", "evse_id": 2, "connector_id": 2, "id_token": "04A1B2C3", "expires_at": NOW + 900,
+     "status": "active"},
+    {"id": 4, "station_id": "LOBBY-2", "evse_id": 2, "connector_id": None, "id_token": "DRIVER-7", "expires_at": NOW + 1500,
+     "status": "active"},
+]
+FIRMWARE_UPDATES = [
+    {"id": 2, "station_id": "LOBBY-1", "rollout_id": 1, "firmware": "ac22-1.4.2.bin", "status": "Installed", "detail": None,
+     "updated_at": NOW - 86400, "done_at": NOW - 86400},
+    {"id": 5, "station_id": "LOBBY-1", "rollout_id": 2, "firmware": "ac22-1.5.0.bin", "status": "Downloading",
+     "detail": None, "updated_at": NOW - 40, "done_at": None},
+]
+LOG_UPLOADS = [
+    {"id": 1, "station_id": "LOBBY-1", "log_type": "diagnostics", "status": "Uploaded", "filename": "LOBBY-1-diag.zip",
+     "size": 48_213, "created_at": NOW - 7200, "updated_at": NOW - 7100},
+    {"id": 2, "station_id": "LOBBY-1", "log_type": "security", "status": "UploadFailed", "filename": None, "size": None,
+     "created_at": NOW - 600, "updated_at": NOW - 560},
+]
+CARDS = [
+    {"id_token": "04A1B2C3", "status": "Accepted", "expiry": None, "group": "FLEET", "driver": "Eva Novak",
+     "note": "", "updated_at": NOW - 3 * 86400},
+    {"id_token": "DRIVER-7", "status": "Accepted", "expiry": NOW + 30 * 86400, "group": "FLEET", "driver": "Jan Dvořák",
+     "note": "night shift", "updated_at": NOW - 2 * 3600},
+    {"id_token": "GUEST-112", "status": "Expired", "expiry": NOW - 86400, "group": None, "driver": None,
+     "note": "hotel guest, room 112", "updated_at": NOW - 5 * 86400},
+    {"id_token": "LOST-0042", "status": "Blocked", "expiry": None, "group": "FLEET", "driver": "Petr Král",
+     "note": "reported lost", "updated_at": NOW - 120},
+]
+LOCAL_LISTS = [
+    {"station_id": "DEPOT-DC1", "version": 7, "supported": True, "synced_at": NOW - 100, "error": None},
+    {"station_id": "DEPOT-DC2", "version": 6, "supported": True, "synced_at": NOW - 4 * 3600, "error": "not connected"},
+    {"station_id": "GARAGE-7", "version": None, "supported": False, "synced_at": None, "error": None},
+]
+
 # DEPOT-DC1's last hour: both EVSEs ramping up, then EVSE 2's car full and the derate at module 3's trip.
 SAMPLES = [{"ts": NOW - 3600 + 60 * i, "evse_id": evse, "connector_id": 1, "measurand": "Power.Active.Import",
             "phase": None, "value": w}
@@ -90,8 +126,14 @@ SAMPLES = [{"ts": NOW - 3600 + 60 * i, "evse_id": evse, "connector_id": 1, "meas
            for evse, w in ((1, min(96_400.0, 2_000.0 * i)), (2, min(48_000.0, 1_500.0 * i) if i < 45 else 0.0))]
 
 
+def of_station(rows: list[dict[str, Any]], data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in rows if data.get("station_id") in (None, r["station_id"])]
+
+
 class CannedClient:
     """Answers like a server that has no rules engine; no live events."""
+
+    auth_mode = "open"
 
     def __init__(self) -> None:
         self._closed = asyncio.Event()
@@ -105,7 +147,10 @@ class CannedClient:
     async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any:
         answers = {"fleet/list": FLEET, "history/transactions": TRANSACTIONS, "history/alarms": ALARMS,
                    "limits/get": LIMITS, "history/events": list(reversed(EVENTS)), "history/frames": [],
-                   "history/meter_samples": SAMPLES}
+                   "history/meter_samples": SAMPLES, "cards/mode": {"mode": self.auth_mode},
+                   "reservations/list": of_station(RESERVATIONS, data),
+                   "firmware/status": of_station(FIRMWARE_UPDATES, data), "logs/list": of_station(LOG_UPLOADS, data),
+                   "cards/list": CARDS, "cards/lists": LOCAL_LISTS}
         if message_type not in answers:
             raise ApiError("unknown_command", f"unknown command type {message_type!r}")
         return answers[message_type]
@@ -182,5 +227,28 @@ def test_help_screen(snap_compare):
         await loaded(pilot)
         await pilot.press("question_mark")
         await until(pilot, lambda: pilot.app.screen.query("#help"))
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_station_screen_with_a_reservation_and_its_firmware_and_logs(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        table = pilot.app.query_one(FleetTable)
+        table.move_cursor(row=table.get_row_index("LOBBY-1"))
+        await pilot.press("enter")
+        await until(pilot, lambda: "ac22-1.5.0.bin" in str(pilot.app.screen.query_one("#session").render()))
+        pilot.app.screen.query_one("#station-logs").active = "tab-lifecycle"
+        await until(pilot, lambda: pilot.app.screen.query_one("#log-uploads").row_count == 2)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_cards_screen(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("c")
+        await until(pilot, lambda: pilot.app.screen.query("#cards") and pilot.app.screen.query_one("#cards").row_count == 4)
+        await until(pilot, lambda: pilot.app.screen.query_one("#local-lists").row_count == 3)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

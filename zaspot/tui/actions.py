@@ -1,4 +1,4 @@
-"""Station actions the operator can take from the keyboard or the command palette.
+"""Actions the operator can take from the keyboard or the command palette.
 
 Plain data: what each action asks for, its API command and how it reads back.
 The confirmation modal renders `fields`; `arguments()` turns the answers into the
@@ -7,9 +7,11 @@ command's arguments, or raises ValueError with a message the modal shows.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from zaspot.tui import format as fmt
 from zaspot.tui.model import Station
 
 
@@ -17,8 +19,11 @@ from zaspot.tui.model import Station
 class Field:
     name: str
     label: str
-    kind: str = "int"  # int | float | str | choice
+    # int | float | str | time (a local date [and time]) | choice (one of `choices`, as text)
+    # | switch (`choices` = (off, on), as a bool) | pick (one of the options given when the modal opens)
+    kind: str = "int"
     choices: tuple[str, ...] = ()
+    optional: bool = False  # empty: sent as None (a card's group, note, expiry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,7 @@ class Action:
     fields: tuple[Field, ...] = ()
     fixed: tuple[tuple[str, Any], ...] = ()
     danger: bool = False
+    station_arg: str = "station_id"  # how the command names its station: station_id | station_ids | "" (it doesn't)
 
 
 EVSE = Field("evse_id", "EVSE (0 = whole station)")
@@ -44,9 +50,29 @@ ACTIONS: tuple[Action, ...] = (
     Action("unlock", "u", "Unlock connector", "command/unlock_connector",
            (Field("evse_id", "EVSE"), Field("connector_id", "Connector"))),
     Action("availability", "v", "Change availability", "command/change_availability",
-           (Field("operative", "Make it", "choice", ("Inoperative", "Operative")), EVSE)),
+           (Field("operative", "Make it", "switch", ("Inoperative", "Operative")), EVSE)),
+    Action("reserve", "b", "Reserve a connector", "reservations/make",
+           (Field("evse_id", "EVSE (the connector on 1.6)"), Field("id_token", "For the card", "str"),
+            Field("minutes", "For how many minutes"))),
+    Action("cancel_reservation", "B", "Cancel a reservation", "reservations/cancel",
+           (Field("reservation_id", "Reservation", "pick"),), station_arg=""),
+    Action("update_firmware", "U", "Update firmware", "firmware/update",
+           (Field("firmware", "Firmware file (zaspot firmware add FILE puts one here)", "pick"),),
+           danger=True, station_arg="station_ids"),
+    Action("fetch_logs", "g", "Fetch logs", "logs/fetch",
+           (Field("log_type", "Which log", "choice", ("diagnostics", "security")),)),
 )
 BY_NAME = {a.name: a for a in ACTIONS}
+
+CARD_FORM = Action("card_add", "a", "Add or change a card", "cards/add", (
+    Field("id_token", "Card id (the id tag the station reads)", "str"),
+    Field("status", "Status", "choice", ("Accepted", "Blocked")),
+    Field("expiry", "Expires (YYYY-MM-DD [HH:MM], local; empty: never)", "time", optional=True),
+    Field("group", "Group (1.6 parentIdTag, 2.0.1 groupIdToken)", "str", optional=True),
+    Field("driver", "Driver", "str", optional=True),
+    Field("note", "Note", "str", optional=True),
+), station_arg="")
+CARD_REMOVE = Action("card_remove", "d", "Remove card", "cards/remove", danger=True, station_arg="")
 
 
 def defaults(action: Action, st: Station | None) -> dict[str, str]:
@@ -59,30 +85,75 @@ def defaults(action: Action, st: Station | None) -> dict[str, str]:
         "kw": "11",
         "evse_id": "0" if EVSE in action.fields else str((free or target).evse_id if (free or target) else 1),
         "connector_id": str(target.connector_id if target else 1),
-        "id_token": "ZASPOT-OPS",
+        "id_token": "" if action.name == "reserve" else "ZASPOT-OPS",
         "transaction_id": busy.transaction_id if busy else "",
         "operative": "Inoperative" if st and any(c.status != "Unavailable" for c in outlets) else "Operative",
+        "minutes": "15",
+        "log_type": "diagnostics",
     }
     if action.name == "unlock" and target:
         values["evse_id"] = str(target.evse_id)
     return {f.name: values.get(f.name, "") for f in action.fields}
 
 
-def arguments(action: Action, answers: dict[str, str]) -> dict[str, Any]:
+def card_answers(card: dict[str, Any] | None) -> dict[str, str]:
+    """The card form filled in from a card (to change it), or empty (a new one)."""
+    card = card or {}
+    status = card.get("status") if card.get("status") in ("Accepted", "Blocked") else "Accepted"
+    return {"id_token": card.get("id_token") or "", "status": status, "expiry": fmt.date_time(card.get("expiry")),
+            "group": card.get("group") or "", "driver": card.get("driver") or "", "note": card.get("note") or ""}
+
+
+def parse_time(raw: str) -> float:
+    """'2027-03-31' (end of that day) or '2027-03-31 18:00', local time -> UNIX seconds."""
+    for pattern, end_of_day in (("%Y-%m-%d %H:%M", False), ("%Y-%m-%d", True)):
+        try:
+            t = time.strptime(raw, pattern)
+        except ValueError:
+            continue
+        ts = time.mktime(t)
+        return ts + 86399 if end_of_day else ts
+    raise ValueError(f"expected YYYY-MM-DD or YYYY-MM-DD HH:MM, got {raw!r}")
+
+
+def _value(f: Field, raw: Any) -> Any:
+    if f.kind == "pick":
+        return raw
+    if f.kind == "switch":
+        return raw == f.choices[-1]
+    if f.kind == "time":
+        return parse_time(raw)
+    try:
+        value = {"int": int, "float": float}.get(f.kind, str)(raw)
+    except ValueError:
+        raise ValueError(f"expected a {'whole ' if f.kind == 'int' else ''}number, got {raw!r}") from None
+    if f.kind in ("int", "float") and f.name in ("kw", "minutes") and value <= 0:
+        raise ValueError("must be above 0")
+    return value
+
+
+def arguments(action: Action, answers: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = dict(action.fixed)
     for f in action.fields:
-        raw = answers.get(f.name, "").strip()
-        if not raw:
-            raise ValueError(f"{f.label}: required")
+        raw = answers.get(f.name)
+        raw = raw.strip() if isinstance(raw, str) else raw
+        if raw in (None, ""):
+            if not f.optional:
+                raise ValueError(f"{f.label}: required")
+            out[f.name] = None
+            continue
         try:
-            out[f.name] = {"int": int, "float": float}.get(f.kind, str)(raw)
-        except ValueError:
-            raise ValueError(f"{f.label}: expected a {'whole ' if f.kind == 'int' else ''}number, got {raw!r}") from None
-        if f.kind == "choice":
-            out[f.name] = raw == "Operative"
-        if f.kind == "float" and out[f.name] <= 0:
-            raise ValueError(f"{f.label}: must be above 0")
+            out[f.name] = _value(f, raw)
+        except ValueError as exc:
+            raise ValueError(f"{f.label}: {exc}") from None
     return out
+
+
+def target_args(action: Action, station_id: str) -> dict[str, Any]:
+    """The command's station argument, named as that command names it."""
+    if action.station_arg == "station_ids":
+        return {"station_ids": [station_id]}
+    return {action.station_arg: station_id} if action.station_arg else {}
 
 
 def summary(action: Action, station_id: str, args: dict[str, Any]) -> str:
@@ -91,5 +162,16 @@ def summary(action: Action, station_id: str, args: dict[str, Any]) -> str:
 
 
 def outcome_text(action: Action, station_id: str, result: Any) -> str:
-    status = result.get("status") if isinstance(result, dict) else None
-    return f"{station_id}: {action.title.lower()} — {status or 'done'}"
+    result = result if isinstance(result, dict) else {}
+    if action.name == "reserve" and result.get("id") is not None:
+        return (f"{station_id}: reservation {result['id']} for {result.get('id_token')} "
+                f"until {fmt.clock(result.get('expires_at'))} — {result.get('status') or 'made'}")
+    if action.name == "cancel_reservation":
+        return f"{station_id}: reservation {result.get('id', '')} — {result.get('status') or 'cancelled'}"
+    if action.name == "update_firmware":
+        updates = result.get("updates") or [{}]
+        return (f"{station_id}: firmware update (rollout {result.get('rollout_id', '?')}) — "
+                f"{updates[0].get('status') or 'started'}")
+    if action.name == "fetch_logs":
+        return f"{station_id}: log upload {result.get('id', '')} — {result.get('status') or 'asked'}"
+    return f"{station_id}: {action.title.lower()} — {result.get('status') or 'done'}"

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -13,8 +14,10 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input
 
 from zaspot.api.client import DEFAULT_URL, ApiError, ZaspotClient
-from zaspot.tui.actions import ACTIONS, BY_NAME, defaults, outcome_text, summary
+from zaspot.tui.actions import ACTIONS, BY_NAME, Action, defaults, outcome_text, summary, target_args
 from zaspot.tui.banner import Banner
+from zaspot.tui.cards_screen import CARD_EVENTS, CardsScreen
+from zaspot.tui.choices import NOTHING_TO_PICK, pick_options
 from zaspot.tui.feed import Client, Feed, LinkState, Snapshot, optional
 from zaspot.tui.fleet_table import FleetTable
 from zaspot.tui.help import HelpScreen
@@ -24,7 +27,7 @@ from zaspot.tui.palette import ZaspotCommands
 from zaspot.tui.panes import AlarmsPane, RulesPane, RulesUnavailable
 from zaspot.tui.station_screen import StationScreen
 
-SORT_CYCLE = ("station", "trouble", "power", "hottest", "alarms", "seen")
+SORT_CYCLE = ("station", "site", "trouble", "power", "hottest", "alarms", "seen")
 RULES_EVERY = 5.0
 
 
@@ -40,6 +43,7 @@ class ZaspotTui(App[None]):
         Binding("s", "next_sort", "Sort"),
         Binding("S", "set_sort('trouble')", "Trouble first", show=False),
         Binding("a", "focus_alarms", "Alarms", show=False),
+        Binding("c", "cards", "Cards"),
         *(Binding(a.key, f"station_action('{a.name}')", a.title, show=a.key in "rlt") for a in ACTIONS),
     ]
 
@@ -90,7 +94,8 @@ class ZaspotTui(App[None]):
     def feed_snapshot(self, snap: Snapshot) -> None:
         if self._torn_down():
             return
-        self.model.load(snap.stations, snap.transactions)
+        self.model.load(snap.stations, snap.transactions, snap.reservations)
+        self._banner.auth_mode = snap.auth_mode
         self.query_one(FleetTable).rebuild()
         self.query_one(AlarmsPane).load(snap.alarms)
         self._show_rules(snap.rule_traces)
@@ -108,6 +113,8 @@ class ZaspotTui(App[None]):
         screen = self.screen
         if isinstance(screen, StationScreen) and screen.station_id == event.get("station_id"):
             screen.station_event(event)
+        elif isinstance(screen, CardsScreen) and kind in CARD_EVENTS:
+            screen.card_event(event)
 
     def _show_totals(self) -> None:
         if not self._torn_down():
@@ -134,6 +141,20 @@ class ZaspotTui(App[None]):
     @on(DataTable.RowSelected, "#fleet")
     def open_station(self, event: DataTable.RowSelected) -> None:
         self.push_screen(StationScreen(str(event.row_key.value)))
+
+    FLEET_ONLY = ("filter", "next_sort", "set_sort", "focus_alarms")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Fleet keys work on the fleet, station keys where a station is in view, not on
+        the cards screen (its own keys win there; these must not act behind it)."""
+        if action in self.FLEET_ONLY:
+            return len(self.screen_stack) == 1
+        if action in ("station_action", "cards"):
+            return not any(isinstance(s, CardsScreen) for s in self.screen_stack)
+        return True
+
+    def action_cards(self) -> None:
+        self.push_screen(CardsScreen())
 
     def current_station(self) -> str | None:
         if isinstance(self.screen, StationScreen):
@@ -190,22 +211,46 @@ class ZaspotTui(App[None]):
             self.notify("No station selected.", severity="warning")
             return
         action = BY_NAME[name]
+        if any(f.kind == "pick" for f in action.fields):
+            self.open_with_options(action, station_id)  # the choices come from the server first
+        else:
+            self._confirm(action, station_id, {})
+
+    def _label(self, station_id: str) -> str:
+        st = self.model.stations.get(station_id)
+        return st.label if st else station_id
+
+    def _confirm(self, action: Action, station_id: str, options: dict[str, list[tuple[str, Any]]]) -> None:
         answers = defaults(action, self.model.stations.get(station_id))
 
         def confirmed(args: dict[str, Any] | None) -> None:
             if args is not None:
-                self.send_command(name, station_id, args)
+                self.send_command(action.name, station_id, args)
 
-        self.push_screen(ConfirmAction(action, station_id, answers), confirmed)
+        question = f"{action.title} on [b]{escape(self._label(station_id))}[/b]?"
+        self.push_screen(ConfirmAction(action, station_id, answers, options, question), confirmed)
+
+    @work(exclusive=True, group="options")
+    async def open_with_options(self, action: Action, station_id: str) -> None:
+        try:
+            options = await pick_options(self.feed, action, station_id)
+        except ApiError as exc:
+            self.notify(f"{action.title}: {exc.code}: {exc.message}", severity="error", timeout=15)
+            return
+        if not all(options.get(f.name) for f in action.fields if f.kind == "pick"):
+            self.notify(NOTHING_TO_PICK[action.name].format(station=self._label(station_id)), severity="warning")
+            return
+        self._confirm(action, station_id, options)
 
     @work(group="commands")
     async def send_command(self, name: str, station_id: str, args: dict[str, Any]) -> None:
         action = BY_NAME[name]
-        self.notify(summary(action, station_id, args) + " — sent", timeout=4)
+        label = self._label(station_id)
+        self.notify(summary(action, label, args) + " — sent", timeout=4)
         try:
-            result = await self.feed.command(action.command, station_id=station_id, **args)
+            result = await self.feed.command(action.command, **target_args(action, station_id), **args)
         except ApiError as exc:
-            self.notify(f"{station_id}: {action.title.lower()} failed — {exc.code}: {exc.message}",
+            self.notify(f"{label}: {action.title.lower()} failed — {exc.code}: {exc.message}",
                         title="Command failed", severity="error", timeout=30)
             return
-        self.notify(outcome_text(action, station_id, result), title="Station answered", timeout=8)
+        self.notify(outcome_text(action, label, result), title="Station answered", timeout=8)

@@ -18,6 +18,7 @@ class Banner(Static):
         super().__init__(**kw)
         self.url = url
         self.totals: dict[str, Any] = {}
+        self.auth_mode: str | None = None  # None: the server does not say (older server)
 
     def watch_link(self, link: LinkState) -> None:
         self.set_class(not link.connected, "lost")
@@ -34,8 +35,17 @@ class Banner(Static):
         alarms = t.get("alarms", 0)
         offline = t.get("stations", 0) - t.get("online", 0)
         self.update(
-            f"[b]zaspot[/b] {self.url}  ·  {t.get('stations', 0)} stations, {t.get('online', 0)} online"
+            f"[b]zaspot[/b] {self.url}{auth_label(self.auth_mode)}  ·  {t.get('stations', 0)} stations, {t.get('online', 0)} online"
             + (f", [b red]{offline} offline[/]" if offline else "")
             + f"  ·  {t.get('charging', 0)} charging, {fmt.kw(t.get('power_w', 0.0))}"
             + (f"  ·  [b red]{alarms} open alarm{'s' if alarms != 1 else ''}[/]" if alarms else "  ·  no open alarms")
         )
+
+
+def auth_label(mode: str | None) -> str:
+    """`open` lets every card charge: the operator must notice it, not look for it."""
+    if not mode:
+        return ""
+    if mode == "open":
+        return "  ·  [b black on yellow] auth: open [/]"
+    return f"  ·  [dim]auth: {mode}[/]"

@@ -12,26 +12,40 @@ from zaspot.tui.model import Station
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (  # key, label, width
     ("station", "Station", 12),
+    ("name", "Name · site", 24),
     ("version", "OCPP", 5),
     ("link", "Link", 7),
-    ("connectors", "Connectors", 26),
-    ("power", "Power", 9),
-    ("today", "Today", 10),
-    ("hottest", "Hottest", 8),
-    ("modules", "Modules", 8),
-    ("alarms", "Alarms", 24),
+    ("connectors", "Connectors", 28),
+    ("power", "Power", 8),
+    ("today", "Today", 9),
+    ("hottest", "Hottest", 7),
+    ("modules", "Modules", 7),
+    ("alarms", "Alarms", 22),
     ("seen", "Seen", 5),
 )
 
 
-def connectors_cell(st: Station) -> Text:
+def name_cell(st: Station) -> Text:
+    text = Text(st.name)
+    if st.site:
+        text.append((" · " if st.name else "") + st.site, style="bright_black")
+    return text if text.plain else Text("–", style="bright_black")
+
+
+def connectors_cell(st: Station, now: float) -> Text:
     text = Text()
+    held = st.reservations_at(now) if st.reservations else []
     station_wide = st.connectors.get((0, 0))
-    if station_wide is not None and station_wide.status not in ("Available", "Unknown"):
+    if any(r.whole_station for r in held):
+        text.append("stn ", style="bright_black").append_text(fmt.status_text("Reserved", short=True)).append(" ")
+    elif station_wide is not None and station_wide.status not in ("Available", "Unknown"):
         text.append("stn ", style="bright_black").append_text(fmt.status_text(station_wide.status, short=True))
         text.append(" ")
     for c in st.outlets:
-        text.append(f"{c.label}:", style="bright_black").append_text(fmt.status_text(c.status, short=True))
+        # A reservation the station accepted holds the connector even before its
+        # StatusNotification says Reserved (and 2.0.1 may reserve a whole EVSE).
+        status = "Reserved" if c.status == "Available" and any(r.covers(c) for r in held) else c.status
+        text.append(f"{c.label}:", style="bright_black").append_text(fmt.status_text(status, short=True))
         if c.faulted and c.error_code and c.error_code != "NoError":
             text.append(f"({c.error_code})", style="red")
         text.append(" ")
@@ -57,9 +71,10 @@ def cells(st: Station, now: float) -> dict[str, Any]:
     hottest = st.hottest
     return {
         "station": Text(st.station_id, style="bold red" if st.trouble else "bold"),
+        "name": name_cell(st),
         "version": st.ocpp_version,
         "link": Text("online", style="green") if st.online else Text("offline", style="bold red"),
-        "connectors": connectors_cell(st),
+        "connectors": connectors_cell(st, now),
         "power": fmt.kw(st.power_w) if st.online else "–",
         "today": fmt.kwh(st.energy_today_wh),
         "hottest": fmt.celsius(hottest[1] if hottest else None),
@@ -77,6 +92,7 @@ def _hottest(st: Station) -> float:
 # name -> (key function, newest/biggest first?)
 SORTS: dict[str, tuple[Callable[[Station], Any], bool]] = {
     "station": (lambda st: st.station_id, False),
+    "site": (lambda st: (not st.site, st.site.lower(), st.name.lower(), st.station_id), False),
     "trouble": (lambda st: (not st.trouble, -len(st.open_alarms), st.station_id), False),
     "power": (lambda st: st.power_w or 0.0, True),
     "hottest": (_hottest, True),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from websockets.exceptions import WebSocketException
@@ -34,6 +34,8 @@ class Snapshot:
     transactions: list[dict[str, Any]]
     alarms: list[dict[str, Any]]
     rule_traces: list[dict[str, Any]] | None  # None: this server has no rules engine
+    auth_mode: str | None = None  # cards/mode: "open" | "list"; None: an older server
+    reservations: list[dict[str, Any]] = field(default_factory=list)  # the active ones
 
 
 @dataclass(slots=True)
@@ -101,12 +103,15 @@ class Feed:
             raise ApiError("timeout", f"no answer from zaspot in {COMMAND_TIMEOUT:g}s") from None
 
 
-async def optional(client: Client, message_type: str, **data: Any) -> list[dict[str, Any]] | None:
-    """A read that older servers (or servers without that part) don't have."""
+MISSING = ("unknown_command", "not_found", "not_available", "not_configured")
+
+
+async def optional(client: Client, message_type: str, **data: Any) -> Any:
+    """A read that older servers (or servers without that part) don't have: None then."""
     try:
         return await client.command(message_type, timeout=20, **data)
     except ApiError as exc:
-        if exc.code in ("unknown_command", "not_found"):
+        if exc.code in MISSING:
             return None
         raise
 
@@ -116,4 +121,7 @@ async def load_snapshot(client: Client) -> Snapshot:
     transactions = await client.command("history/transactions", timeout=20, limit=10_000)
     alarms = await optional(client, "history/alarms", limit=200)
     traces = await optional(client, "history/rule_traces", limit=100)
-    return Snapshot(stations, transactions, alarms or [], traces)
+    mode = await optional(client, "cards/mode")
+    reservations = await optional(client, "reservations/list", active_only=True)
+    return Snapshot(stations, transactions, alarms or [], traces,
+                    mode.get("mode") if isinstance(mode, dict) else None, reservations or [])

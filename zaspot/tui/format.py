@@ -18,7 +18,7 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     "SuspendedEV": ("susEV", "yellow"),
     "SuspendedEVSE": ("susSE", "yellow"),
     "Finishing": ("fin", "yellow"),
-    "Reserved": ("resv", "magenta"),
+    "Reserved": ("resv", "bold magenta"),
     "Occupied": ("occ", "cyan"),
     "Unavailable": ("unav", "bright_black"),
     "Faulted": ("FAULT", "bold white on red"),
@@ -70,6 +70,22 @@ def clock(ts: float | None) -> str:
     if not ts:
         return "–"
     return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def date_time(ts: float | None) -> str:
+    """A card's expiry, as the card form takes it back: '2027-03-31 23:59'."""
+    if not ts:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def size(n: int | None) -> str:
+    if n is None:
+        return "–"
+    for unit, scale in (("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
 
 
 def location(key: str) -> str:

@@ -1,42 +1,59 @@
-"""`?`: every key on one page."""
+"""`?`: every key on one page (two columns: the fleet and screens, then the actions)."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from zaspot.tui.actions import ACTIONS
+from zaspot.tui.cards_screen import CardsScreen
 
 GENERAL = (
     ("enter", "open the selected station"),
-    ("/", "filter stations (words: id, model, status, error code, offline, alarm)"),
+    ("/", "filter stations: every word must match (id, name, site, model, status, error code, offline, alarm, reserved)"),
     ("escape", "clear the filter / back to the fleet"),
-    ("s / S", "next sort order / sort by trouble first"),
+    ("s / S", "next sort order (station, site, trouble, power, hottest, alarms, seen) / trouble first"),
     ("a", "focus the alarms pane"),
+    ("c", "charge cards and the stations' local lists"),
     ("ctrl+p", "command palette (every action by name)"),
     ("?", "this help"),
     ("q", "quit"),
 )
+STATION_SCREEN = (
+    ("f", "the OCPP frames tab"),
+    ("escape", "back to the fleet"),
+)
+
+
+def _keys(rows: tuple[tuple[str, str], ...]) -> list[str]:
+    return [f"  [b]{k:<8}[/b] {what}" for k, what in rows]
+
+
+def help_columns() -> tuple[str, str]:
+    left = ["[b]zaspot — keys[/b]", "", "[b]Fleet and navigation[/b]", *_keys(GENERAL),
+            "", "[b]Station screen[/b] (its tabs: events, OCPP frames, firmware & logs)", *_keys(STATION_SCREEN),
+            "", "[b]Cards screen[/b] (c)", *_keys(CardsScreen.HELP)]
+    right = ["", "", "[b]Station actions[/b] (the selected station; each asks first)",
+             *_keys(tuple((a.key, a.title) for a in ACTIONS)),
+             "", "Results appear as notifications at the bottom right;", "errors stay until read.", "",
+             "[dim]escape or ? to close[/dim]"]
+    return "\n".join(left), "\n".join(right)
 
 
 def help_text() -> str:
-    lines = ["[b]zaspot — keys[/b]", "", "[b]Fleet and navigation[/b]"]
-    lines += [f"  [b]{k:<8}[/b] {what}" for k, what in GENERAL]
-    lines += ["", "[b]Station actions[/b] (on the selected station; each asks first)"]
-    lines += [f"  [b]{a.key:<8}[/b] {a.title}" for a in ACTIONS]
-    lines += ["", "Results appear as notifications at the bottom right; errors stay until read.", "",
-              "[dim]escape or ? to close[/dim]"]
-    return "\n".join(lines)
+    return "\n\n".join(help_columns())
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [("escape", "close", "Close"), ("question_mark", "close", "Close"), ("q", "close", "Close")]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):
-            yield Static(help_text())
+        left, right = help_columns()
+        with VerticalScroll(id="help"), Horizontal(id="help-columns"):
+            yield Static(left, id="help-left")
+            yield Static(right, id="help-right")
 
     def action_close(self) -> None:
         self.dismiss(None)

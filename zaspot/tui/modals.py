@@ -1,4 +1,4 @@
-"""The confirmation modal every station action goes through."""
+"""The confirmation modal every action goes through (station actions and the card form)."""
 
 from __future__ import annotations
 
@@ -12,24 +12,33 @@ from textual.widgets import Button, Input, Label, Select
 
 from zaspot.tui.actions import Action, arguments
 
+Options = dict[str, list[tuple[str, Any]]]  # field name -> (label, value) for its `pick`
+
 
 class ConfirmAction(ModalScreen[dict[str, Any] | None]):
     """Dismissed with the command's arguments, or None when cancelled."""
 
     BINDINGS = [("escape", "cancel", "Cancel")]
 
-    def __init__(self, action: Action, station_id: str, answers: dict[str, str]) -> None:
+    def __init__(self, action: Action, station_id: str, answers: dict[str, str], options: Options | None = None,
+                 question: str | None = None) -> None:
         super().__init__()
         self.action_, self.station_id, self.answers = action, station_id, answers
+        self.options = options or {}
+        self.question = question or f"{action.title} on [b]{station_id}[/b]?"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="danger" if self.action_.danger else ""):
-            yield Label(f"{self.action_.title} on [b]{self.station_id}[/b]?", id="question")
+            yield Label(self.question, id="question")
             for f in self.action_.fields:
                 yield Label(f.label, classes="field-label")
-                if f.kind == "choice":
+                if f.kind in ("choice", "switch"):
                     yield Select([(c, c) for c in f.choices], value=self.answers.get(f.name) or f.choices[0],
                                  allow_blank=False, id=f"field-{f.name}")
+                elif f.kind == "pick":
+                    options = self.options.get(f.name, [])
+                    yield Select(options, value=options[0][1] if options else Select.NULL,
+                                 allow_blank=not options, id=f"field-{f.name}")
                 else:
                     yield Input(self.answers.get(f.name, ""), id=f"field-{f.name}")
             yield Label("", id="error")
@@ -41,11 +50,11 @@ class ConfirmAction(ModalScreen[dict[str, Any] | None]):
         first = self.query("Input, Select").first() if self.action_.fields else self.query_one("#confirm")
         first.focus()
 
-    def _answers(self) -> dict[str, str]:
-        out = {}
+    def _answers(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for f in self.action_.fields:
-            widget = self.query_one(f"#field-{f.name}")
-            out[f.name] = str(widget.value)
+            value = self.query_one(f"#field-{f.name}").value  # type: ignore[attr-defined]
+            out[f.name] = None if value is Select.NULL else value if f.kind == "pick" else str(value)
         return out
 
     @on(Button.Pressed, "#confirm")

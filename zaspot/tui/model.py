@@ -40,8 +40,38 @@ class Connector:
 
 
 @dataclass(slots=True)
+class Reservation:
+    reservation_id: int
+    evse_id: int | None
+    connector_id: int | None
+    id_token: str
+    expires_at: float
+
+    def covers(self, c: Connector) -> bool:
+        """This connector is the one held (a 2.0.1 reservation may name only the EVSE; one
+        for EVSE/connector 0 holds the station, not a connector)."""
+        evse = self.evse_id if self.evse_id is not None else self.connector_id
+        return bool(evse) and evse == c.evse_id and self.connector_id in (None, 0, c.connector_id)
+
+    @property
+    def whole_station(self) -> bool:
+        return not self.evse_id and not self.connector_id
+
+    def place(self, ocpp_version: str) -> str:
+        """'connector 2' (1.6), 'EVSE 2' or 'EVSE 2 connector 1' (2.0.1), 'the station'."""
+        if self.whole_station:
+            return "the station"
+        if ocpp_version == "1.6":
+            return f"connector {self.connector_id or self.evse_id}"
+        return f"EVSE {self.evse_id}" + (f" connector {self.connector_id}" if self.connector_id else "")
+
+
+@dataclass(slots=True)
 class Station:
     station_id: str
+    name: str = ""
+    site: str = ""
+    notes: str = ""
     ocpp_version: str = ""
     online: bool = False
     vendor: str = ""
@@ -55,6 +85,7 @@ class Station:
     energy_closed_wh: float = 0.0  # transactions that ended today
     power_history: deque[float] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
     power_seeded: bool = False  # power_history begun from the store (station screen)
+    reservations: dict[int, Reservation] = field(default_factory=dict)  # the active ones, by id
 
     def connector(self, evse_id: int, connector_id: int) -> Connector:
         key = (evse_id, connector_id)
@@ -121,10 +152,21 @@ class Station:
         return (not self.online or bool(self.open_alarms) or any(c.faulted for c in self.connectors.values())
                 or (ok is not None and ok[0] < ok[1]))
 
+    def reservations_at(self, now: float) -> list[Reservation]:
+        """Active and not past their expiry (the expiry event may still be on its way)."""
+        return sorted((r for r in self.reservations.values() if r.expires_at > now), key=lambda r: r.reservation_id)
+
+    @property
+    def label(self) -> str:
+        """'CP-1 (Lobby left)' for messages; the id alone when it has no name."""
+        return f"{self.station_id} ({self.name})" if self.name else self.station_id
+
     def search_text(self) -> str:
-        words = [self.station_id, self.ocpp_version, self.vendor, self.model, "online" if self.online else "offline"]
+        words = [self.station_id, self.name, self.site, self.ocpp_version, self.vendor, self.model,
+                 "online" if self.online else "offline"]
         words += [c.status for c in self.connectors.values()] + [c.error_code or "" for c in self.connectors.values()]
         words += list(self.open_alarms.values()) + (["alarm", "trouble"] if self.trouble else [])
+        words += ["reserved"] if self.reservations else []
         return " ".join(words).lower()
 
 
@@ -156,10 +198,15 @@ class FleetModel:
 
     # --- snapshot (fleet/list + history/transactions) -----------------------
 
-    def load(self, rows: list[dict[str, Any]], transactions: list[dict[str, Any]] = ()) -> None:
+    def load(self, rows: list[dict[str, Any]], transactions: list[dict[str, Any]] = (),
+             reservations: list[dict[str, Any]] = ()) -> None:
         self.stations.clear()
         for row in rows:
             self._load_row(row)
+        for r in reservations:
+            st = self.stations.get(r.get("station_id", ""))
+            if st is not None and r.get("status") == "active":
+                self._reserve(st, r.get("id"), r)
         today = day_start(self.clock())
         for tx in transactions:
             st = self.stations.get(tx.get("station_id", ""))
@@ -175,6 +222,7 @@ class FleetModel:
 
     def _load_row(self, row: dict[str, Any]) -> None:
         st = self.station(row["id"])
+        st.name, st.site, st.notes = (str(row.get(k) or "").strip() for k in ("name", "site", "notes"))
         state = row.get("state") or {}
         st.ocpp_version = row.get("ocpp_version") or state.get("ocpp_version") or ""
         st.online = bool(state.get("online", row.get("connected")))
@@ -263,6 +311,19 @@ class FleetModel:
             st.energy_closed_wh += max(0.0, e["meter_stop_wh"] - c.meter_start_wh)
         if c.transaction_id == e["transaction_id"]:
             c.transaction_id, c.meter_start_wh, c.power_w = None, None, 0.0
+
+    def _on_reservation_changed(self, st: Station, e: dict[str, Any]) -> None:
+        if e.get("status") == "active":
+            self._reserve(st, e.get("reservation_id"), e)
+        else:
+            st.reservations.pop(e.get("reservation_id"), None)  # used, cancelled, expired, rejected
+
+    @staticmethod
+    def _reserve(st: Station, reservation_id: Any, r: dict[str, Any]) -> None:
+        if reservation_id is None:
+            return
+        st.reservations[reservation_id] = Reservation(reservation_id, r.get("evse_id"), r.get("connector_id"),
+                                                      str(r.get("id_token") or ""), float(r.get("expires_at") or 0.0))
 
     # --- views -----------------------------------------------------------------
 

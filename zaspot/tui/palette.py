@@ -16,6 +16,7 @@ class ZaspotCommands(Provider):
         station = app.current_station() or "the selected station"  # type: ignore[attr-defined]
         out = [(f"{a.title} ({station})", f"key {a.key}", partial(app.station_action, a.name)) for a in ACTIONS]  # type: ignore[attr-defined]
         out += [(f"Sort by {name}", "fleet table", partial(app.set_sort, name)) for name in SORTS]  # type: ignore[attr-defined]
+        out.append(("Cards (who may charge)", "key c", app.action_cards))  # type: ignore[attr-defined]
         return out
 
     async def discover(self) -> Hits:

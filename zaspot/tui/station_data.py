@@ -60,5 +60,13 @@ def event_line(event: dict[str, Any]) -> str:
         "transaction_started": lambda e: f"tx {e.get('transaction_id')} started",
         "transaction_ended": lambda e: f"tx {e.get('transaction_id')} ended ({e.get('reason') or '-'})",
         "meter_sample": lambda e: "meter values",
+        "reservation_changed": lambda e: f"reservation {e.get('reservation_id')} for {e.get('id_token')} {e.get('status')}"
+                                         + (f" until {fmt.clock(e['expires_at'])}" if e.get("status") == "active" else ""),
+        "firmware_status": lambda e: f"{e.get('firmware') or 'firmware'} {e.get('status')}",
+        "log_status": lambda e: f"log upload {e.get('upload_id')} {e.get('status')}" + (f" {e['filename']}" if e.get("filename") else ""),
+        "authorization": lambda e: f"card {e.get('id_token')} {e.get('status')} (auth {e.get('mode')})",
+        "local_list_synced": lambda e: f"local list v{e.get('version')} {e.get('update_type') or ''} {e.get('status') or ''}".rstrip(),
+        "transaction_stale": lambda e: f"tx {e.get('transaction_id')} closed as stale ({e.get('reason') or '-'})",
+        "connection_refused": lambda e: f"from {e.get('remote')}: {e.get('reason')}",
     }.get(kind, lambda e: "")(event)
     return f"{fmt.clock(event.get('time'))} {kind}{where} {detail}".rstrip()

@@ -1,9 +1,11 @@
-"""One station in detail: connectors, power, temperatures, modules, limit, events, frames."""
+"""One station in detail: name and site, connectors and reservations, power, temperatures,
+modules, limit, firmware and logs, events, frames."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,6 +17,7 @@ from zaspot.api.client import ApiError
 from zaspot.tui import format as fmt
 from zaspot.tui.model import Station
 from zaspot.tui.station_data import LIMIT_EVENTS, event_line, power_limit
+from zaspot.tui.station_lifecycle import LIFECYCLE_EVENTS, LifecyclePane, firmware_line, logs_line, reservations_line
 
 REFRESH_EVERY = 0.5
 FRAMES_EVERY = 3.0
@@ -33,6 +36,7 @@ class StationScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="station-title")
+        yield Static(id="station-notes")
         with Horizontal(id="station-top"):
             with Vertical(id="station-left"):
                 yield DataTable(id="connectors", cursor_type="none")
@@ -47,6 +51,8 @@ class StationScreen(Screen[None]):
                 yield RichLog(id="events", max_lines=300, wrap=False)
             with TabPane("OCPP frames", id="tab-frames"):
                 yield RichLog(id="frames", max_lines=400, wrap=False)
+            with TabPane("Firmware & logs", id="tab-lifecycle"):
+                yield LifecyclePane(id="lifecycle")
         yield Footer()
 
     @property
@@ -54,7 +60,7 @@ class StationScreen(Screen[None]):
         return self.app.model.stations.get(self.station_id)  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
-        self.query_one("#connectors", DataTable).add_columns("Conn", "Status", "Error", "Vendor code", "Power", "Meter", "Tx")
+        self.query_one("#connectors", DataTable).add_columns("Conn", "Status", "Error", "Vendor code", "Power", "Meter", "Tx", "Reserved for")
         self.query_one("#temperatures", DataTable).add_columns("Where", "Temp")
         self.query_one("#modules", DataTable).add_columns("Module", "Enabled", "Problem", "Tripped", "Temp")
         for widget_id, title in (("connectors", "Connectors"), ("temperatures", "Temperatures"), ("modules", "Power modules")):
@@ -63,6 +69,7 @@ class StationScreen(Screen[None]):
         self.set_interval(FRAMES_EVERY, self.load_frames)
         self.load_history()
         self.load_frames()
+        self.load_lifecycle()
         self.refresh_view()
 
     # --- data in ---------------------------------------------------------------
@@ -74,6 +81,8 @@ class StationScreen(Screen[None]):
             self.query_one("#events", RichLog).write(event_line(event))
         if event.get("type") in LIMIT_EVENTS:
             self.load_history()
+        if event.get("type") in LIFECYCLE_EVENTS:
+            self.load_lifecycle()
 
     def _worth_a_line(self, event: dict[str, Any]) -> bool:
         """Periodic readings are in the panels above; the log keeps what changed."""
@@ -109,6 +118,14 @@ class StationScreen(Screen[None]):
                 log.write(event_line({**(e.get("data") or {}), "time": e.get("ts")}))
         self._dirty = True
 
+    @work(exclusive=True, group="lifecycle")
+    async def load_lifecycle(self) -> None:
+        try:
+            await self.query_one(LifecyclePane).load(self.app.feed.client, self.station_id)  # type: ignore[attr-defined]
+        except ApiError:
+            return  # the banner says when the link is down; the next event reads again
+        self._dirty = True
+
     @work(exclusive=True, group="frames")
     async def load_frames(self) -> None:
         if self.query_one(TabbedContent).active != "tab-frames":
@@ -136,11 +153,15 @@ class StationScreen(Screen[None]):
         self._dirty = False
         now = self.app.clock()  # type: ignore[attr-defined]
         link = "[green]online[/]" if st.online else "[b red]OFFLINE[/]"
+        named = (f" [b]{escape(st.name)}[/b]" if st.name else "") + (f" · site {escape(st.site)}" if st.site else "")
         self.query_one("#station-title", Static).update(
-            f"[b]{st.station_id}[/b]  OCPP {st.ocpp_version} · {st.vendor} {st.model} · fw {st.firmware or '–'} · {link}"
+            f"[b]{st.station_id}[/b]{named}  OCPP {st.ocpp_version} · {st.vendor} {st.model} · fw {st.firmware or '–'} · {link}"
             f" · last seen {fmt.age(st.last_seen, now)} ago" + (f" · [b red]{len(st.open_alarms)} open alarm(s)[/]" if st.open_alarms else "")
         )
-        self._connectors(st)
+        notes = self.query_one("#station-notes", Static)
+        notes.display = bool(st.notes)
+        notes.update(Text(f"Notes: {st.notes}"))
+        self._connectors(st, now)
         self._temperatures(st)
         self._modules(st)
         spark = list(st.power_history)
@@ -149,18 +170,26 @@ class StationScreen(Screen[None]):
         self.query_one("#power-label", Static).update(f"Power now [b]{fmt.kw(st.power_w)}[/b] · peak {fmt.kw(peak)} (last {len(spark)} readings)")
         tx = [f"{c.label}: tx {fmt.short_id(c.transaction_id)}" + (f", {fmt.kwh(c.energy_wh - c.meter_start_wh)}" if c.energy_wh is not None and c.meter_start_wh is not None else "")
               for c in st.outlets if c.transaction_id]
+        lifecycle = self.query_one(LifecyclePane)
         self.query_one("#session", Static).update(
-            f"Transaction: {'; '.join(tx) if tx else 'none'}\nPower limit: {self._limit}\nEnergy today: {fmt.kwh(st.energy_today_wh)}"
+            f"Transaction: {'; '.join(tx) if tx else 'none'}\n{reservations_line(st, now)}\nPower limit: {self._limit}"
+            f"\nEnergy today: {fmt.kwh(st.energy_today_wh)}\n{firmware_line(st, lifecycle.updates)}\n{logs_line(lifecycle.uploads)}"
         )
 
-    def _connectors(self, st: Station) -> None:
+    def _connectors(self, st: Station, now: float) -> None:
         table = self.query_one("#connectors", DataTable)
         table.clear()
+        held = st.reservations_at(now)
         for c in sorted(st.connectors.values(), key=lambda c: (c.evse_id, c.connector_id)):
             error = c.error_code if c.error_code not in (None, "NoError") else "–"
-            table.add_row("station" if (c.evse_id, c.connector_id) == (0, 0) else c.label, fmt.status_text(c.status),
+            whole = (c.evse_id, c.connector_id) == (0, 0)
+            mine = [r for r in held if (r.whole_station if whole else r.covers(c))]
+            status = "Reserved" if mine and c.status == "Available" else c.status
+            reserved = Text("; ".join(f"{r.id_token} until {fmt.clock(r.expires_at)}" for r in mine) or "–",
+                            style="bold magenta" if mine else "bright_black")
+            table.add_row("station" if whole else c.label, fmt.status_text(status),
                           Text(error, style="bold red" if error != "–" else "bright_black"), c.vendor_error_code or "–",
-                          fmt.kw(c.power_w), fmt.kwh(c.energy_wh), fmt.short_id(c.transaction_id))
+                          fmt.kw(c.power_w), fmt.kwh(c.energy_wh), fmt.short_id(c.transaction_id), reserved)
 
     def _temperatures(self, st: Station) -> None:
         table = self.query_one("#temperatures", DataTable)
