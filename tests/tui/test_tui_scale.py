@@ -1,4 +1,4 @@
-"""500 stations: the table loads them all, filters and sorts, and a burst of events is one flush."""
+"""500 stations: the table loads them all, filters (by status and by site) and sorts, and a burst of events is one flush."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from tests.tui.test_tui_snapshots import NOW, CannedClient, connector, station
 from zaspot.tui.app import ZaspotTui
 from zaspot.tui.fleet_table import FleetTable
 
-FLEET = [station(f"CP{i:03d}", ("1.6", "2.0.1")[i % 2], "AC22", [connector(1, 1), connector(2, 2)]) for i in range(500)]
+FLEET = [station(f"CP{i:03d}", ("1.6", "2.0.1")[i % 2], "AC22", [connector(1, 1), connector(2, 2)], name=f"Bay {i}",
+                 site="Hotel Praha" if i % 4 == 0 else "Depot Nord") for i in range(500)]
 
 
 class BigFleet(CannedClient):
@@ -32,6 +33,10 @@ async def test_five_hundred_stations_filter_sort_and_a_burst_of_events():
         await pilot.press("slash", *"groundfailure", "enter")
         while table.row_count != 100:
             await pilot.pause(0.02)
+        await pilot.press("escape", "slash", *"praha", "enter")  # a site's stations
+        while table.row_count != 125:
+            await pilot.pause(0.02)
+        assert table.get_cell("CP004", "name").plain == "Bay 4 · Hotel Praha"
         await pilot.press("escape", "S")
         while table.row_count != 500:
             await pilot.pause(0.02)
