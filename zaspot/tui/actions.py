@@ -52,7 +52,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("availability", "v", "Change availability", "command/change_availability",
            (Field("operative", "Make it", "switch", ("Inoperative", "Operative")), EVSE)),
     Action("reserve", "b", "Reserve a connector", "reservations/make",
-           (Field("evse_id", "EVSE (the connector on 1.6)"), Field("id_token", "For the card", "str"),
+           (Field("evse_id", "EVSE (the connector on 1.6; 0 = any)"), Field("id_token", "For the card", "str"),
             Field("minutes", "For how many minutes"))),
     Action("cancel_reservation", "B", "Cancel a reservation", "reservations/cancel",
            (Field("reservation_id", "Reservation", "pick"),), station_arg=""),
@@ -66,7 +66,7 @@ BY_NAME = {a.name: a for a in ACTIONS}
 
 CARD_FORM = Action("card_add", "a", "Add or change a card", "cards/add", (
     Field("id_token", "Card id (the id tag the station reads)", "str"),
-    Field("status", "Status", "choice", ("Accepted", "Blocked")),
+    Field("status", "Status", "choice", ("Accepted", "Blocked", "Expired")),
     Field("expiry", "Expires (YYYY-MM-DD [HH:MM], local; empty: never)", "time", optional=True),
     Field("group", "Group (1.6 parentIdTag, 2.0.1 groupIdToken)", "str", optional=True),
     Field("driver", "Driver", "str", optional=True),
@@ -99,7 +99,7 @@ def defaults(action: Action, st: Station | None) -> dict[str, str]:
 def card_answers(card: dict[str, Any] | None) -> dict[str, str]:
     """The card form filled in from a card (to change it), or empty (a new one)."""
     card = card or {}
-    status = card.get("status") if card.get("status") in ("Accepted", "Blocked") else "Accepted"
+    status = card.get("stored_status") or card.get("status") or "Accepted"  # the one set, not the effective one
     return {"id_token": card.get("id_token") or "", "status": status, "expiry": fmt.date_time(card.get("expiry")),
             "group": card.get("group") or "", "driver": card.get("driver") or "", "note": card.get("note") or ""}
 

@@ -130,7 +130,7 @@ class CardsScreen(Screen[None]):
         filt = f" · {len(shown)} shown, filter “{self.filter_text}”" if self.filter_text else ""
         table.border_title = f"Cards ({len(self.cards)}{', ' + extra if extra else ''}){filt}"
         mode = MODE_TEXT.get(self.mode or "", f"auth: {self.mode}" if self.mode else "")
-        self.query_one("#cards-title", Static).update(f"[b]Charge cards[/b]" + (f"  ·  {mode}" if mode else ""))
+        self.query_one("#cards-title", Static).update("[b]Charge cards[/b]" + (f"  ·  {mode}" if mode else ""))
 
     def _show_lists(self, lists: list[dict[str, Any]] | None) -> None:
         table = self.query_one("#local-lists", DataTable)

@@ -266,6 +266,9 @@ class FleetModel:
     def _on_station_online(self, st: Station, e: dict[str, Any]) -> None:
         st.online = True
 
+    def _on_station_updated(self, st: Station, e: dict[str, Any]) -> None:
+        st.name, st.site, st.notes = (str(e.get(k) or "").strip() for k in ("name", "site", "notes"))
+
     def _on_station_booted(self, st: Station, e: dict[str, Any]) -> None:
         st.vendor, st.model, st.firmware = e.get("vendor") or "", e.get("model") or "", e.get("firmware") or ""
 
