@@ -34,6 +34,15 @@ def test_names_and_sites_are_shown_and_found():
     assert model.stations["CP-1"].label == "CP-1 (Lobby left)"
 
 
+def test_a_rename_shows_without_a_reload():
+    model = fleet()
+    model.take_dirty()
+    model.apply({"type": "station_updated", "station_id": "CP-2", "name": "Garage", "site": "Depot Nord", "notes": ""})
+    assert model.take_dirty() == {"CP-2"}
+    assert cells(model.stations["CP-2"], NOW)["name"].plain == "Garage · Depot Nord"
+    assert model.matching("depot") == ["CP-2"]
+
+
 def test_a_reservation_holds_its_connector_until_it_ends():
     model = fleet()
     st = model.stations["CP-1"]
