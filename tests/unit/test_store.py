@@ -277,20 +277,18 @@ async def test_commands_roundtrip(store):
     assert (c2["ok"], c2["error"], c2["result"]) == (0, "timeout", None)
 
 
-async def test_id_token_status_rules(store):
-    # an empty list accepts everyone
-    assert await store.id_token_status("ANY") == "Accepted"
+async def test_id_token_rows_are_kept_and_updated(store):
+    # who may charge is zaspot.cards' (tests/unit/test_cards.py); the store keeps the rows
+    assert await store.card("ANY") is None
     await store.add_id_token("GOOD")
     await store.add_id_token("BLOCK", "Blocked")
-    await store.add_id_token("OLD", "Accepted", expiry=time.time() - 10)
-    await store.add_id_token("LATER", "Accepted", expiry=time.time() + 3600)
-    assert await store.id_token_status("GOOD") == "Accepted"
-    assert await store.id_token_status("BLOCK") == "Blocked"
-    assert await store.id_token_status("OLD") == "Expired"
-    assert await store.id_token_status("LATER") == "Accepted"
-    assert await store.id_token_status("ANY") == "Invalid"
+    await store.add_id_token("OLD", "Accepted", expiry=1000.0)
+    assert (await store.card("GOOD"))["status"] == "Accepted"
+    assert (await store.card("BLOCK"))["status"] == "Blocked"
+    assert (await store.card("OLD"))["expiry"] == 1000.0
     await store.add_id_token("BLOCK", "Accepted")  # re-adding updates
-    assert await store.id_token_status("BLOCK") == "Accepted"
+    assert (await store.card("BLOCK"))["status"] == "Accepted"
+    assert [c["id_token"] for c in await store.cards()] == ["BLOCK", "GOOD", "OLD"]
 
 
 # --- durability -------------------------------------------------------------------
@@ -319,7 +317,7 @@ async def test_data_survives_close_and_reopen(tmp_path):
         assert (await s.transaction("CP1", "u1"))["meter_start_wh"] == 10.0
         assert len(await s.meter_samples_of("CP1")) == 1
         assert (await s.commands())[0]["id"] == cid
-        assert await s.id_token_status("TAG") == "Accepted"
+        assert (await s.card("TAG"))["status"] == "Accepted"
         # state continues: a repeat is still a repeat, ids keep growing
         assert await s.start_transaction("CP2", 1, "T", 0.0, 3.0) == tx
         assert not await s.transaction_event("CP1", "Started", "u1", 0, 4.0, None, 1, 1, None,
@@ -417,8 +415,8 @@ async def test_failing_op_does_not_fail_its_batch(store):
     assert isinstance(results[1], sqlite3.IntegrityError)
     assert isinstance(results[4], sqlite3.IntegrityError)
     assert [r for i, r in enumerate(results) if i not in (1, 4) and isinstance(r, Exception)] == []
-    assert await store.id_token_status("A") == "Accepted"
-    assert await store.id_token_status("B") == "Accepted"
+    assert (await store.card("A"))["status"] == "Accepted"
+    assert (await store.card("B"))["status"] == "Accepted"
     assert len(await store.connectors("CP1")) == 1
     assert (await store.transaction("CP1", results[5]))["state"] == "active"
     assert (await store.station("CP1"))["last_seen"] == 3.0

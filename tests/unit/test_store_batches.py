@@ -94,8 +94,8 @@ async def test_a_bad_row_in_a_one_statement_batch_fails_alone(store):
     results = await writes
     assert results[0] is None and results[2] is None
     assert isinstance(results[1], sqlite3.IntegrityError)
-    assert await store.id_token_status("A") == "Accepted"
-    assert await store.id_token_status("B") == "Accepted"
+    assert (await store.card("A"))["status"] == "Accepted"
+    assert (await store.card("B"))["status"] == "Accepted"
 
 
 async def test_writes_and_reads_keep_their_order_in_memory():
@@ -145,7 +145,7 @@ async def test_a_big_batch_goes_to_the_thread_in_one_transaction(store):
 
 async def test_a_bad_row_fails_alone_in_a_batch_on_the_loop(store):
     from zaspot.store.messages import METER_SAMPLE as _METER_SAMPLE
-    from zaspot.store.store import _ADD_ID_TOKEN
+    from zaspot.store.cards import _ADD_ID_TOKEN
 
     good = ("CP1", 1, 1, None, 1.0, "Power.Active.Import", None, None, None, "W", 5.0)
     on_loop = store.stats.on_loop
@@ -163,7 +163,7 @@ async def test_a_bad_row_fails_alone_in_a_batch_on_the_loop(store):
     assert isinstance(short, sqlite3.ProgrammingError)
     assert isinstance(no_id, sqlite3.IntegrityError)
     assert len(await store.meter_samples_of("CP1", limit=10)) == 3
-    assert await store.id_token_status("B") == "Accepted"
+    assert (await store.card("B"))["status"] == "Accepted"
 
 
 async def test_a_database_locked_elsewhere_is_waited_for_off_the_loop(tmp_path):

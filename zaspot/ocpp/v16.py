@@ -53,17 +53,17 @@ class SessionV16(StationSession, cards_v16.Handlers, reservations_v16.Handlers, 
 
     @on("Authorize")
     async def on_authorize(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"idTagInfo": {"status": await self.authorize(p["idTag"])}}
+        return {"idTagInfo": cards_v16.id_tag_info(await self.authorize(p["idTag"]))}
 
     @on("StartTransaction")
     async def start_transaction(self, p: dict[str, Any]) -> dict[str, Any]:
         connector, id_tag = p["connectorId"], p["idTag"]
-        status = await self.authorize(id_tag)
+        verdict = await self.authorize(id_tag)
         unit = Unit()
         unit.do(messages.start_transaction, self.station_id, connector, id_tag, float(p["meterStart"]),
                 parse_time(p["timestamp"]) or time.time(), p.get("reservationId"))
         [tx_id] = await self.commit(unit)
-        return {"transactionId": tx_id, "idTagInfo": {"status": status}}
+        return {"transactionId": tx_id, "idTagInfo": cards_v16.id_tag_info(verdict)}
 
     @on("StopTransaction")
     async def stop_transaction(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +73,7 @@ class SessionV16(StationSession, cards_v16.Handlers, reservations_v16.Handlers, 
                 parse_time(p["timestamp"]) or time.time(), p.get("reason"), id_tag,
                 samples_v16(p.get("transactionData") or []))
         await self.commit(unit)
-        return {"idTagInfo": {"status": await self.authorize(id_tag)}} if id_tag else {}
+        return {"idTagInfo": cards_v16.id_tag_info(await self.authorize(id_tag))} if id_tag else {}
 
     @on("MeterValues")
     async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from typing import Any
 
 import orjson
@@ -35,25 +34,6 @@ class Reads:
             return await self._writer.read(_fetch_dicts, sql, params)
         rows = await self._reader.execute_fetchall(sql, params)
         return [dict(r) for r in rows]
-
-    async def id_token_status(self, id_token: str) -> str:
-        """"Accepted" when no token is listed at all; else the listed status
-        ("Expired" once a listed Accepted token is past its expiry) or "Invalid"."""
-        rows = await self._query(
-            "SELECT (SELECT status FROM id_tokens WHERE id_token = ?) AS status, "
-            "(SELECT expiry FROM id_tokens WHERE id_token = ?) AS expiry, "
-            "EXISTS (SELECT 1 FROM id_tokens) AS any_token",
-            (id_token, id_token),
-        )
-        r = rows[0]
-        if not r["any_token"]:
-            return "Accepted"
-        status = r["status"]
-        if status is None:
-            return "Invalid"
-        if status == "Accepted" and r["expiry"] is not None and r["expiry"] < time.time():
-            return "Expired"
-        return status
 
     async def station(self, station_id: str) -> dict[str, Any] | None:
         rows = await self._query("SELECT * FROM stations WHERE id = ?", (station_id,))
