@@ -122,8 +122,10 @@ class CardBook:
         key, now = (station_id, id_token, verdict.status), time.time()
         if now - self._noted.get(key, 0.0) < NOTE_EVERY:
             return
-        if len(self._noted) > 10_000:  # a flood of made-up cards: forget the old ones
+        if len(self._noted) > 10_000:  # a flood of made-up cards: forget the old ones (all, if none is old)
             self._noted = {k: t for k, t in self._noted.items() if now - t < NOTE_EVERY}
+            if len(self._noted) > 10_000:
+                self._noted.clear()
         self._noted[key] = now
         if not verdict.known:
             answer = "accepted" if verdict.status == "Accepted" else "refused"

@@ -65,7 +65,11 @@ def _print_export(result: Any, args: argparse.Namespace) -> int:
     if not args.file or args.file == "-":
         sys.stdout.write(result["csv"])
         return 0
-    Path(args.file).write_text(result["csv"], encoding="utf-8")
+    try:
+        Path(args.file).write_text(result["csv"], encoding="utf-8")
+    except OSError as exc:
+        print(f"zaspot: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"exported {result['cards']} card{'' if result['cards'] == 1 else 's'} to {args.file}")
     return 0
 

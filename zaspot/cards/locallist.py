@@ -155,7 +155,8 @@ class LocalLists:
     def request(self, station_id: str, ask: bool = False) -> None:
         """Sync the station soon (its task; several requests while one runs make one more).
         While there has never been a card, stations are left alone: nothing to tell them."""
-        if self.book.version == 0 and not self._state(station_id).version:
+        state = self.states.get(station_id)
+        if self.book.version == 0 and (state is None or not state.version):
             return
         self._wanted[station_id] = self._wanted.get(station_id, False) or ask
         if station_id not in self._running:
