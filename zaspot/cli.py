@@ -51,10 +51,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"zaspot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=getattr(logging, (args.log_level or config.log_level).upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from zaspot.core.logformat import setup as setup_logging
+
+    setup_logging(args.log_level or config.log_level, args.log_format or config.log_format)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(run(config))
@@ -93,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="port for stations, API and metrics (default 9000)")
     run.add_argument("--db", help="SQLite database file (default ./zaspot.db)")
     run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    run.add_argument("--log-format", choices=["text", "json"], help="log lines as text (default) or JSON lines")
     run.set_defaults(func=_cmd_run)
 
     plugins = sub.add_parser("plugins", help="list plugins: where each came from, what it registered, why one failed")

@@ -9,6 +9,7 @@ import orjson
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
+from zaspot.core.connection_events import REFUSAL_REASONS
 from zaspot.core.metrics import LATENCY_BUCKETS, Metrics
 
 if TYPE_CHECKING:
@@ -64,7 +65,8 @@ def metrics(ctx: ServerContext) -> Response:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {read()}"]
     lines += ["# HELP zaspot_handshakes_refused_total Refused WebSocket handshakes by reason.",
               "# TYPE zaspot_handshakes_refused_total counter"]
-    lines += [f'zaspot_handshakes_refused_total{{reason="{r}"}} {n}' for r, n in sorted(m.handshakes_refused.items())]
+    refused = {**dict.fromkeys(REFUSAL_REASONS, 0), **m.handshakes_refused}  # every station reason, 0 too
+    lines += [f'zaspot_handshakes_refused_total{{reason="{_esc(r)}"}} {n}' for r, n in sorted(refused.items())]
     return _response(("\n".join(lines) + "\n").encode(), "text/plain; version=0.0.4; charset=utf-8")
 
 

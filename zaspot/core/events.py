@@ -345,3 +345,4 @@ from zaspot.core.energy_events import EmsState, LimitChanged, LimitInForce, Limi
 # Cards, reservations, firmware, logs: their own modules, imported here so every type is known.
 import zaspot.core.card_events  # noqa: E402, F401
 import zaspot.core.lifecycle_events  # noqa: E402, F401
+import zaspot.core.connection_events  # noqa: E402, F401

@@ -25,10 +25,11 @@ from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.datastructures import Headers
-from websockets.exceptions import NegotiationError
+from websockets.exceptions import InvalidHeader, NegotiationError
+from websockets.headers import parse_subprotocol
 from websockets.http11 import Request, Response
 
+from zaspot.core.logformat import WEBSOCKETS_LOGGER, about, quiet_websockets, where
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.security import StationAuth, tls_context
 from zaspot.ocpp.session import Session
@@ -63,10 +64,14 @@ def station_id_from_path(path: str) -> str | None:
     return station_id
 
 
-def _text_response(status: http.HTTPStatus, body: str, content_type: str = "text/plain") -> Response:
-    data = body.encode()
-    headers = Headers([("Content-Type", f"{content_type}; charset=utf-8"), ("Content-Length", str(len(data)))])
-    return Response(status.value, status.phrase, headers, data)
+def _offered_subprotocols(request: Request) -> list[str]:
+    offered: list[str] = []
+    try:
+        for header in request.headers.get_all("Sec-WebSocket-Protocol"):
+            offered += parse_subprotocol(header)
+    except InvalidHeader:
+        pass  # what parsed so far; a garbled header offers nothing we speak
+    return offered
 
 
 class StationConnection(ServerConnection):
@@ -102,10 +107,12 @@ class OcppServer:
     async def start(self, host: str, port: int) -> None:
         cfg = self.ctx.config.ocpp
         await self.auth.start()
+        quiet_websockets()  # its lines name no station; ours do (connected, refused, …)
         self._server = await serve(
             self._handle,
             host,
             port,
+            logger=logging.getLogger(WEBSOCKETS_LOGGER),
             create_connection=StationConnection,
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
@@ -143,18 +150,27 @@ class OcppServer:
         if path == API_PATH and self.api_handler is not None:
             return None
         station_id = station_id_from_path(request.path)
+        remote = connection.remote_address[0] if connection.remote_address else ""
+        refuse = self.auth.refusals.refuse
         if station_id is None:
-            self.ctx.metrics.handshakes_refused["bad_station_id"] += 1
-            return _text_response(
+            return await refuse(
+                "", remote, "bad_station_id", f"no station id in the path {ascii(request.path[:80])}",
                 http.HTTPStatus.NOT_FOUND,
-                "Connect to /ocpp/<station_id>: a station id is 1-48 characters of "
-                "letters, digits and . _ - : @ + * # = (and /ocpp/ alone names no station)\n",
+                body="Connect to /ocpp/<station_id>: a station id is 1-48 characters of "
+                     "letters, digits and . _ - : @ + * # = (and /ocpp/ alone names no station)",
             )
         limit = self.ctx.config.ocpp.max_connections_per_address
-        remote = connection.remote_address[0] if connection.remote_address else ""
         if limit and self._per_address[remote] >= limit:
-            self.ctx.metrics.handshakes_refused["too_many_per_address"] += 1
-            return _text_response(http.HTTPStatus.TOO_MANY_REQUESTS, f"more than {limit} connections from {remote}\n")
+            return await refuse(station_id, remote, "too_many_per_address", f"more than {limit} connections from {remote}",
+                                http.HTTPStatus.TOO_MANY_REQUESTS)
+        offered = _offered_subprotocols(request)
+        if not any(name in offered for name in SUBPROTOCOLS):
+            return await refuse(
+                station_id, remote, "no_subprotocol",
+                f"no supported OCPP subprotocol offered ({', '.join(offered)[:80] or 'none'}); "
+                f"this central system speaks {', '.join(SUBPROTOCOLS)}",
+                http.HTTPStatus.BAD_REQUEST,
+            )
         return await self.auth.check(connection, request, station_id)
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
@@ -163,8 +179,7 @@ class OcppServer:
         for name in SUBPROTOCOLS:
             if name in offered:
                 return name
-        self.ctx.metrics.handshakes_refused["no_subprotocol"] += 1
-        raise NegotiationError(
+        raise NegotiationError(  # _process_request refused it already; this is a safety net
             f"no supported OCPP subprotocol offered ({', '.join(offered) or 'none'}); "
             f"this central system speaks {', '.join(SUBPROTOCOLS)}"
         )
@@ -203,7 +218,9 @@ class OcppServer:
         old = self.ctx.sessions.get(station_id)
         self.ctx.sessions[station_id] = session
         if old is not None:
-            _LOGGER.info("%s: connection %d replaces connection %d", station_id, session.generation, old.generation)
+            _LOGGER.info("%s replaced: connection %d takes over from %d (%s)", station_id, session.generation,
+                         old.generation, where(session.version, session.remote),
+                         extra=about(station_id, session.version, session.remote))
             if isinstance(old.ws, StationConnection):
                 old.ws.on_pong = None
             old.abort(1000, "replaced by a new connection")

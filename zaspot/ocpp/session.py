@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
+from zaspot.core.logformat import about
 from zaspot.ocpp import leniency, rpc, schemas
 from zaspot.ocpp.errors import CallErrorReply, CallTimeout, InvalidReply, OcppError, StationNotConnected
 from zaspot.ocpp.wswrite import write_text_now
@@ -70,6 +71,10 @@ class Session:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closed = False
 
+    def log_extra(self) -> dict[str, Any]:
+        """The `extra=` of a log line about this station: its id, version and address."""
+        return about(self.station_id, self.version, self.remote)
+
     # --- the reader loop ------------------------------------------------
 
     async def run(self) -> None:
@@ -86,7 +91,8 @@ class Session:
                 try:
                     await self._on_frame(raw)
                 except Exception:  # our bug: log it, keep the station's connection
-                    _LOGGER.exception("%s: frame could not be handled: %.200s", self.station_id, raw)
+                    _LOGGER.exception("%s: frame could not be handled: %.200s", self.station_id, raw,
+                                      extra=self.log_extra())
         except ConnectionClosed:
             pass
         finally:
@@ -133,13 +139,14 @@ class Session:
             await self._send_error(frame.message_id, exc.code, exc.description)
             return
         except Exception as exc:  # a bug or a store failure: the station retries
-            _LOGGER.exception("%s: handling %s failed", self.station_id, action)
+            _LOGGER.exception("%s: handling %s failed", self.station_id, action, extra=self.log_extra())
             await self._send_error(frame.message_id, "InternalError", f"{action} could not be processed: {type(exc).__name__}")
             return
         try:
             schemas.validate(self.version, action, response, response=True)
         except schemas.SchemaError as exc:
-            _LOGGER.error("%s: our %s response is invalid: %s", self.station_id, action, exc.description)
+            _LOGGER.error("%s: our %s response is invalid: %s", self.station_id, action, exc.description,
+                          extra=self.log_extra())
             await self._send_error(frame.message_id, "InternalError", "Central system produced an invalid response")
             return
         await self._send(rpc.call_result(frame.message_id, response))
@@ -158,7 +165,8 @@ class Session:
             except schemas.SchemaError as exc:
                 error = exc
             except Exception:  # a repair we got wrong must not cost the station its answer
-                _LOGGER.exception("%s: leniency failed on %s", self.station_id, frame.action)
+                _LOGGER.exception("%s: leniency failed on %s", self.station_id, frame.action,
+                                  extra=self.log_extra())
             else:
                 await self.deviated(frame.action, deviations)
                 return payload
@@ -177,7 +185,8 @@ class Session:
     def _on_reply(self, frame: rpc.Frame) -> None:
         pending = self._pending
         if pending is None or pending[0] != frame.message_id:
-            _LOGGER.warning("%s: reply to unknown message id %s dropped", self.station_id, frame.message_id)
+            _LOGGER.warning("%s: reply to unknown message id %s dropped", self.station_id, frame.message_id,
+                            extra=self.log_extra())
             return
         if not pending[2].done():
             pending[2].set_result(frame)
@@ -248,7 +257,8 @@ class Session:
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            _LOGGER.error("%s: task %s failed", self.station_id, task.get_name(), exc_info=task.exception())
+            _LOGGER.error("%s: task %s failed", self.station_id, task.get_name(), exc_info=task.exception(),
+                          extra=self.log_extra())
 
     @property
     def last_seen(self) -> float:
@@ -270,5 +280,5 @@ class Session:
                 ws.protocol.send_close(code, reason)
                 ws.send_data()
         except Exception:  # the socket is broken already: dropping it is all there is to do
-            _LOGGER.debug("%s: close frame not written", self.station_id, exc_info=True)
+            _LOGGER.debug("%s: close frame not written", self.station_id, exc_info=True, extra=self.log_extra())
         ws.transport.abort()
