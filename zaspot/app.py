@@ -62,6 +62,8 @@ class App:
         cfg = self.config
         Path(cfg.db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self._store = store = await Store.open(cfg.db)
+        # The config's station names, sites and notes win over what station/update set.
+        await store.name_stations([(s.id, s.name, s.site, s.notes) for s in cfg.stations])
         bus = EventBus()
         fleet = FleetState()
         fleet.load(await store.fleet_snapshot())  # a projection of the store: as it last was
@@ -96,7 +98,9 @@ class App:
         self.server.api_handler = self._serve_api
         await self.server.start(cfg.host, cfg.port)
         scheme = "wss" if self.server.tls else "ws"
-        _LOGGER.info("zaspot listening on %s://%s:%d/ocpp/<station_id> (database %s)", scheme, cfg.host, self.server.port, cfg.db)
+        _LOGGER.info("zaspot listening on %s://%s:%d/ocpp/<station_id> (operator API on /api/websocket, "
+                     "database %s, %d station%s known)", scheme, cfg.host, self.server.port, cfg.db,
+                     len(self.ctx.fleet.stations), "" if len(self.ctx.fleet.stations) == 1 else "s")
 
     async def _serve_api(self, ws: Any) -> None:
         assert self.ctx is not None and self.commands is not None

@@ -1,13 +1,18 @@
 """OCPP security profiles on a real `zaspot run`: Basic auth (1), TLS (2), mutual TLS (3),
-rejected attempts recorded, and an address that keeps failing is refused for a while."""
+refused attempts counted and kept as connection_refused events, a station that keeps
+failing is refused for a while (and its neighbours behind the same address are not), and
+a password can be cleared."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import sqlite3
 import ssl
 import subprocess
 import sys
+import time
 
 import pytest
 import websockets
@@ -15,6 +20,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.certs import make_ca, make_cert
 from tests.helpers import ROOT, OcppClient, ZaspotProcess
+from zaspot.api.client import ZaspotClient
 
 
 def set_password(db, station_id: str, password: str) -> None:
@@ -55,8 +61,10 @@ async def test_basic_auth_accepts_the_right_password_and_refuses_others(tmp_path
     finally:
         server.stop()
     con = sqlite3.connect(db)
-    rejected = con.execute("SELECT data FROM events WHERE type='device_event' AND data LIKE '%ConnectionRejected%'").fetchall()
-    assert len(rejected) == 3 and all("127.0.0.1" in row[0] for row in rejected)
+    refused = [json.loads(row[0]) for row in con.execute(
+        "SELECT data FROM events WHERE type = 'connection_refused' AND station_id = 'SECURE-1' ORDER BY id")]
+    assert [e["reason"] for e in refused] == ["no_credentials", "wrong_password", "bad_username", "backoff"]
+    assert all(e["remote"] == "127.0.0.1" for e in refused)
     stored = con.execute("SELECT password_hash FROM station_credentials").fetchone()[0]
     assert stored.startswith("scrypt$") and "correct horse" not in stored
 
@@ -122,3 +130,97 @@ def test_profile_2_without_tls_is_a_clear_config_error(tmp_path):
     assert result.returncode == 2
     assert "security profile 2 or 3 needs a `tls:` section" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def connects(url: str, headers=None) -> bool:
+    try:
+        ws = await connect(url, headers)
+    except InvalidStatus:
+        return False
+    await ws.close()
+    return True
+
+
+async def test_a_cleared_password_lets_the_station_in_without_one(tmp_path):
+    db = tmp_path / "zaspot.db"
+    config = tmp_path / "zaspot.yaml"
+    config.write_text("ocpp:\n  auth_failures_before_backoff: 1000\n"
+                      "stations:\n  - id: BASIC-1\n    security_profile: 1\n")
+    set_password(db, "OPEN-1", "was needed")
+    set_password(db, "BASIC-1", "profile-one-pw")
+    server = ZaspotProcess(db, config=config).start()
+    try:
+        assert not await connects(f"{server.url}/ocpp/OPEN-1")  # a password set: it is needed
+        assert await connects(f"{server.url}/ocpp/BASIC-1", basic("BASIC-1", "profile-one-pw"))
+        for station in ("OPEN-1", "BASIC-1"):
+            cleared = subprocess.run([sys.executable, "-m", "zaspot", "station", "password", station, "--clear",
+                                      "--db", str(db)], capture_output=True, text=True, cwd=ROOT)
+            assert cleared.returncode == 0 and f"{station}: password removed" in cleared.stdout
+        again = subprocess.run([sys.executable, "-m", "zaspot", "station", "password", "OPEN-1", "--clear",
+                                "--db", str(db)], capture_output=True, text=True, cwd=ROOT)
+        assert again.returncode == 1 and "OPEN-1 has no password" in again.stderr
+        deadline = time.monotonic() + 15  # the running server rereads passwords every 5 s
+        while not await connects(f"{server.url}/ocpp/OPEN-1"):
+            assert time.monotonic() < deadline, "OPEN-1 still needs its cleared password"
+            await asyncio.sleep(0.2)
+        # Its security profile asks for Basic auth: without a password BASIC-1 cannot get in,
+        # the old one included (the verified-password cache forgot it).
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(f"{server.url}/ocpp/BASIC-1", basic("BASIC-1", "profile-one-pw"))
+        assert refused.value.response.status_code == 401 and b"no password is set" in refused.value.response.body
+    finally:
+        server.stop()
+
+
+async def test_backoff_is_per_station_behind_one_address_and_refusals_are_counted_and_kept(tmp_path):
+    db = tmp_path / "zaspot.db"
+    config = tmp_path / "zaspot.yaml"
+    config.write_text("ocpp:\n  security_profile: 1\n  auth_failures_before_backoff: 3\n")
+    set_password(db, "NAT-GOOD", "good-password")
+    set_password(db, "NAT-BAD", "bad-station-pw")
+    server = ZaspotProcess(db, config=config).start()
+    try:
+        statuses = []
+        for _ in range(4):  # three wrong passwords, then it waits
+            with pytest.raises(InvalidStatus) as refused:
+                await connect(f"{server.url}/ocpp/NAT-BAD", basic("NAT-BAD", "old-password"))
+            statuses.append(refused.value.response.status_code)
+        assert statuses == [401, 401, 401, 429]
+        # The station next to it, behind the same address, still gets in.
+        ws = await connect(f"{server.url}/ocpp/NAT-GOOD", basic("NAT-GOOD", "good-password"))
+        assert (await OcppClient(ws).boot())[2]["status"] == "Accepted"
+        await ws.close()
+        # One address trying many ids: refused as a whole after 10 x 3 failures (NAT-BAD's 3 count).
+        tried = 0
+        while True:
+            with pytest.raises(InvalidStatus) as refused:
+                await connect(f"{server.url}/ocpp/SCAN-{tried}")
+            if refused.value.response.status_code == 429:
+                break
+            tried += 1
+            assert tried < 40
+        assert tried == 27
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(f"{server.url}/ocpp/NAT-GOOD", basic("NAT-GOOD", "good-password"))
+        assert refused.value.response.status_code == 429 and b"this address" in refused.value.response.body
+        for path, offered in (("/ocpp/bad%20id", ["ocpp1.6"]), ("/ocpp/NAT-GOOD", ["mqtt"])):
+            with pytest.raises(InvalidStatus):
+                await websockets.connect(f"{server.url}{path}", subprotocols=offered)
+        metrics = dict(line.rsplit(" ", 1) for line in server.get("/metrics")[1].decode().splitlines()
+                       if line.startswith("zaspot_handshakes_refused_total{"))
+        count = {key.split('"')[1]: int(value) for key, value in metrics.items()}
+        assert (count["wrong_password"], count["no_credentials"], count["backoff"]) == (3, 27, 3)
+        assert (count["bad_station_id"], count["no_subprotocol"], count["bad_certificate"]) == (1, 1, 0)
+        async with ZaspotClient(f"{server.url}/api/websocket") as client:
+            bad = await client.command("history/events", event_type="connection_refused", station_id="NAT-BAD")
+            good = await client.command("history/events", event_type="connection_refused", station_id="NAT-GOOD")
+            every = await client.command("history/events", event_type="connection_refused", limit=1000)
+    finally:
+        server.stop()
+    assert [e["data"]["reason"] for e in reversed(bad)] == ["wrong_password"] * 3 + ["backoff"]
+    assert all(e["data"]["remote"] == "127.0.0.1" for e in bad)
+    assert [e["data"]["reason"] for e in reversed(good)] == ["backoff", "no_subprotocol"]
+    assert len(every) == sum(count.values())
+    log = server.log.read_text()
+    assert "NAT-BAD refused: wrong password (127.0.0.1)" in log
+    assert "NAT-GOOD refused: too many failed attempts for this address" in log

@@ -4,7 +4,9 @@
     zaspot api TYPE [key=value …]                 any API command (fleet/list, history/frames, …)
     zaspot events [--type T] [--station S]        live events as JSON lines
     zaspot token create|list|revoke NAME          operator API tokens (in the database)
-    zaspot station password STATION               a station's Basic-auth password
+    zaspot station password STATION [--clear]     a station's Basic-auth password (in the database)
+    zaspot station info STATION [--name N …]      a station, and its name, site and notes
+    zaspot station list                           every station with its name, site, version, state
 """
 
 from __future__ import annotations
@@ -44,10 +46,18 @@ def _print(value: Any) -> None:
 
 
 async def _api(args: argparse.Namespace, kind: str, data: dict[str, Any]) -> int:
+    async def work(client: ZaspotClient) -> int:
+        _print(await client.command(kind, timeout=args.timeout, **data))
+        return 0
+
+    return await _with_client(args, work)
+
+
+async def _with_client(args: argparse.Namespace, work: Any) -> int:
+    """`await work(client)` against the running zaspot; a failure is one line and exit 1."""
     try:
         async with ZaspotClient(args.url, args.token) as client:
-            _print(await client.command(kind, timeout=args.timeout, **data))
-            return 0
+            return await work(client)
     except ApiError as exc:
         print(f"zaspot: {exc.code}: {exc.message}", file=sys.stderr)
         return 1
@@ -129,6 +139,8 @@ def _cmd_token(args: argparse.Namespace) -> int:
 
 
 def _cmd_station_password(args: argparse.Namespace) -> int:
+    if args.clear:
+        return _clear_password(args)
     password = args.password
     if password is None:
         password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("password: ")
@@ -137,6 +149,70 @@ def _cmd_station_password(args: argparse.Namespace) -> int:
         return 2
     asyncio.run(_with_store(_db(args), lambda s: s.set_station_password(args.station, password_hash(password))))
     return 0
+
+
+def _clear_password(args: argparse.Namespace) -> int:
+    if args.password is not None:
+        print("zaspot: --clear takes no --password", file=sys.stderr)
+        return 2
+    if not asyncio.run(_with_store(_db(args), lambda s: s.clear_station_password(args.station))):
+        print(f"zaspot: {args.station} has no password", file=sys.stderr)
+        return 1
+    print(f"{args.station}: password removed (a running zaspot lets it in without one within 5 s, "
+          "unless its security profile asks for Basic auth)")
+    return 0
+
+
+def _state_word(row: dict[str, Any]) -> str:
+    if not row.get("connected"):
+        return "offline"
+    return "online" if (row.get("state") or {}).get("online", True) else "silent"
+
+
+def _station_text(row: dict[str, Any]) -> str:
+    lines = ["  ".join(part for part in (row["id"], row.get("name"), row.get("site")) if part)]
+    version = f"OCPP {row['ocpp_version']}" if row.get("ocpp_version") else "never connected"
+    lines.append("  " + ", ".join(part for part in (version, _state_word(row), row.get("remote")) if part))
+    made = " ".join(part for part in (row.get("vendor"), row.get("model")) if part)
+    if made:
+        extras = [f"firmware {row['firmware']}" if row.get("firmware") else "",
+                  f"serial {row['serial']}" if row.get("serial") else ""]
+        lines.append("  " + ", ".join(part for part in (made, *extras) if part))
+    if row.get("notes"):
+        lines += ["  notes: " + line for line in row["notes"].splitlines()]
+    return "\n".join(lines)
+
+
+def _station_table(rows: list[dict[str, Any]]) -> str:
+    table = [(r["id"], r.get("name") or "-", r.get("site") or "-", r.get("ocpp_version") or "-", _state_word(r))
+             for r in rows]
+    if not table:
+        return "no stations yet"
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[4]]) for row in table)
+
+
+def _cmd_station_info(args: argparse.Namespace) -> int:
+    fields = {key: getattr(args, key) for key in ("name", "site", "notes") if getattr(args, key) is not None}
+
+    async def work(client: ZaspotClient) -> int:
+        if fields:
+            row = await client.command("station/update", station_id=args.station, **fields)
+        else:
+            row = await client.command("station/get", station_id=args.station)
+        _print(row) if args.json else print(_station_text(row))
+        return 0
+
+    return asyncio.run(_with_client(args, work))
+
+
+def _cmd_station_list(args: argparse.Namespace) -> int:
+    async def work(client: ZaspotClient) -> int:
+        rows = await client.command("fleet/list")
+        _print(rows) if args.json else print(_station_table(rows))
+        return 0
+
+    return asyncio.run(_with_client(args, work))
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
@@ -180,9 +256,29 @@ def configure(sub: Any) -> None:
     _db_options(token)
     token.set_defaults(func=_cmd_token)
 
-    station = sub.add_parser("station", help="station credentials (OCPP security profiles 1 and 2)")
-    station.add_argument("action", choices=["password"])
-    station.add_argument("station")
-    station.add_argument("--password", help="the password (default: read from stdin or prompt)")
-    _db_options(station)
-    station.set_defaults(func=_cmd_station_password)
+    _configure_station(sub.add_parser("station", help="a station's name, site, notes and password"))
+
+
+def _configure_station(station: argparse.ArgumentParser) -> None:
+    actions = station.add_subparsers(dest="action", required=True, metavar="ACTION")
+    password = actions.add_parser("password", help="set or --clear a station's Basic-auth password "
+                                                   "(security profiles 1 and 2; in the database)")
+    password.add_argument("station")
+    password.add_argument("--password", help="the password (default: read from stdin or prompt)")
+    password.add_argument("--clear", action="store_true", help="remove the station's password")
+    _db_options(password)
+    password.set_defaults(func=_cmd_station_password)
+
+    info = actions.add_parser("info", help="show a station; with --name, --site or --notes, change them first")
+    info.add_argument("station")
+    info.add_argument("--name", help="what people call it (\"\" clears it)")
+    info.add_argument("--site", help="where it is")
+    info.add_argument("--notes", help="anything else worth knowing")
+    info.add_argument("--json", action="store_true", help="the station row as JSON")
+    _connection_options(info)
+    info.set_defaults(func=_cmd_station_info)
+
+    listing = actions.add_parser("list", help="every station with its name, site, OCPP version and state")
+    listing.add_argument("--json", action="store_true", help="the rows as JSON")
+    _connection_options(listing)
+    listing.set_defaults(func=_cmd_station_list)

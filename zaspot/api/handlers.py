@@ -84,6 +84,8 @@ def _station(row: dict[str, Any], state: Any) -> dict[str, Any]:
     """The stored row, with the live facts from their one owner, the fleet state (the row's
     last_seen is written every 10 s, its connected flag may predate a crash)."""
     out = {**row, "state": None}
+    for key in ("name", "site", "notes"):  # the operator's words for it (config or station/update)
+        out[key] = row.get(key) or ""
     if state is not None:
         out.update(connected=state.connected, last_seen=state.last_seen, state=state.to_dict())
     else:

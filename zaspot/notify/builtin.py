@@ -7,6 +7,7 @@ set up, so a platform from a plugin in `plugins/` works in `notify:` too.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from zaspot.core.registry import NOTIFIER
 from zaspot.notify.base import Notification
 from zaspot.notify.log import LogConfig, LogNotifier
 from zaspot.notify.manager import NotifyManager
+from zaspot.notify.names import with_names
 from zaspot.notify.webhook import WebhookConfig, WebhookNotifier
 
 NAME = "notify"
@@ -27,7 +29,7 @@ async def setup(api: PluginContext, config: None) -> Any:
     api.register_notifier("log", LogNotifier, LogConfig)
     api.register_notifier("webhook", WebhookNotifier, WebhookConfig)
     manager = NotifyManager(api.config.notify_policy)
-    service = NotifyService(manager)
+    service = NotifyService(manager, api.store)
     api.register_action("notify", service)
     api.register_api_command("notify", service)
 
@@ -47,13 +49,28 @@ async def setup(api: PluginContext, config: None) -> Any:
 
 
 class NotifyService:
-    """`service: notify` in rules and `{"type": "notify"}` in the API. Returns once queued."""
+    """`service: notify` in rules and `{"type": "notify"}` in the API. Returns once queued.
 
-    def __init__(self, manager: NotifyManager) -> None:
+    Stations are named in what it sends (zaspot.notify.names): `station_id` in the data
+    says which station a notification is about, when its message mentions none or several."""
+
+    def __init__(self, manager: NotifyManager, store: Any = None) -> None:
         self.manager = manager  # reachable through the registry, for stats
+        self.store = store
 
     async def __call__(self, data: Mapping[str, Any]) -> dict[str, str]:
-        return {"status": self.manager.submit(Notification.from_data(data))}
+        notification = Notification.from_data(data)
+        station_id = data.get("station_id")
+        if station_id is not None and not isinstance(station_id, str):
+            raise ValueError("notify: 'station_id' must be text")
+        if self.store is not None:
+            try:
+                names = await self.store.station_names()
+            except Exception:  # a notification is never lost for want of a name
+                logging.getLogger("zaspot.notify").exception("could not read station names")
+                names = {}
+            notification = with_names(notification, names, station_id or None)
+        return {"status": self.manager.submit(notification)}
 
 
 def _build_one(api: PluginContext, raw: RawSection, index: int) -> tuple[str, Any]:

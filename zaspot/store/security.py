@@ -1,5 +1,6 @@
-"""Store tables for the operator API and station security: API tokens, station
-passwords, and the bounded raw OCPP frame log per station."""
+"""Store tables for the operator API and what an operator keeps about stations: API
+tokens, station passwords (set and cleared), station names, sites and notes (the stations
+table's name, site and notes: their one owner), and the bounded raw OCPP frame log."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import zlib
 from typing import Any
 
 from zaspot.api.auth import new_token, token_hash
+from zaspot.core.connection_events import StationUpdated
 
 _CHUNK = "INSERT INTO frame_chunks (station_id, ts, frames, data) VALUES (?, ?, ?, ?)"
 _HEADER = struct.Struct("<dcI")  # timestamp, b"i" | b"o", frame length
@@ -50,6 +52,34 @@ def _prune_frames(c: sqlite3.Connection, keep_chunks: int) -> int:
 def _revoke(c: sqlite3.Connection, name: str, ts: float) -> bool:
     cur = c.execute("UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (ts, name))
     return cur.rowcount > 0
+
+
+def _clear_password(c: sqlite3.Connection, station_id: str, ts: float) -> bool:
+    cur = c.execute("UPDATE station_credentials SET password_hash = NULL, updated_at = ? "
+                    "WHERE station_id = ? AND password_hash IS NOT NULL", (ts, station_id))
+    return cur.rowcount > 0
+
+
+# A station's name, site and notes from the config: its non-empty values win, the rest stays.
+_NAME_STATION = (
+    "INSERT INTO stations (id, name, site, notes) VALUES (?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, '')) "
+    "ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, name), "
+    "site = COALESCE(excluded.site, site), notes = COALESCE(excluded.notes, notes)"
+)
+STATION_TEXT_FIELDS = ("name", "site", "notes")
+
+
+def rename_station(c: sqlite3.Connection, unit: Any, station_id: str, fields: dict[str, str]) -> bool:
+    """A unit step: set some of a known station's name, site and notes ("" clears one) and
+    emit StationUpdated with all three; False (nothing written) for an unknown station."""
+    if c.execute("SELECT 1 FROM stations WHERE id = ?", (station_id,)).fetchone() is None:
+        return False
+    keys = [k for k in STATION_TEXT_FIELDS if k in fields]  # the column names are ours, never the caller's
+    c.execute(f"UPDATE stations SET {', '.join(f'{k} = ?' for k in keys)} WHERE id = ?",
+              (*(fields[k] or None for k in keys), station_id))
+    name, site, notes = c.execute("SELECT name, site, notes FROM stations WHERE id = ?", (station_id,)).fetchone()
+    unit.emit(StationUpdated(station_id, name or "", site or "", notes or ""))
+    return True
 
 
 class SecurityStore:
@@ -95,9 +125,25 @@ class SecurityStore:
             [(station_id, hashed, time.time())],
         )
 
+    async def clear_station_password(self, station_id: str) -> bool:
+        """Remove a station's password; False when it had none."""
+        return await self._writer.call(_clear_password, station_id, time.time())
+
     async def station_password_hashes(self) -> dict[str, str]:
         rows = await self._query("SELECT station_id, password_hash FROM station_credentials WHERE password_hash IS NOT NULL")
         return {r["station_id"]: r["password_hash"] for r in rows}
+
+    # --- station names, sites and notes -------------------------------------
+
+    async def name_stations(self, named: list[tuple[str, str, str, str]]) -> None:
+        """(id, name, site, notes) of the config's stations: what it sets wins over what
+        `station/update` set; a station not seen yet gets its row (listed, offline)."""
+        await self._writer.submit(_NAME_STATION, [row for row in named if any(row[1:])])
+
+    async def station_names(self) -> dict[str, tuple[str, str]]:
+        """Every station's id -> (name, site), "" for what it has none of."""
+        rows = await self._query("SELECT id, name, site FROM stations")
+        return {r["id"]: (r["name"] or "", r["site"] or "") for r in rows}
 
     # --- raw frame log -----------------------------------------------------
 
