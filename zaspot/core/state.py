@@ -18,6 +18,7 @@ from typing import Any
 
 from zaspot.core import events as ev
 from zaspot.core.bus import EventBus
+from zaspot.core.lifecycle_events import ReservationChanged
 
 _POWER = "Power.Active.Import"
 _ENERGY = "Energy.Active.Import.Register"
@@ -35,6 +36,7 @@ class ConnectorState:
     power_w: float | None = None
     energy_wh: float | None = None
     transaction_id: str | None = None
+    reservation_id: int | None = None  # the active reservation that holds it
 
 
 @dataclass(slots=True)
@@ -120,6 +122,7 @@ class FleetState:
             ev.PowerModule.type: self._module,
             ev.AlarmRaised.type: self._alarm_raised,
             ev.AlarmCleared.type: self._alarm_cleared,
+            ReservationChanged.type: self._reservation,
         }
 
     def attach(self, bus: EventBus) -> Callable[[], None]:
@@ -164,6 +167,8 @@ class FleetState:
         for row in snapshot["temperatures"]:
             key = temperature_key(row["location"], row["instance"], row["evse_id"], row["connector_id"])
             self.station(row["station_id"]).temperatures[key] = row["celsius"]
+        for row in snapshot.get("reservations", ()):
+            self._hold(row["station_id"], row["evse_id"], row["connector_id"], row["id"], True)
 
     def heard(self, station_id: str, ts: float) -> StationState:
         """A frame or a pong arrived: the one last-seen time a station has."""
@@ -220,6 +225,26 @@ class FleetState:
 
     def _alarm_cleared(self, e: ev.AlarmCleared) -> None:
         self.station(e.station_id).open_alarms.pop(e.alarm_id, None)
+
+    def _reservation(self, e: ReservationChanged) -> None:
+        self._hold(e.station_id, e.evse_id, e.connector_id, e.reservation_id, e.status == "active")
+
+    def _hold(self, station_id: str, evse_id: int | None, connector_id: int | None, reservation_id: int,
+              active: bool) -> None:
+        """An active reservation holds its connector (2.0.1: every connector of its EVSE); one
+        for any EVSE of the station holds none in particular."""
+        if evse_id is None:
+            return
+        s = self.station(station_id)
+        held = [c for c in s.connectors.values()
+                if c.evse_id == evse_id and connector_id in (None, c.connector_id)]
+        if not held and active:
+            held = [s.connector(evse_id, connector_id or 1)]
+        for c in held:
+            if active:
+                c.reservation_id = reservation_id
+            elif c.reservation_id == reservation_id:
+                c.reservation_id = None
 
     def _tx_started(self, e: ev.TransactionStarted) -> None:
         self.station(e.station_id).connector(e.evse_id, e.connector_id).transaction_id = e.transaction_id

@@ -46,6 +46,8 @@ def snapshot(c: sqlite3.Connection) -> dict[str, Any]:
                                  "WHERE state = 'active' ORDER BY id"),
         "meters": [m for m in meters if m["measurand"] in (_POWER, _ENERGY)],
         "temperatures": temperatures,
+        "reservations": _rows(c, "SELECT id, station_id, evse_id, connector_id FROM reservations "
+                                 "WHERE status = 'active' ORDER BY id"),
     }
 
 

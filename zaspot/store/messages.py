@@ -17,6 +17,7 @@ from typing import Any
 
 from zaspot.core import events as ev
 
+from . import reservations, stale
 from .unit import Unit
 
 ENERGY = "Energy.Active.Import.Register"
@@ -74,6 +75,7 @@ def booted(unit: Unit, e: ev.StationBooted) -> None:
     unit.write(STATION_BOOTED, [(e.station_id, e.ocpp_version, e.vendor, e.model, e.serial, e.firmware,
                                  e.registration, e.time, e.time, e.time)])
     unit.emit(e)
+    unit.do(stale.close_at_boot, e.station_id, e.reason)  # what it left open is stale (store/stale.py)
 
 
 # --- meter values and temperatures ------------------------------------------------------
@@ -169,6 +171,7 @@ def start_transaction(c: sqlite3.Connection, unit: Unit, station_id: str, connec
             c.execute("DELETE FROM transactions WHERE id = ?", (tx_id,))
     unit.emit(ev.TransactionStarted(station_id, str(tx_id), connector_id, connector_id, id_tag, meter_start_wh,
                                     time=started_at))
+    reservations.used(c, unit, station_id, reservation_id, str(tx_id), started_at)
     return tx_id
 
 
@@ -188,7 +191,7 @@ def stop_transaction(c: sqlite3.Connection, unit: Unit, station_id: str, transac
             (station_id, key, id_tag, meter_stop_wh, stopped_at, reason, stopped_at),
         )
         outcome, connector, start = "orphan", 0, None
-    elif row[1] != "active":
+    elif row[1] not in ("active", "stale"):
         return "duplicate"  # a repeat after a reconnect: answered, stored once
     else:
         c.execute(
@@ -213,9 +216,10 @@ def transaction_event(c: sqlite3.Connection, unit: Unit, station_id: str, kind: 
                       seq_no: int | None, ts: float, trigger_reason: str | None, evse: tuple[int, int] | None,
                       id_token: str | None, charging_state: str | None, stopped_reason: str | None,
                       samples: list[ev.Sample], remote_start_id: int | None = None,
-                      meter_wh: float | None = None) -> bool:
+                      meter_wh: float | None = None, reservation_id: int | None = None) -> bool:
     """A 2.0.1 TransactionEvent with its meter values; False for a repeated seqNo.
-    meter_wh: the energy register, when not among the samples."""
+    meter_wh: the energy register, when not among the samples; reservation_id: the
+    reservation the transaction uses."""
     meter_wh = energy_wh(samples) if meter_wh is None else meter_wh
     if c.execute(
         "INSERT OR IGNORE INTO transaction_events (station_id, tx_key, seq_no, event_type, ts, "
@@ -247,6 +251,7 @@ def transaction_event(c: sqlite3.Connection, unit: Unit, station_id: str, kind: 
     else:  # Updated, or a Started again on a known transaction (after an Immediate reset)
         unit.emit(ev.TransactionUpdated(station_id, tx_key, evse_id, connector_id, trigger_reason, charging_state,
                                         time=ts))
+    reservations.used(c, unit, station_id, reservation_id, tx_key, ts)
     return True
 
 
@@ -284,7 +289,9 @@ def _upsert_transaction(c: sqlite3.Connection, station_id: str, kind: str, tx_ke
         "stopped_at = CASE WHEN :ended THEN :ts ELSE stopped_at END, "
         "meter_stop_wh = CASE WHEN :ended THEN COALESCE(:meter_stop, meter_stop_wh) "
         "  ELSE meter_stop_wh END, "
-        "stop_reason = CASE WHEN :ended THEN COALESCE(:reason, stop_reason) ELSE stop_reason END, "
+        # a real end after a stale close (store/stale.py) replaces the stale reason
+        "stop_reason = CASE WHEN NOT :ended THEN stop_reason WHEN state = 'stale' THEN :reason "
+        "  ELSE COALESCE(:reason, stop_reason) END, "
         "state = CASE WHEN :ended THEN 'ended' ELSE state END, "
         "last_seq_no = CASE WHEN :seq_no IS NULL THEN last_seq_no "
         "  WHEN last_seq_no IS NULL OR :seq_no > last_seq_no THEN :seq_no ELSE last_seq_no END, "
