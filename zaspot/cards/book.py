@@ -74,7 +74,12 @@ class CardBook:
     def on_change(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener()` after every committed change; returns the way to stop."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+
+        def stop() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return stop
 
     # --- reading ---------------------------------------------------------------
 

@@ -117,8 +117,9 @@ class LocalLists:
         self._undo.append(self.book.on_change(self._on_cards))
 
     async def stop(self) -> None:
-        for undo in self._undo:
-            undo()
+        undo, self._undo = self._undo, []
+        for stop in undo:
+            stop()
         for handle in self._retries.values():
             handle.cancel()
         tasks = list(self._running.values())
