@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import features
+from . import features, reservations
 from .meter import now_iso, sampled_values_16, station_body_temperature
 from .rpc import NotImplementedAction
 
@@ -65,10 +65,12 @@ class V16:
 
     async def start_tx(self, cid: int, id_tag: str, remote_start_id: int | None = None) -> int | None:
         c = self.st.connectors[cid]
+        reservation = reservations.claim(self.st, cid, id_tag)  # the card's reservation: used now
         await self._status(cid, "Preparing")
-        resp = await self.st.call("StartTransaction", {
-            "connectorId": cid, "idTag": id_tag, "meterStart": int(c.energy_wh),
-            "timestamp": now_iso()})
+        start = {"connectorId": cid, "idTag": id_tag, "meterStart": int(c.energy_wh), "timestamp": now_iso()}
+        if reservation is not None:
+            start["reservationId"] = reservation
+        resp = await self.st.call("StartTransaction", start)
         if resp["idTagInfo"]["status"] != "Accepted":
             await self._status(cid, "Finishing")
             await self._status(cid, "Available")

@@ -9,7 +9,7 @@ import itertools
 import uuid
 from typing import TYPE_CHECKING
 
-from . import features, v201_handlers
+from . import features, reservations, v201_handlers
 from .devmodel import DeviceModel
 from .meter import module_temperature, now_iso, sampled_values_201, station_body_temperature
 from .rpc import NotImplementedAction
@@ -78,6 +78,9 @@ class V201:
         c.status = "Occupied"
         await self.send_status(cid, "Occupied")
         extra = {"idToken": self._id_token(id_tag)}
+        reservation = reservations.claim(self.st, cid, id_tag)  # the card's reservation: used now
+        if reservation is not None:
+            extra["reservationId"] = reservation
         if remote_start_id is not None:
             extra["info"] = {"remoteStartId": remote_start_id}
         trigger = "RemoteStart" if remote_start_id is not None else "Authorized"
