@@ -213,7 +213,7 @@ async def test_stations_without_reservations_and_bad_requests_get_clear_answers(
         await app.stop()
 
 
-async def test_a_reservation_that_ran_out_while_the_server_was_down_is_expired_at_start(tmp_path):
+async def test_at_start_what_ran_out_is_expired_and_what_was_being_asked_is_rejected(tmp_path):
     app = await start_app(tmp_path, "resv-restart.db")
     st = SimStation("RS-16", f"{app.url}/ocpp", "1.6", meter_interval=3600)
     await st.start()
@@ -224,12 +224,15 @@ async def test_a_reservation_that_ran_out_while_the_server_was_down_is_expired_a
     db = sqlite3.connect(app.config.db)  # the hour passed while the server was down
     with db:
         db.execute("UPDATE reservations SET expires_at = ? WHERE id = ?", (time.time() - 1, made["id"]))
+        # and one it was asking the station about when it stopped
+        db.execute("INSERT INTO reservations (station_id, evse_id, connector_id, id_token, expires_at, status, "
+                   "created_at, updated_at) VALUES ('RS-16', 2, 2, ?, ?, 'pending', 0, 0)", (CARD, time.time() + 60))
     db.close()
 
     app = await start_app(tmp_path, "resv-restart.db")
     try:
-        [row] = await app.ctx.reservations.list()
-        assert row["status"] == "expired"
+        rows = [(r["id"], r["status"]) for r in await app.ctx.reservations.list()]
+        assert rows == [(made["id"] + 1, "rejected"), (made["id"], "expired")]
         assert app.ctx.fleet.stations["RS-16"].connector(1, 1).reservation_id is None
     finally:
         await app.stop()

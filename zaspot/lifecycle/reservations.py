@@ -72,6 +72,9 @@ class Reservations:
     async def start(self) -> None:
         self._unlisten = self.ctx.bus.listen(ReservationChanged.type, self._follow, name="reservations",
                                              inline=True)
+        unit = Unit()
+        unit.do(steps.abandoned, time.time())  # asked when the server stopped: the answer is lost
+        await publish(self.ctx.store, self.ctx.bus, unit)
         for row in await self.ctx.store.active_reservations():
             self._deadlines[row["id"]] = row["expires_at"]
         await self._expire_due()  # what ran out while the server was down

@@ -112,6 +112,18 @@ def ended_by_station(c: sqlite3.Connection, unit: Unit, station_id: str, reserva
     return True
 
 
+def abandoned(c: sqlite3.Connection, unit: Unit, ts: float) -> int:
+    """At start: reservations still pending were being asked when the server stopped; the
+    answer is lost, so they are rejected (a station that did accept one and uses it still
+    makes it used). How many."""
+    pending = [r[0] for r in c.execute("SELECT id FROM reservations WHERE status = 'pending' ORDER BY id")]
+    for reservation_id in pending:
+        c.execute("UPDATE reservations SET status = 'rejected', detail = ?, updated_at = ? WHERE id = ?",
+                  ("zaspot stopped before the station answered", ts, reservation_id))
+        _changed(c, unit, reservation_id, ts)
+    return len(pending)
+
+
 def expire(c: sqlite3.Connection, unit: Unit, reservation_ids: list[int], now: float) -> list[int]:
     """Those of `reservation_ids` still active and past their time: expired. Their ids."""
     done = []
