@@ -9,8 +9,8 @@ SendLocalList, GetLocalListVersion and ClearCache as real stations do:
 - 1.6 GetLocalListVersion: 0 for an empty list.
 
 Knob `features={"local_list": ...}`: True (the default); False, a station without the
-feature (1.6: SendLocalList NotSupported, GetLocalListVersion -1; 2.0.1: a CALLERROR,
-NotImplemented as this simulator's RPC layer says it); "fail": it answers Failed to every
+feature (1.6: SendLocalList NotSupported, GetLocalListVersion -1; 2.0.1: CALLERROR
+NotSupported, a message it knows but lacks); "fail": it answers Failed to every
 SendLocalList (a full flash, say) and keeps what it had.
 """
 from __future__ import annotations
@@ -67,7 +67,7 @@ async def get_local_list_version_16(proto: Any, p: dict) -> tuple[dict, None]:
 @handles("2.0.1", "SendLocalList")
 async def send_local_list_201(proto: Any, p: dict) -> tuple[dict, None]:
     if _feature(proto.st) is False:
-        raise NotImplementedAction("SendLocalList")
+        raise NotImplementedAction("SendLocalList", "NotSupported")
     entries = [((e.get("idToken") or {}).get("idToken"), e.get("idTokenInfo"))
                for e in p.get("localAuthorizationList") or []]
     return {"status": _apply(proto.st, p["versionNumber"], p["updateType"], entries)}, None
@@ -76,7 +76,7 @@ async def send_local_list_201(proto: Any, p: dict) -> tuple[dict, None]:
 @handles("2.0.1", "GetLocalListVersion")
 async def get_local_list_version_201(proto: Any, p: dict) -> tuple[dict, None]:
     if _feature(proto.st) is False:
-        raise NotImplementedAction("GetLocalListVersion")
+        raise NotImplementedAction("GetLocalListVersion", "NotSupported")
     return {"versionNumber": local_list(proto.st)["version"]}, None
 
 

@@ -35,7 +35,12 @@ class CallError(Exception):
 
 
 class NotImplementedAction(Exception):
-    """Raised by a handler for an action the station does not support."""
+    """Raised by a handler for an action the station does not support: NotImplemented for
+    one it does not know, NotSupported for one it knows but lacks (a feature profile left out)."""
+
+    def __init__(self, action: str, code: str = "NotImplemented"):
+        super().__init__(action)
+        self.code = code
 
 
 _ids = itertools.count(1)
@@ -103,8 +108,8 @@ class RpcLink:
         try:
             result, after = await self._handler(action, payload)
             frame = [CALLRESULT, msg_id, result]
-        except NotImplementedAction:
-            frame = [CALLERROR, msg_id, "NotImplemented", f"{action} not supported", {}]
+        except NotImplementedAction as exc:
+            frame = [CALLERROR, msg_id, exc.code, f"{action} not supported", {}]
         except Exception as exc:
             log.exception("handler for %s failed", action)
             frame = [CALLERROR, msg_id, "InternalError", str(exc)[:200], {}]
