@@ -175,6 +175,9 @@ class FilesConfig:
     port: Annotated[int, Range(0, 65535)] | None = None  # None: the OCPP port + 1 (any free port when that is 0)
     public_url: str = ""  # what stations are told, e.g. http://csms.example.com:9001 (default: this host)
     dir: str = "./zaspot-files"  # firmware files and uploaded logs
+    max_upload_mb: Annotated[int, Range(1, 16384)] = 512  # a bigger upload (a log, a firmware file) gets 413
+    # A firmware update or log request with no word from the station this long is timed_out.
+    status_timeout: Annotated[float, Range(1, 7 * 86400)] = 3600.0
 
 
 @dataclass

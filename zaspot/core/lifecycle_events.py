@@ -37,3 +37,43 @@ class TransactionStale(Event):
     connector_id: int
     reason: str  # "Stale: station rebooted", "Stale: silent for 24 h"
     meter_stop_wh: float | None
+
+
+# firmware and logs
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareStatus(Event):
+    """A firmware update changed: sent, the station's FirmwareStatusNotification (Downloading,
+    Installed, DownloadFailed, …), rejected, skipped or timed_out (zaspot.lifecycle.firmware)."""
+
+    type: ClassVar[str] = "firmware_status"
+    update_id: int
+    rollout_id: int | None
+    firmware: str
+    status: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutChanged(Event):
+    """A firmware rollout began (running), finished (done) or stopped on its failures (station_id "")."""
+
+    type: ClassVar[str] = "rollout_changed"
+    rollout_id: int
+    state: str  # running | done | stopped
+    firmware: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LogStatus(Event):
+    """A log request changed: requested, the station's answer, its Diagnostics- or
+    LogStatusNotification, or the file arriving (Uploaded) (zaspot.lifecycle.logs)."""
+
+    type: ClassVar[str] = "log_status"
+    upload_id: int
+    status: str
+    filename: str | None = None
+    log_type: str = "diagnostics"
+    size: int | None = None
+    detail: str | None = None

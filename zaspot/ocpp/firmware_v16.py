@@ -7,9 +7,53 @@ feature, mixed into SessionV16.
 
 from __future__ import annotations
 
-from zaspot.ocpp.station import recorded
+import time
+from typing import Any
+
+from zaspot.ocpp.errors import UnsupportedCommand
+from zaspot.ocpp.session import on
+from zaspot.store.unit import Unit
+
+
+def iso(ts: float) -> str:
+    """UNIX seconds as OCPP writes a time (UTC, `Z`)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def update_firmware(location: str, request_id: int, retrieve_at: float, install_at: float | None = None,
+                    signature: str | None = None, signing_certificate: str | None = None,
+                    retries: int | None = None, retry_interval: int | None = None) -> tuple[str, dict[str, Any]]:
+    """UpdateFirmware; a signed firmware goes as the security extension's SignedUpdateFirmware
+    (which has no install time)."""
+    extra = {k: v for k, v in (("retries", retries), ("retryInterval", retry_interval)) if v is not None}
+    if signature or signing_certificate:
+        if not (signature and signing_certificate):
+            raise UnsupportedCommand("a signed 1.6 update (SignedUpdateFirmware) needs both the signature "
+                                     "and the signing certificate")
+        firmware = {"location": location, "retrieveDateTime": iso(retrieve_at), "signature": signature,
+                    "signingCertificate": signing_certificate}
+        if install_at is not None:
+            firmware["installDateTime"] = iso(install_at)
+        return "SignedUpdateFirmware", {"requestId": request_id, "firmware": firmware, **extra}
+    return "UpdateFirmware", {"location": location, "retrieveDate": iso(retrieve_at), **extra}
+
+
+async def firmware_reported(session: Any, action: str, payload: dict[str, Any], request_id: int | None) -> None:
+    """Kept as a device event, and onto its update (zaspot.lifecycle.firmware) in the same unit."""
+    unit = Unit()
+    await session.device_event(action, payload, unit)
+    if session.ctx.firmware is not None:
+        session.ctx.firmware.reported(unit, session.station_id, payload["status"], request_id)
+    await session.commit(unit)
 
 
 class Handlers:
-    firmware_status = recorded("FirmwareStatusNotification")
-    signed_firmware_status = recorded("SignedFirmwareStatusNotification")
+    @on("FirmwareStatusNotification")
+    async def firmware_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+        await firmware_reported(self, "FirmwareStatusNotification", payload, None)  # 1.6: no request id
+        return {}
+
+    @on("SignedFirmwareStatusNotification")
+    async def signed_firmware_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+        await firmware_reported(self, "SignedFirmwareStatusNotification", payload, payload.get("requestId"))
+        return {}

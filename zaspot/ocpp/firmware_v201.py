@@ -6,8 +6,28 @@ feature, mixed into SessionV201.
 
 from __future__ import annotations
 
-from zaspot.ocpp.station import recorded
+from typing import Any
+
+from zaspot.ocpp.firmware_v16 import firmware_reported, iso
+from zaspot.ocpp.session import on
+
+
+def update_firmware(location: str, request_id: int, retrieve_at: float, install_at: float | None = None,
+                    signature: str | None = None, signing_certificate: str | None = None,
+                    retries: int | None = None, retry_interval: int | None = None) -> tuple[str, dict[str, Any]]:
+    firmware: dict[str, Any] = {"location": location, "retrieveDateTime": iso(retrieve_at)}
+    if install_at is not None:
+        firmware["installDateTime"] = iso(install_at)
+    if signing_certificate:
+        firmware["signingCertificate"] = signing_certificate
+    if signature:
+        firmware["signature"] = signature
+    extra = {k: v for k, v in (("retries", retries), ("retryInterval", retry_interval)) if v is not None}
+    return "UpdateFirmware", {"requestId": request_id, "firmware": firmware, **extra}
 
 
 class Handlers:
-    firmware_status = recorded("FirmwareStatusNotification")
+    @on("FirmwareStatusNotification")
+    async def firmware_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+        await firmware_reported(self, "FirmwareStatusNotification", payload, payload.get("requestId"))
+        return {}

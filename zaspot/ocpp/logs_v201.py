@@ -6,8 +6,21 @@ feature, mixed into SessionV201.
 
 from __future__ import annotations
 
-from zaspot.ocpp.station import recorded
+from typing import Any
+
+from zaspot.ocpp.logs_v16 import log_reported, security_get_log
+from zaspot.ocpp.session import on
+
+_LOG_TYPES = {"diagnostics": "DiagnosticsLog", "security": "SecurityLog"}
+
+
+def get_log(log_type: str, request_id: int, location: str, since: float | None = None,
+            until: float | None = None) -> tuple[str, dict[str, Any]]:
+    return "GetLog", security_get_log(_LOG_TYPES[log_type], request_id, location, since, until)
 
 
 class Handlers:
-    log_status = recorded("LogStatusNotification")
+    @on("LogStatusNotification")
+    async def log_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+        await log_reported(self, "LogStatusNotification", payload, payload.get("requestId"))
+        return {}
