@@ -26,7 +26,7 @@ def _station(csms, sid, protocol, **kw):
 
 async def test_commands_16():
     async with TinyCSMS(boot_pending=1) as csms:
-        st = _station(csms, "C16", "1.6")
+        st = _station(csms, "C16", "1.6", features={"firmware": "reject"})  # UpdateFirmware: a CALLERROR
         await st.start()
         try:
             await st.wait_booted()

@@ -158,11 +158,12 @@ class SimStation:
     async def send_meter_values(self, connector_id: int = 1) -> None:
         await self.proto.meter(connector_id)
 
-    async def reboot(self, reason: str = "SoftReset") -> None:
-        """What a Reset does: end transactions, drop the link, reconnect and boot again."""
+    async def reboot(self, reason: str = "SoftReset", boot_reason: str = "RemoteReset") -> None:
+        """What a Reset does: end transactions, drop the link, reconnect and boot again
+        (a firmware install boots with boot_reason "FirmwareUpdate")."""
         for cid in list(self.transactions):
             await self.stop_transaction(cid, reason)
-        self._need_boot, self.boot_reason = True, "RemoteReset"
+        self._need_boot, self.boot_reason = True, boot_reason
         if self._link is not None:
             await self._link.ws.close()
 
