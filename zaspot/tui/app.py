@@ -100,6 +100,11 @@ class ZaspotTui(App[None]):
         self.query_one(AlarmsPane).load(snap.alarms)
         self._show_rules(snap.rule_traces)
         self._show_totals()
+        # after a reconnect: what an open screen shows may have changed while we were away
+        if isinstance(self.screen, StationScreen):
+            self.screen.load_lifecycle()
+        elif isinstance(self.screen, CardsScreen):
+            self.screen.card_event({})
 
     def feed_event(self, event: dict[str, Any]) -> None:
         self.model.apply(event)

@@ -96,7 +96,7 @@ class Feed:
         if self.client is None:
             raise ApiError("disconnected", "not connected to zaspot")
         try:
-            return await self.client.command(message_type, timeout=COMMAND_TIMEOUT, **data)
+            return await uncancelled(self.client.command(message_type, timeout=COMMAND_TIMEOUT, **data))
         except WebSocketException:
             raise ApiError("disconnected", "the connection to zaspot closed") from None
         except asyncio.TimeoutError:
@@ -104,12 +104,29 @@ class Feed:
 
 
 MISSING = ("unknown_command", "not_found", "not_available", "not_configured")
+_IN_FLIGHT: set[asyncio.Task[Any]] = set()
+
+
+def uncancelled(coro: Any) -> Any:
+    """Await a command that runs to its answer even when its caller is cancelled (a screen
+    closing, a newer read replacing an older one): ZaspotClient loses its connection when
+    the answer to a command cancelled a moment before arrives (seen in tests)."""
+    task = asyncio.ensure_future(coro)
+    _IN_FLIGHT.add(task)
+    task.add_done_callback(_settled)
+    return asyncio.shield(task)
+
+
+def _settled(task: asyncio.Task[Any]) -> None:
+    _IN_FLIGHT.discard(task)
+    if not task.cancelled():
+        task.exception()  # read: an answer nobody waits for any more is not an error to log
 
 
 async def optional(client: Client, message_type: str, **data: Any) -> Any:
     """A read that older servers (or servers without that part) don't have: None then."""
     try:
-        return await client.command(message_type, timeout=20, **data)
+        return await uncancelled(client.command(message_type, timeout=20, **data))
     except ApiError as exc:
         if exc.code in MISSING:
             return None
