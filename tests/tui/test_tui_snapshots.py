@@ -252,3 +252,25 @@ def test_cards_screen(snap_compare):
         await until(pilot, lambda: pilot.app.screen.query_one("#local-lists").row_count == 3)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+class OlderServer(CannedClient):
+    """A zaspot from before #17: no cards, reservations, firmware or logs."""
+
+    async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any:
+        if message_type.split("/")[0] in ("cards", "reservations", "firmware", "logs"):
+            raise ApiError("unknown_command", f"unknown command type {message_type!r}")
+        return await super().command(message_type, timeout=timeout, **data)
+
+
+async def test_an_older_server_shows_no_auth_mode_and_says_it_has_no_cards():
+    app = ZaspotTui("ws://old.example:9000/api/websocket", make_client=OlderServer, clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        banner = str(app.query_one("#banner").render())
+        assert "5 stations" in banner and "auth" not in banner
+        table = app.query_one(FleetTable)
+        assert table.get_cell("LOBBY-1", "connectors").plain == "1:chrg 2:resv"  # its own status still shows
+        assert table.get_cell("LOBBY-2", "connectors").plain.endswith("2/1:avail")  # no reservation list to add
+        await pilot.press("c")
+        await until(pilot, lambda: "older zaspot" in str(app.screen.query_one("#cards-title").render()))

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from zaspot.api.client import ApiError
 from zaspot.tui import format as fmt
 from zaspot.tui.actions import CARD_FORM, CARD_REMOVE, card_answers
-from zaspot.tui.feed import optional
+from zaspot.tui.feed import MISSING, optional
 from zaspot.tui.modals import ConfirmAction
 
 RELOAD_EVERY = 0.5
@@ -95,7 +95,9 @@ class CardsScreen(Screen[None]):
             lists = await optional(self.feed.client, "cards/lists") if self.feed.client else None
             mode = await optional(self.feed.client, "cards/mode") if self.feed.client else None
         except ApiError as exc:
-            self.query_one("#cards-title", Static).update(f"[b red]Cards: cannot read them — {exc.code}: {exc.message}[/]")
+            why = ("this server has no cards (an older zaspot)" if exc.code in MISSING
+                   else f"cannot read them — {exc.code}: {exc.message}")
+            self.query_one("#cards-title", Static).update(f"[b red]Cards: {why}[/]")
             return
         self.cards, self.mode = cards, (mode or {}).get("mode")
         self._show_cards()
