@@ -1,7 +1,7 @@
 """The HTTP file endpoint, over real sockets: a firmware file added through its one-time
 link and served to a station's URL (GET, HEAD, Range), log uploads raw and multipart
 (chunked too), and the refusals: a bad or finished token, a wrong method, a body too large,
-a file that is not the one announced."""
+a file that is not the one announced; the port it takes, and HTTPS with a `tls:` section."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ import asyncio
 import hashlib
 import http.client
 import socket
+import ssl
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.certs import make_ca, make_cert
 from tests.helpers import OcppClient
 from zaspot.api.client import ZaspotClient
 from zaspot.app import App
-from zaspot.config import Config
+from zaspot.config import Config, TlsConfig
 
 
 async def start_with_files(tmp_path: Path, ocpp_port: int = 0, **files: Any) -> Any:
@@ -170,3 +174,48 @@ def _chunked_put(url: str, chunks: list[bytes]) -> tuple[int, dict[str, str], by
             reply += data
     status = int(reply.split(b" ", 2)[1])
     return status, {}, reply.split(b"\r\n\r\n", 1)[1]
+
+
+async def test_the_port_is_the_ocpp_port_plus_one_or_any_free_one_and_a_taken_one_is_named(tmp_path: Path) -> None:
+    with socket.socket() as taken:  # the OCPP port + 1 is someone else's
+        taken.bind(("127.0.0.1", 0))
+        ocpp_port = taken.getsockname()[1] - 1
+        try:
+            app = await start_with_files(tmp_path, ocpp_port=ocpp_port, port=None)
+        except OSError:
+            pytest.skip("the port below a free one is taken too")
+        try:
+            assert app.ctx.files.port not in (ocpp_port, ocpp_port + 1)
+            status, _, _ = await fetch(f"{app.files_url}/firmware/x/y")
+            assert status == 404
+        finally:
+            await app.stop()
+        with pytest.raises(OSError) as refused:
+            await start_with_files(tmp_path / "second", port=taken.getsockname()[1])
+        assert f"file endpoint 127.0.0.1:{taken.getsockname()[1]}" in str(refused.value)
+
+
+async def test_with_tls_stations_are_told_https_and_it_serves_it(tmp_path: Path) -> None:
+    ca = make_ca(tmp_path, "ca")
+    cert, key = make_cert(tmp_path, "server", "127.0.0.1", ca, server=True)
+    config = Config(host="127.0.0.1", port=0, db=str(tmp_path / "z.db"), rules=str(tmp_path / "rules"),
+                    tls=TlsConfig(str(cert), str(key)))
+    config.ocpp.ping_interval = 0
+    config.files.host, config.files.dir = "127.0.0.1", str(tmp_path / "files")
+    app = App(config)
+    await app.start()
+    try:
+        files = app.ctx.files
+        assert files.url(("127.0.0.1", 1), "/x") == f"https://127.0.0.1:{files.port}/x"
+        context = ssl.create_default_context(cafile=str(ca[0]))
+
+        def get() -> int:
+            try:
+                urllib.request.urlopen(f"https://127.0.0.1:{files.port}/logs/none", context=context, timeout=10)
+            except urllib.error.HTTPError as exc:
+                return exc.code
+            return 200
+
+        assert await asyncio.to_thread(get) == 405  # a real answer, over TLS with the server's certificate
+    finally:
+        await app.stop()
