@@ -29,8 +29,7 @@ async def start(tmp_path: Path, mode: str = "open", stations: tuple[StationConfi
     config = Config(host="127.0.0.1", port=0, db=str(tmp_path / "tui.db"), rules=str(tmp_path / "rules"))
     config.ocpp.ping_interval = 0
     config.authorization.mode = mode
-    config.files.dir = str(tmp_path / "files")
-    config.files.port = 0
+    config.files.dir, config.files.host, config.files.port = str(tmp_path / "files"), "127.0.0.1", 0
     config.stations = list(stations)
     app = App(config)
     await app.start()
@@ -84,7 +83,10 @@ async def test_the_header_shows_the_authorization_mode(tmp_path):
 
 async def test_the_cards_screen_lists_cards_and_blocks_one_with_a_key(tmp_path):
     server = await start(tmp_path, "list")
+    station = SimStation("TUI-LL", server.url + "/ocpp", protocol="1.6", speed=20, meter_interval=60)
     try:
+        await station.start()
+        await station.wait_booted()
         async with ZaspotClient(server.url + "/api/websocket") as api:
             await api.command("cards/add", id_token="04A1B2C3", driver="Eva Novak", group="FLEET")
             await api.command("cards/add", id_token="DRIVER-7", note="night shift")
@@ -104,6 +106,11 @@ async def test_the_cards_screen_lists_cards_and_blocks_one_with_a_key(tmp_path):
                             "DRIVER-7 shown blocked")
                 (card,) = [c for c in await api.command("cards/list") if c["id_token"] == "DRIVER-7"]
                 assert card["status"] == "Blocked"
+                # the station's local list follows, and the screen with it
+                version = (await api.command("cards/mode"))["version"]
+                lists = app.screen.query_one("#local-lists", DataTable)
+                await until(pilot, lambda: rows(lists) and rows(lists)[0][:3] == ["TUI-LL", str(version), "yes"],
+                            "TUI-LL's local list at the cards' version")
 
                 # a card added elsewhere appears by itself (card_changed), and the form adds one
                 await api.command("cards/add", id_token="LATE-1", driver="Petr Král")
@@ -125,6 +132,7 @@ async def test_the_cards_screen_lists_cards_and_blocks_one_with_a_key(tmp_path):
                 await until(pilot, lambda: isinstance(app.screen, CardsScreen) and cards.row_count == 3, "LATE-1 gone")
                 assert "LATE-1" not in {c["id_token"] for c in await api.command("cards/list")}
     finally:
+        await station.stop()
         await server.stop()
 
 

@@ -114,9 +114,10 @@ CARDS = [
      "note": "reported lost", "updated_at": NOW - 120},
 ]
 LOCAL_LISTS = [
-    {"station_id": "DEPOT-DC1", "version": 7, "supported": True, "synced_at": NOW - 100, "error": None},
-    {"station_id": "DEPOT-DC2", "version": 6, "supported": True, "synced_at": NOW - 4 * 3600, "error": "not connected"},
-    {"station_id": "GARAGE-7", "version": None, "supported": False, "synced_at": None, "error": None},
+    {"station_id": "DEPOT-DC1", "version": 7, "supported": True, "synced_at": NOW - 100, "error": None, "in_step": True},
+    {"station_id": "DEPOT-DC2", "version": 6, "supported": True, "synced_at": NOW - 4 * 3600, "error": "not connected",
+     "in_step": False},
+    {"station_id": "GARAGE-7", "version": None, "supported": False, "synced_at": None, "error": None, "in_step": False},
 ]
 
 # DEPOT-DC1's last hour: both EVSEs ramping up, then EVSE 2's car full and the derate at module 3's trip.
@@ -147,7 +148,7 @@ class CannedClient:
     async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any:
         answers = {"fleet/list": FLEET, "history/transactions": TRANSACTIONS, "history/alarms": ALARMS,
                    "limits/get": LIMITS, "history/events": list(reversed(EVENTS)), "history/frames": [],
-                   "history/meter_samples": SAMPLES, "cards/mode": {"mode": self.auth_mode},
+                   "history/meter_samples": SAMPLES, "cards/mode": {"mode": self.auth_mode, "version": 7},
                    "reservations/list": of_station(RESERVATIONS, data),
                    "firmware/status": of_station(FIRMWARE_UPDATES, data), "logs/list": of_station(LOG_UPLOADS, data),
                    "cards/list": CARDS, "cards/lists": LOCAL_LISTS}

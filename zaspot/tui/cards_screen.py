@@ -66,7 +66,8 @@ class CardsScreen(Screen[None]):
                              ("Note", 30), ("Changed", 8)):
             cards.add_column(label, width=width)
         lists = self.query_one("#local-lists", DataTable)
-        for label, width in (("Station", 16), ("List version", 12), ("Supported", 9), ("Synced", 8), ("Error", 50)):
+        for label, width in (("Station", 16), ("List version", 12), ("In step", 8), ("Supported", 9), ("Synced", 8),
+                             ("Error", 50)):
             lists.add_column(label, width=width)
         lists.border_title = "Local authorization lists on the stations"
         cards.focus()
@@ -101,7 +102,7 @@ class CardsScreen(Screen[None]):
             return
         self.cards, self.mode = cards, (mode or {}).get("mode")
         self._show_cards()
-        self._show_lists(lists)
+        self._show_lists(lists, (mode or {}).get("version"))
 
     # --- data out ----------------------------------------------------------------
 
@@ -134,20 +135,25 @@ class CardsScreen(Screen[None]):
         mode = MODE_TEXT.get(self.mode or "", f"auth: {self.mode}" if self.mode else "")
         self.query_one("#cards-title", Static).update("[b]Charge cards[/b]" + (f"  ·  {mode}" if mode else ""))
 
-    def _show_lists(self, lists: list[dict[str, Any]] | None) -> None:
+    def _show_lists(self, lists: list[dict[str, Any]] | None, current: int | None) -> None:
         table = self.query_one("#local-lists", DataTable)
         table.clear()
         table.display = lists is not None  # an older server: no local lists to show
         now = self.app.clock()  # type: ignore[attr-defined]
         for row in lists or []:
             supported = row.get("supported")
+            in_step = row.get("in_step")
             table.add_row(row.get("station_id", ""), "–" if row.get("version") is None else str(row["version"]),
+                          Text("–", style="bright_black") if in_step is None or supported is False
+                          else Text("yes", style="green") if in_step else Text("behind", style="yellow"),
                           Text("–" if supported is None else "yes" if supported else "no",
                                style="bright_black" if not supported else ""),
                           fmt.age(row.get("synced_at"), now) if row.get("synced_at") else "never",
                           Text(row.get("error") or "", style="red"))
         if lists is not None and not lists:
-            table.add_row(Text("no station has been sent a list yet", style="bright_black"), "", "", "", "")
+            table.add_row(Text("no station has been sent a list yet", style="bright_black"), "", "", "", "", "")
+        version = f" · the cards are at version {current}" if current is not None else ""
+        table.border_title = f"Local authorization lists on the stations{version}"
 
     @property
     def selected(self) -> str | None:
