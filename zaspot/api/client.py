@@ -119,7 +119,9 @@ class ZaspotClient:
                 if msg.get("type") == "event" and msg.get("id") in self._events:
                     self._events[msg["id"]].put_nowait(msg["event"])
                 elif msg.get("id") in self._results:
-                    self._results.pop(msg["id"]).set_result(msg)
+                    future = self._results.pop(msg["id"])
+                    if not future.done():  # its caller may have been cancelled as the reply came
+                        future.set_result(msg)
         except ConnectionClosed:
             pass
         finally:
