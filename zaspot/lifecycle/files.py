@@ -143,6 +143,9 @@ class FileEndpoint:
             await http.try_text(exc.error_status_hint, f"bad request: {exc}")
         except (ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
+        except Exception:  # our bug or a store failure: this request fails, the endpoint goes on
+            _LOGGER.exception("files: a request from %s failed", http.peer)
+            await http.try_text(500, "the request could not be handled")
         finally:
             self._clients.discard(task)
             writer.close()
