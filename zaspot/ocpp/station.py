@@ -8,16 +8,20 @@ and only then fires the events it gave.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.core.logformat import printable, where
 from zaspot.diagnostics.temperature import location_v16
 from zaspot.ocpp import leniency
 from zaspot.ocpp.session import Session, on
 from zaspot.store import messages
 from zaspot.store.publish import publish
 from zaspot.store.unit import Unit
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class StationSession(Session):
@@ -33,6 +37,7 @@ class StationSession(Session):
         unit = Unit()
         messages.connected(unit, self.station_id, self.version, self.remote, time.time())
         await self.commit(unit)
+        _LOGGER.info("%s connected (%s)", self.station_id, where(self.version, self.remote), extra=self.log_extra())
 
     async def restore(self) -> None:
         """Read what we knew of the station, once, when it matters: a station accepted
@@ -51,6 +56,9 @@ class StationSession(Session):
         unit = Unit()
         messages.disconnected(unit, self.station_id, self.version, code, reason, time.time())
         await self.commit(unit)
+        why = f"code {code}" + (f": {printable(reason)}" if reason else "") if code is not None else "no close code"
+        _LOGGER.info("%s disconnected (%s, %s)", self.station_id, where(self.version, self.remote), why,
+                     extra=self.log_extra())
 
     def is_lenient(self, payload: dict[str, Any]) -> bool:
         """Lenient if listed so, or if its model is (read from the payload for the boot itself)."""
@@ -95,6 +103,10 @@ class StationSession(Session):
         self.registration = status
         self.accepted = status == "Accepted"
         self.model = model
+        what = printable(" ".join(part for part in (vendor, model, f"fw {firmware}" if firmware else "") if part))
+        _LOGGER.info("%s booted: %s (%s)%s", self.station_id, what or "no vendor or model",
+                     where(self.version, self.remote), "" if self.accepted else f", registration {status}",
+                     extra=self.log_extra())
         interval = self.ctx.config.ocpp.heartbeat_interval
         return status, interval
 
@@ -113,8 +125,10 @@ class StationSession(Session):
                 vendor_error_code, info, ts or time.time())
         await self.commit(unit)
 
-    async def authorize(self, id_token: str) -> str:
-        return await self.ctx.store.id_token_status(id_token)
+    async def authorize(self, id_token: str) -> Any:
+        """What the station is told of a card: zaspot.cards' verdict (status, expiry, group),
+        answered from memory; the version modules put it on the wire."""
+        return self.ctx.cards.authorize(self.station_id, id_token)
 
     def meter(self, unit: Unit, evse_id: int, connector_id: int, tx_id: str | None,
               samples: list[ev.Sample]) -> None:

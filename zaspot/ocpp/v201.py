@@ -59,7 +59,7 @@ class SessionV201(StationSession, cards_v201.Handlers, reservations_v201.Handler
 
     @on("Authorize")
     async def on_authorize(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"idTokenInfo": {"status": await self.authorize(p["idToken"]["idToken"])}}
+        return {"idTokenInfo": cards_v201.id_token_info(await self.authorize(p["idToken"]["idToken"]))}
 
     @on("TransactionEvent")
     async def transaction_event(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -71,9 +71,10 @@ class SessionV201(StationSession, cards_v201.Handlers, reservations_v201.Handler
             parse_time(p["timestamp"]) or time.time(), p["triggerReason"],
             (evse["id"], evse.get("connectorId", 1)) if evse else None, token, info.get("chargingState"),
             info.get("stoppedReason"), samples_v201(p.get("meterValue") or []), info.get("remoteStartId"),
+            None, p.get("reservationId"),  # no meter_wh apart from the samples; the reservation it uses
         )
         await self.commit(unit)  # a repeated seqNo after a reconnect is answered, stored once
-        return {"idTokenInfo": {"status": await self.authorize(token)}} if token else {}
+        return {"idTokenInfo": cards_v201.id_token_info(await self.authorize(token))} if token else {}
 
     @on("MeterValues")
     async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -307,6 +307,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE id_tokens ADD COLUMN note TEXT;
     ALTER TABLE id_tokens ADD COLUMN updated_at REAL;
     ALTER TABLE id_tokens ADD COLUMN list_version INTEGER;
+    UPDATE id_tokens SET list_version = rowid;  -- cards from before: a version each, as if added one by one
     CREATE TABLE IF NOT EXISTS card_removals (
         id_token     TEXT PRIMARY KEY NOT NULL,
         list_version INTEGER NOT NULL,
@@ -329,12 +330,17 @@ MIGRATIONS: list[str] = [
         group_id     TEXT,
         expires_at   REAL NOT NULL,
         status       TEXT NOT NULL,
+        station_status TEXT,
+        detail       TEXT,
         source       TEXT,
         tx_key       TEXT,
         created_at   REAL NOT NULL,
         updated_at   REAL NOT NULL
     );
     CREATE INDEX IF NOT EXISTS reservations_station ON reservations (station_id, status);
+    CREATE INDEX IF NOT EXISTS reservations_active ON reservations (expires_at) WHERE status = 'active';
+    -- the stale-transaction sweeper's look at what is open
+    CREATE INDEX IF NOT EXISTS transactions_active ON transactions (id) WHERE state = 'active';
 
     CREATE TABLE IF NOT EXISTS firmware_files (
         name     TEXT PRIMARY KEY NOT NULL,
@@ -349,6 +355,9 @@ MIGRATIONS: list[str] = [
         concurrency  INTEGER NOT NULL,
         max_failures INTEGER NOT NULL,
         state        TEXT NOT NULL,
+        install_at   REAL,
+        signature    TEXT,
+        signing_certificate TEXT,
         source       TEXT,
         created_at   REAL NOT NULL,
         updated_at   REAL NOT NULL
@@ -361,11 +370,14 @@ MIGRATIONS: list[str] = [
         token      TEXT NOT NULL UNIQUE,
         status     TEXT NOT NULL,
         detail     TEXT,
+        position   INTEGER NOT NULL DEFAULT 0,
+        sent_at    REAL,
         created_at REAL NOT NULL,
         updated_at REAL NOT NULL,
         done_at    REAL
     );
     CREATE INDEX IF NOT EXISTS firmware_updates_station ON firmware_updates (station_id, id);
+    CREATE INDEX IF NOT EXISTS firmware_updates_rollout ON firmware_updates (rollout_id, position);
 
     CREATE TABLE IF NOT EXISTS log_uploads (
         id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -377,6 +389,7 @@ MIGRATIONS: list[str] = [
         path       TEXT,
         size       INTEGER,
         detail     TEXT,
+        source     TEXT,
         created_at REAL NOT NULL,
         updated_at REAL NOT NULL
     );

@@ -45,10 +45,6 @@ _HEARTBEAT = (
 _COMMAND_RESULT = (
     "UPDATE commands SET done_at = ?, ok = ?, status = ?, result = ?, error = ? WHERE id = ?"
 )
-_ADD_ID_TOKEN = (
-    "INSERT INTO id_tokens (id_token, status, expiry) VALUES (?, ?, ?) "
-    "ON CONFLICT (id_token) DO UPDATE SET status = excluded.status, expiry = excluded.expiry"
-)
 
 
 def _command(c: sqlite3.Connection, station_id, command, action, payload, source, ts):
@@ -239,7 +235,3 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
         await self._writer.submit(_COMMAND_RESULT, [(
             ts, None if ok is None else int(bool(ok)), status, dumps(result), error, cmd_id,
         )])
-
-    async def add_id_token(self, id_token: str, status: str = "Accepted",
-                           expiry: float | None = None) -> None:
-        await self._writer.submit(_ADD_ID_TOKEN, [(id_token, status, expiry)])
