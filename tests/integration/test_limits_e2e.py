@@ -41,7 +41,7 @@ EPS = 1e-6
 
 
 def config(tmp_path: Path, stations: list[str], *, breaker: float = 32, lease: float = 600,
-           call_timeout: float = 2, ignored_after: float = 60) -> str:
+           call_timeout: float = 2, ignored_after: float = 60, deadband: float = 1) -> str:
     text = f"""
 port: 0
 host: 127.0.0.1
@@ -56,6 +56,7 @@ ems:
   strategy: dynamic_load_balancing
   interval: 0.2
   lease: {lease}
+  deadband: {deadband}
   site:
     main_breaker: {breaker}
     margin: 1
@@ -387,7 +388,8 @@ async def test_d_a_rule_limit_and_an_operator_limit_the_lower_is_in_force(make_a
 async def test_e_read_back_and_a_station_that_ignores_its_limit(make_app, monkeypatch):
     monkeypatch.setattr(owner, "WATCH_EVERY", 0.2)
     app = await make_app(["{id: N16, max_current: 32}", "{id: N201, max_current: 32, unit: W}",
-                          "{id: IGN, max_current: 32}"], breaker=48, ignored_after=5)
+                          "{id: IGN, max_current: 32}"], breaker=48, ignored_after=5,
+                         deadband=0)  # every rise is sent: the share is 15.6 A whichever session starts first
     n16, n201 = await sim(app, "N16", "1.6"), await sim(app, "N201", "2.0.1")
     ign = await sim(app, "IGN", "2.0.1", profile_answer="ignore")
     for st in (n16, n201, ign):
