@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import zaspot.api.catalog  # noqa: F401  (registers every API type)
 from zaspot.api.http import ROUTES
 from zaspot.cards.setup import setup as setup_cards
 from zaspot.api.websocket import ApiConnection

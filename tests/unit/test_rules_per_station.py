@@ -12,8 +12,9 @@ from collections import defaultdict
 
 import pytest
 
-from zaspot.core.events import (MeterSample, PowerModule, PriceUpdated, Sample, StationOffline, StationOnline,
-                                StatusChanged, Temperature)
+from zaspot.core.energy_events import PriceUpdated
+from zaspot.core.events import (MeterSample, PowerModule, Sample, StationOffline, StationOnline, StatusChanged,
+                                Temperature)
 from zaspot.core.state import FleetState
 from zaspot.rules import services
 from zaspot.rules.catalog import offline_registry

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from zaspot.api.handlers import ApiError, handler
+from zaspot.api.registry import ApiError, handler
 from zaspot.cards import csvio
 from zaspot.cards.model import CardError, parse_status
 

@@ -6,47 +6,15 @@ commands (`command/<name>` with `station_id` and that command's arguments).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from zaspot.api.registry import HANDLERS, ApiError, arg, handler, limit_arg
 from zaspot.core.bus import MATCH_ALL
-from zaspot.core.events import Event, event_types
+from zaspot.core.event_catalog import event_types
+from zaspot.core.events import Event
 
 if TYPE_CHECKING:
     from zaspot.api.websocket import ApiConnection
-
-Handler = Callable[["ApiConnection", dict[str, Any]], Awaitable[Any]]
-HANDLERS: dict[str, Handler] = {}
-
-
-class ApiError(Exception):
-    def __init__(self, code: str, message: str, result: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.result = result
-
-
-def handler(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-
-    return register
-
-
-def _arg(msg: dict[str, Any], key: str, kind: type | tuple[type, ...] = str, default: Any = ...) -> Any:
-    value = msg.get(key, default)
-    if value is ...:
-        raise ApiError("invalid_format", f"missing '{key}'")
-    if value is not None and value is not default and not isinstance(value, kind):
-        raise ApiError("invalid_format", f"'{key}' has the wrong type")
-    return value
-
-
-def _limit(msg: dict[str, Any], default: int = 100) -> int:
-    return max(1, min(int(_arg(msg, "limit", int, default)), 10_000))
-
 
 # --- fleet ---------------------------------------------------------------------
 
@@ -59,16 +27,16 @@ async def ping(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 @handler("fleet/list")
 async def fleet_list(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     live = conn.ctx.fleet.stations
-    return [_station(row, live.get(row["id"])) for row in await conn.ctx.store.stations()]
+    return [station_row(row, live.get(row["id"])) for row in await conn.ctx.store.stations()]
 
 
 @handler("station/get")
 async def station_get(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    station_id = _arg(msg, "station_id")
+    station_id = arg(msg, "station_id")
     row = await conn.ctx.store.station(station_id)
     if row is None:
         raise ApiError("not_found", f"no station {station_id!r}")
-    out = _station(row, conn.ctx.fleet.stations.get(station_id))
+    out = station_row(row, conn.ctx.fleet.stations.get(station_id))
     out["connectors"] = await conn.ctx.store.connectors(station_id)
     out["limits"] = conn.ctx.limits.of(station_id) if conn.ctx.limits else []
     return out
@@ -77,10 +45,10 @@ async def station_get(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 @handler("limits/get")
 async def limits_get(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     """Each EVSE's limit in force, who set it, and every intent behind it (zaspot.limits)."""
-    return conn.ctx.limits.of(_arg(msg, "station_id"))
+    return conn.ctx.limits.of(arg(msg, "station_id"))
 
 
-def _station(row: dict[str, Any], state: Any) -> dict[str, Any]:
+def station_row(row: dict[str, Any], state: Any) -> dict[str, Any]:
     """The stored row, with the live facts from their one owner, the fleet state (the row's
     last_seen is written every 10 s, its connected flag may predate a crash)."""
     out = {**row, "state": None}
@@ -98,34 +66,34 @@ def _station(row: dict[str, Any], state: Any) -> dict[str, Any]:
 
 @handler("history/events")
 async def history_events(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    return await conn.ctx.store.events(_arg(msg, "station_id", str, None), _arg(msg, "event_type", str, None), _limit(msg))
+    return await conn.ctx.store.events(arg(msg, "station_id", str, None), arg(msg, "event_type", str, None), limit_arg(msg))
 
 
 @handler("history/transactions")
 async def history_transactions(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    return await conn.ctx.store.transactions(_arg(msg, "station_id", str, None), limit=_limit(msg))
+    return await conn.ctx.store.transactions(arg(msg, "station_id", str, None), limit=limit_arg(msg))
 
 
 @handler("history/meter_samples")
 async def history_meter_samples(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    since = _arg(msg, "since", (int, float), None)
-    return await conn.ctx.store.meter_samples_of(_arg(msg, "station_id"), since, _limit(msg, 1000))
+    since = arg(msg, "since", (int, float), None)
+    return await conn.ctx.store.meter_samples_of(arg(msg, "station_id"), since, limit_arg(msg, 1000))
 
 
 @handler("history/commands")
 async def history_commands(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    return await conn.ctx.store.commands(_arg(msg, "station_id", str, None), limit=_limit(msg))
+    return await conn.ctx.store.commands(arg(msg, "station_id", str, None), limit=limit_arg(msg))
 
 
 @handler("history/frames")
 async def history_frames(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    return await conn.ctx.store.frames(_arg(msg, "station_id"), _limit(msg))
+    return await conn.ctx.store.frames(arg(msg, "station_id"), limit_arg(msg))
 
 
 @handler("history/alarms")
 async def history_alarms(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     return await conn.ctx.store.alarms(
-        _arg(msg, "station_id", str, None), bool(_arg(msg, "open_only", bool, False)), _limit(msg)
+        arg(msg, "station_id", str, None), bool(arg(msg, "open_only", bool, False)), limit_arg(msg)
     )
 
 
@@ -134,8 +102,8 @@ async def history_alarms(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 @handler("subscribe_events")
 async def subscribe_events(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    event_type = _arg(msg, "event_type", str, None) or MATCH_ALL
-    station_id = _arg(msg, "station_id", str, None)
+    event_type = arg(msg, "event_type", str, None) or MATCH_ALL
+    station_id = arg(msg, "station_id", str, None)
     if event_type != MATCH_ALL and event_type not in event_types():
         raise ApiError("invalid_format", f"unknown event type {event_type!r}; known: {', '.join(sorted(event_types()))}")
     sub_id = msg["id"]
@@ -150,7 +118,7 @@ async def subscribe_events(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 @handler("unsubscribe_events")
 async def unsubscribe_events(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    unsubscribe = conn.subscriptions.pop(_arg(msg, "subscription", int), None)
+    unsubscribe = conn.subscriptions.pop(arg(msg, "subscription", int), None)
     if unsubscribe is None:
         raise ApiError("not_found", "no such subscription")
     unsubscribe()
@@ -178,11 +146,11 @@ STATION_COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
 
 def _station_command(name: str, method: str, spec: dict[str, Any]) -> Handler:
     async def run(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-        station_id = _arg(msg, "station_id")
+        station_id = arg(msg, "station_id")
         unknown = set(msg) - set(spec) - {"id", "type", "station_id"}
         if unknown:
             raise ApiError("invalid_format", f"unknown argument(s) for {name}: {', '.join(sorted(unknown))}")
-        kwargs = {k: _arg(msg, k, kind) for k, kind in spec.items() if k in msg}
+        kwargs = {k: arg(msg, k, kind) for k, kind in spec.items() if k in msg}
         if "transaction_id" in kwargs:
             kwargs["transaction_id"] = str(kwargs["transaction_id"])
         try:
@@ -233,8 +201,8 @@ async def rules_reload(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 @handler("history/rule_traces")
 async def history_rule_traces(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    return await conn.ctx.store.rule_traces(_arg(msg, "rule_id", str, None), _arg(msg, "station_id", str, None),
-                                            _limit(msg))
+    return await conn.ctx.store.rule_traces(arg(msg, "rule_id", str, None), arg(msg, "station_id", str, None),
+                                            limit_arg(msg))
 
 
 # --- energy management ------------------------------------------------------------
@@ -258,14 +226,10 @@ async def ems_plan(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     """What the strategy plans (spot_price: each session's slots) and the limits sent lately."""
     manager = _ems(conn)
     notes = manager.decision.notes if manager.decision else {}
-    history = await conn.ctx.store.ems_limit_log(_arg(msg, "station_id", str, None), _limit(msg, 50))
+    history = await conn.ctx.store.ems_limit_log(arg(msg, "station_id", str, None), limit_arg(msg, 50))
     return {"strategy": manager.strategy_name, "plans": notes.get("plans", {}), "sent": history}
 
 
 @handler("ems/prices")
 async def ems_prices(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     return [slot.to_dict() for slot in _ems(conn).prices]
-
-
-# Feature handlers register themselves with @handler when imported.
-from zaspot.api import cards, reservations, stations, transfers  # noqa: E402, F401

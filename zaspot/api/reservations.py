@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from zaspot.api.handlers import ApiError, _arg, handler
+from zaspot.api.registry import ApiError, arg, handler
 from zaspot.lifecycle.reservations import DEFAULT_MINUTES, ReservationError
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def _service(conn: ApiConnection) -> Any:
 
 
 def _int(msg: dict[str, Any], key: str) -> int | None:
-    value = _arg(msg, key, int, None)
+    value = arg(msg, key, int, None)
     if isinstance(value, bool) or (value is not None and value < 0):
         raise ApiError("invalid_format", f"'{key}' must be a whole number, 0 or more")
     return value
@@ -31,10 +31,10 @@ def _minutes(msg: dict[str, Any]) -> float:
     """`minutes` (default 15), or `expires_in` seconds."""
     if "minutes" in msg and "expires_in" in msg:
         raise ApiError("invalid_format", "give 'minutes' or 'expires_in', not both")
-    seconds = _arg(msg, "expires_in", (int, float), None)
+    seconds = arg(msg, "expires_in", (int, float), None)
     if seconds is not None:
         return float(seconds) / 60.0
-    minutes = _arg(msg, "minutes", (int, float), None)
+    minutes = arg(msg, "minutes", (int, float), None)
     return DEFAULT_MINUTES if minutes is None else float(minutes)
 
 
@@ -45,9 +45,9 @@ async def reservations_make(conn: ApiConnection, msg: dict[str, Any]) -> Any:
         raise ApiError("invalid_format", f"unknown argument(s) for reservations/make: {', '.join(sorted(unknown))}")
     try:
         return await _service(conn).make(
-            _arg(msg, "station_id"), _arg(msg, "id_token"), evse_id=_int(msg, "evse_id"),
+            arg(msg, "station_id"), arg(msg, "id_token"), evse_id=_int(msg, "evse_id"),
             connector_id=_int(msg, "connector_id"), minutes=_minutes(msg), source=f"operator:{conn.user}",
-            token_type=_arg(msg, "token_type", str, None),
+            token_type=arg(msg, "token_type", str, None),
         )
     except ReservationError as exc:
         raise ApiError(exc.code, exc.message, exc.reservation) from None
@@ -55,7 +55,7 @@ async def reservations_make(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 @handler("reservations/cancel")
 async def reservations_cancel(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    reservation_id = _arg(msg, "reservation_id", int)
+    reservation_id = arg(msg, "reservation_id", int)
     try:
         return await _service(conn).cancel(reservation_id, source=f"operator:{conn.user}")
     except ReservationError as exc:
@@ -64,5 +64,5 @@ async def reservations_cancel(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 @handler("reservations/list")
 async def reservations_list(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    return await _service(conn).list(_arg(msg, "station_id", str, None),
-                                     bool(_arg(msg, "active_only", bool, False)))
+    return await _service(conn).list(arg(msg, "station_id", str, None),
+                                     bool(arg(msg, "active_only", bool, False)))

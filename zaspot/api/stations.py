@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from zaspot.api.handlers import ApiError, _station, handler
+from zaspot.api.registry import ApiError, handler
+from zaspot.api.handlers import station_row
 from zaspot.store.publish import publish
 from zaspot.store.security import STATION_TEXT_FIELDS, rename_station
 from zaspot.store.unit import Unit
@@ -53,4 +54,4 @@ async def station_update(conn: ApiConnection, msg: dict[str, Any]) -> Any:
         raise ApiError("not_found", f"no station {station_id!r} (name one before it connects under `stations:` "
                                     "in the config)")
     row = await conn.ctx.store.station(station_id)
-    return _station(row, conn.ctx.fleet.stations.get(station_id))
+    return station_row(row, conn.ctx.fleet.stations.get(station_id))

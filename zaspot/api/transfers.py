@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from zaspot.api.handlers import ApiError, _arg, handler
+from zaspot.api.registry import ApiError, arg, handler
 from zaspot.lifecycle.links import TransferError, operator_url
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ async def _do(coro: Any) -> Any:
 
 
 def _count(msg: dict[str, Any], key: str, default: int, high: int) -> int:
-    value = _arg(msg, key, int, default)
+    value = arg(msg, key, int, default)
     if isinstance(value, bool) or not 1 <= value <= high:
         raise ApiError("invalid_format", f"'{key}' is a whole number from 1 to {high}")
     return value
@@ -42,7 +42,7 @@ def _count(msg: dict[str, Any], key: str, default: int, high: int) -> int:
 
 def _time(msg: dict[str, Any], key: str) -> float | None:
     """UNIX seconds, or an ISO 8601 UTC time (2026-12-01T22:00:00Z)."""
-    value = _arg(msg, key, (int, float, str), None)
+    value = arg(msg, key, (int, float, str), None)
     if value is None or isinstance(value, (int, float)):
         return value
     try:
@@ -62,7 +62,7 @@ async def firmware_list(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 @handler("firmware/add")
 async def firmware_add(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     """A one-time link (15 minutes) to PUT the file to; it is checked against size and sha256."""
-    name, size, sha256 = _arg(msg, "name"), _arg(msg, "size", int), _arg(msg, "sha256")
+    name, size, sha256 = arg(msg, "name"), arg(msg, "size", int), arg(msg, "sha256")
     token, expires = await _do(_service(conn, "firmware").upload_ticket(name, size, sha256.lower()))
     return {"name": name, "upload_url": operator_url(conn.ctx, conn.ws, f"/upload/{token}/{quote(name)}"),
             "method": "PUT", "expires_at": expires}
@@ -70,22 +70,22 @@ async def firmware_add(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 @handler("firmware/update")
 async def firmware_update(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    station_ids = _arg(msg, "station_ids", list)
+    station_ids = arg(msg, "station_ids", list)
     if not all(isinstance(s, str) for s in station_ids):
         raise ApiError("invalid_format", "'station_ids' is a list of station ids")
-    options = {"install_at": _time(msg, "install_at"), "signature": _arg(msg, "signature", str, None),
-               "signing_certificate": _arg(msg, "signing_certificate", str, None)}
+    options = {"install_at": _time(msg, "install_at"), "signature": arg(msg, "signature", str, None),
+               "signing_certificate": arg(msg, "signing_certificate", str, None)}
     if len(options["signature"] or "") > 800 or len(options["signing_certificate"] or "") > 5500:
         raise ApiError("invalid_format", "a signature has at most 800 characters, a certificate 5500")
     return await _do(_service(conn, "firmware").update(
-        station_ids, _arg(msg, "firmware"), _count(msg, "concurrency", 2, 1000),
+        station_ids, arg(msg, "firmware"), _count(msg, "concurrency", 2, 1000),
         _count(msg, "max_failures", 1, 100_000), options, source=f"operator:{conn.user}"))
 
 
 @handler("firmware/status")
 async def firmware_status(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    return await _service(conn, "firmware").status(_arg(msg, "station_id", str, None),
-                                                   _arg(msg, "rollout_id", int, None))
+    return await _service(conn, "firmware").status(arg(msg, "station_id", str, None),
+                                                   arg(msg, "rollout_id", int, None))
 
 
 @handler("firmware/rollouts")
@@ -99,20 +99,20 @@ async def firmware_rollouts(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 @handler("logs/fetch")
 async def logs_fetch(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     """Ask the station for its log; answers once the station has answered (Accepted, Rejected)."""
-    return await _do(_service(conn, "logs").fetch(_arg(msg, "station_id"), _arg(msg, "log_type", str, "diagnostics"),
+    return await _do(_service(conn, "logs").fetch(arg(msg, "station_id"), arg(msg, "log_type", str, "diagnostics"),
                                                   source=f"operator:{conn.user}"))
 
 
 @handler("logs/list")
 async def logs_list(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    return await _service(conn, "logs").list(_arg(msg, "station_id", str, None))
+    return await _service(conn, "logs").list(arg(msg, "station_id", str, None))
 
 
 @handler("logs/get")
 async def logs_get(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     """A one-time link (15 minutes) to GET an uploaded log from."""
     logs = _service(conn, "logs")
-    upload_id = _arg(msg, "log_id", int)  # not "id": that is the message's own
+    upload_id = arg(msg, "log_id", int)  # not "id": that is the message's own
     upload = await conn.ctx.store.log_upload(upload_id)
     if upload is None:
         raise ApiError("not_found", f"no log request {upload_id}")

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from zaspot import __version__
 from zaspot.api.auth import is_loopback
-from zaspot.api.handlers import HANDLERS, ApiError
+from zaspot.api.registry import HANDLERS, ApiError
 from zaspot.core.registry import API_COMMAND
 
 if TYPE_CHECKING:

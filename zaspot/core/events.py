@@ -338,11 +338,3 @@ class StationUnresponsive(Event):
     type: ClassVar[str] = "station_unresponsive"
     action: str
     timeout: float
-
-
-# Energy management and power limits: zaspot/core/energy_events.py, here too by name.
-from zaspot.core.energy_events import EmsState, LimitChanged, LimitInForce, LimitProblem, PriceUpdated  # noqa: E402, F401
-# Cards, reservations, firmware, logs: their own modules, imported here so every type is known.
-import zaspot.core.card_events  # noqa: E402, F401
-import zaspot.core.lifecycle_events  # noqa: E402, F401
-import zaspot.core.connection_events  # noqa: E402, F401

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.core.energy_events import LimitProblem
 from zaspot.core.consumer import LogConsumer
 from zaspot.diagnostics.alarms import AlarmManager
 from zaspot.diagnostics.interpret import Interpreter
@@ -35,7 +36,7 @@ from zaspot.store.unit import Unit
 
 CONSUMER = "diagnostics"
 INPUTS = (ev.StatusChanged.type, ev.DeviceEvent.type, ev.Temperature.type, ev.StationBooted.type,
-          ev.LimitProblem.type)
+          LimitProblem.type)
 
 
 class Diagnostics:
@@ -95,7 +96,7 @@ class Diagnostics:
             self.interpreter.on_device_event(e, unit)
         elif e.type == ev.StationBooted.type:
             self.models.booted(e)
-        elif e.type == ev.LimitProblem.type:
+        elif e.type == LimitProblem.type:
             unit.emit(limit_fault(e))
         self._alarms(([e] if e.type == ev.Temperature.type else []) + list(unit.events), unit)
         if e.seq is not None:
@@ -175,7 +176,7 @@ class Diagnostics:
             del self.watches[station_id]
 
 
-def limit_fault(e: ev.LimitProblem) -> ev.Fault:
+def limit_fault(e: LimitProblem) -> ev.Fault:
     """A limit a station refuses or ignores, as the fault its alarm opens and closes on."""
     return ev.Fault(e.station_id, f"limits:{e.code}", "evse", e.code, e.active, "error",
                     e.evse_id, 0, None, None, e.message or None, "limits", time=e.time)

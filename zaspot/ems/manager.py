@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.core.energy_events import EmsState, LimitChanged, LimitInForce, PriceUpdated
 from zaspot.ems.config import EmsConfig
 from zaspot.ems.controller import Controller
 from zaspot.ems.grants import Grant, GrantBook
@@ -28,7 +29,7 @@ from zaspot.ems.view import Decision, Snapshot
 from zaspot.store.publish import publish_event
 
 _LOGGER = logging.getLogger(__name__)
-_WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBooted.type, ev.LimitInForce.type)
+_WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBooted.type, LimitInForce.type)
 
 
 class EmsManager:
@@ -61,7 +62,7 @@ class EmsManager:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _on_event(self, e: ev.Event) -> None:
-        if isinstance(e, ev.LimitInForce):
+        if isinstance(e, LimitInForce):
             await self._settled(e)
             return
         self.sessions.on_event(e)
@@ -113,7 +114,7 @@ class EmsManager:
             fallback_a=self.controller.safe[grant.key], lease_s=self.config.lease, renew=grant.renew)
         self.book.sent(grant, now)
 
-    async def _settled(self, e: ev.LimitInForce) -> None:
+    async def _settled(self, e: LimitInForce) -> None:
         """What the station answered to a limit on one of the site's EVSEs: kept, and told."""
         key = (e.station_id, e.evse_id)
         if key not in self.site.evses:
@@ -124,7 +125,7 @@ class EmsManager:
         previous = None if e.ok else e.amps
         await self.ctx.store.ems_limit(e.station_id, e.evse_id, amps, watts, e.reason, previous, e.ok, e.error,
                                        e.time)
-        self.ctx.bus.fire(ev.LimitChanged(e.station_id, e.evse_id, amps, watts, e.reason, e.ok, previous, e.error))
+        self.ctx.bus.fire(LimitChanged(e.station_id, e.evse_id, amps, watts, e.reason, e.ok, previous, e.error))
         if e.ok:  # room a station gave up changes what the others may get; a refusal is asked again next tick
             self._wake.set()
 
@@ -134,7 +135,7 @@ class EmsManager:
         if slot is None or slot == self._announced:
             return
         self._announced = slot
-        await publish_event(self.ctx.store, self.ctx.bus, ev.PriceUpdated(
+        await publish_event(self.ctx.store, self.ctx.bus, PriceUpdated(
             "", slot.price, slot.unit, getattr(self.price_source, "area", None), slot.start, slot.end))
 
     async def _refresh_prices(self) -> None:
@@ -173,7 +174,7 @@ class EmsManager:
 
     async def _publish(self, snap: Snapshot, decision: Decision, now: float) -> None:
         state = self.state()
-        self.ctx.bus.fire(ev.EmsState(
+        self.ctx.bus.fire(EmsState(
             "", self.strategy_name, state["ev_w"], state["grid_w"], state["grid_a"], state["pv_w"],
             state["battery_soc"], state["battery_w"], tuple(state["limits"]), decision.notes, time=now))
         await self.ctx.store.ems_state(now, self.strategy_name, state)

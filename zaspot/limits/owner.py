@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.core.energy_events import LimitInForce, LimitProblem
 from zaspot.store.publish import publish_event
 from zaspot.limits.intents import EMS_PREFIX, Composed, Intent, compose, floor_tenth
 from zaspot.limits.readback import read_back
@@ -300,7 +301,7 @@ class LimitOwner:
     async def _announce(self, limit: EvseLimit, ok: bool, error: str | None) -> None:
         now = time.time()
         amps = limit.accepted
-        await publish_event(self.ctx.store, self.ctx.bus, ev.LimitInForce(
+        await publish_event(self.ctx.store, self.ctx.bus, LimitInForce(
             limit.key[0], limit.key[1], amps, None if amps is None else limit.watts(amps), limit.accepted_source,
             limit.accepted_reason, ok, error,
             tuple(i.to_dict() for i in limit.intents.values() if i.active(now)), time=now))
@@ -310,7 +311,7 @@ class LimitOwner:
             return
         (limit.problems.add if active else limit.problems.discard)(code)
         await publish_event(self.ctx.store, self.ctx.bus,
-                            ev.LimitProblem(limit.key[0], limit.key[1], code, active, message))
+                            LimitProblem(limit.key[0], limit.key[1], code, active, message))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro, name="limits")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from zaspot.core.events import Event
-from zaspot.core.events import rebuild as rebuild_event
+from zaspot.core.event_catalog import rebuild as rebuild_event
 from zaspot.core.registry import ACTION
 from zaspot.core.state import FleetState
 from zaspot.ocpp.commands import Outcome

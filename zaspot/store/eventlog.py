@@ -16,7 +16,8 @@ from typing import Any
 
 import orjson
 
-from zaspot.core.events import Event, rebuild
+from zaspot.core.event_catalog import rebuild
+from zaspot.core.events import Event
 
 from .unit import Unit
 
