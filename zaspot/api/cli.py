@@ -21,7 +21,8 @@ from typing import Any
 import orjson
 
 from zaspot.api.auth import password_hash
-from zaspot.api.client import DEFAULT_URL, ApiError, ZaspotClient
+from zaspot.api.client import ZaspotClient
+from zaspot.api.shell import connection_options, run_client
 
 
 def _value(text: str) -> Any:
@@ -45,60 +46,36 @@ def _print(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
 
 
-async def _api(args: argparse.Namespace, kind: str, data: dict[str, Any]) -> int:
+def _api(args: argparse.Namespace, kind: str, data: dict[str, Any]) -> int:
     async def work(client: ZaspotClient) -> int:
         _print(await client.command(kind, timeout=args.timeout, **data))
         return 0
 
-    return await _with_client(args, work)
-
-
-async def _with_client(args: argparse.Namespace, work: Any) -> int:
-    """`await work(client)` against the running zaspot; a failure is one line and exit 1."""
-    try:
-        async with ZaspotClient(args.url, args.token) as client:
-            return await work(client)
-    except ApiError as exc:
-        print(f"zaspot: {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"zaspot: cannot reach {args.url}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+    return run_client(args, work)
 
 
 def _cmd_call(args: argparse.Namespace) -> int:
     data = {"station_id": args.station, **_pairs(args.args)}
-    return asyncio.run(_api(args, f"command/{args.command}", data))
+    return _api(args, f"command/{args.command}", data)
 
 
 def _cmd_api(args: argparse.Namespace) -> int:
-    return asyncio.run(_api(args, args.type, _pairs(args.args)))
-
-
-async def _events(args: argparse.Namespace) -> int:
-    try:
-        async with ZaspotClient(args.url, args.token) as client:
-            seen = 0
-            async for event in await client.subscribe(args.type, args.station):
-                sys.stdout.write(orjson.dumps(event).decode() + "\n")
-                sys.stdout.flush()
-                seen += 1
-                if args.count and seen >= args.count:
-                    break
-        return 0
-    except ApiError as exc:
-        print(f"zaspot: {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"zaspot: cannot reach {args.url}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+    return _api(args, args.type, _pairs(args.args))
 
 
 def _cmd_events(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_events(args))
-    except KeyboardInterrupt:
+    """Until --count events or Ctrl-C; Ctrl-C is how a watch ends, so it exits 0."""
+    async def work(client: ZaspotClient) -> int:
+        seen = 0
+        async for event in await client.subscribe(args.type, args.station):
+            sys.stdout.write(orjson.dumps(event).decode() + "\n")
+            sys.stdout.flush()
+            seen += 1
+            if args.count and seen >= args.count:
+                break
         return 0
+
+    return run_client(args, work, interrupted=0)
 
 
 async def _with_store(db: str, work: Any) -> Any:
@@ -203,7 +180,7 @@ def _cmd_station_info(args: argparse.Namespace) -> int:
         _print(row) if args.json else print(_station_text(row))
         return 0
 
-    return asyncio.run(_with_client(args, work))
+    return run_client(args, work)
 
 
 def _cmd_station_list(args: argparse.Namespace) -> int:
@@ -212,12 +189,7 @@ def _cmd_station_list(args: argparse.Namespace) -> int:
         _print(rows) if args.json else print(_station_table(rows))
         return 0
 
-    return asyncio.run(_with_client(args, work))
-
-
-def _connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", default=os.environ.get("ZASPOT_URL", DEFAULT_URL), help=f"API URL (default {DEFAULT_URL})")
-    parser.add_argument("--token", default=os.environ.get("ZASPOT_TOKEN"), help="access token (or $ZASPOT_TOKEN)")
+    return run_client(args, work)
 
 
 def _db_options(parser: argparse.ArgumentParser) -> None:
@@ -233,21 +205,21 @@ def configure(sub: Any) -> None:
                                       "trigger_message, data_transfer, raw")
     call.add_argument("args", nargs="*", metavar="key=value", help="arguments; values are JSON or bare words")
     call.add_argument("--timeout", type=float, default=60)
-    _connection_options(call)
+    connection_options(call)
     call.set_defaults(func=_cmd_call)
 
     api = sub.add_parser("api", help="send any operator API command (fleet/list, history/frames, …)")
     api.add_argument("type")
     api.add_argument("args", nargs="*", metavar="key=value")
     api.add_argument("--timeout", type=float, default=60)
-    _connection_options(api)
+    connection_options(api)
     api.set_defaults(func=_cmd_api)
 
     events = sub.add_parser("events", help="print live events as JSON lines")
     events.add_argument("--type", help="only this event type (e.g. status_changed)")
     events.add_argument("--station", help="only this station")
     events.add_argument("--count", type=int, default=0, help="stop after this many events")
-    _connection_options(events)
+    connection_options(events)
     events.set_defaults(func=_cmd_events)
 
     token = sub.add_parser("token", help="create, list or revoke operator API tokens")
@@ -275,10 +247,10 @@ def _configure_station(station: argparse.ArgumentParser) -> None:
     info.add_argument("--site", help="where it is")
     info.add_argument("--notes", help="anything else worth knowing")
     info.add_argument("--json", action="store_true", help="the station row as JSON")
-    _connection_options(info)
+    connection_options(info)
     info.set_defaults(func=_cmd_station_info)
 
     listing = actions.add_parser("list", help="every station with its name, site, OCPP version and state")
     listing.add_argument("--json", action="store_true", help="the rows as JSON")
-    _connection_options(listing)
+    connection_options(listing)
     listing.set_defaults(func=_cmd_station_list)

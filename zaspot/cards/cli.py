@@ -4,13 +4,12 @@ through a running zaspot's API (the server owns the cards)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from zaspot.api.client import DEFAULT_URL, ApiError, ZaspotClient
+from zaspot.api.client import ApiError, ZaspotClient
+from zaspot.api.shell import connection_options, run_client, table
 from zaspot.cards.model import iso, readable_expiry
 
 Printer = Callable[[Any, argparse.Namespace], int]
@@ -30,12 +29,6 @@ def card_line(card: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
-    return "\n".join(lines)
-
-
 def _print_card(card: Any, args: argparse.Namespace) -> int:
     print(card_line(card))
     return 0
@@ -47,7 +40,7 @@ def _print_list(cards: Any, args: argparse.Namespace) -> int:
         return 0
     rows = [[c["id_token"], c["status"], readable_expiry(c["expiry"]) or "-", c["group"] or "-", c["driver"] or "-",
              c["note"] or ""] for c in cards]
-    print(table(["ID TOKEN", "STATUS", "EXPIRES", "GROUP", "DRIVER", "NOTE"], rows))
+    print("\n".join(table(["ID TOKEN", "STATUS", "EXPIRES", "GROUP", "DRIVER", "NOTE"], rows)))
     return 0
 
 
@@ -99,9 +92,9 @@ def _print_lists(rows: Any, args: argparse.Namespace) -> int:
         print("no station has been asked for its local list yet")
         return 0
     has = {True: "yes", False: "no", None: "?"}
-    print(table(["STATION", "VERSION", "LOCAL LIST", "SYNCED", "ERROR"], [
+    print("\n".join(table(["STATION", "VERSION", "LOCAL LIST", "SYNCED", "ERROR"], [
         [r["station_id"], "-" if r["version"] is None else str(r["version"]), has[r["supported"]],
-         iso(r["synced_at"]) or "-", r["error"] or ""] for r in rows]))
+         iso(r["synced_at"]) or "-", r["error"] or ""] for r in rows])))
     return 0
 
 
@@ -119,22 +112,14 @@ def _print_mode(result: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _call(args: argparse.Namespace, kind: str, data: dict[str, Any], show: Printer) -> int:
-    try:
-        async with ZaspotClient(args.url, args.token) as client:
-            result = await client.command(kind, timeout=args.timeout, **data)
-    except ApiError as exc:
-        errors = (exc.result or {}).get("errors") if isinstance(exc.result, dict) else None
-        if errors and getattr(args, "file", None):
-            for error in errors:  # an import: file:line: message, one line each
-                print(f"{args.file}:{error['line']}: {error['message']}", file=sys.stderr)
-        else:
-            print(f"zaspot: {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"zaspot: cannot reach {args.url}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    return show(result, args)
+def _file_errors(args: argparse.Namespace, exc: ApiError) -> bool:
+    """An import's bad rows as `FILE:LINE: message`, one line each, so an editor can jump to them."""
+    errors = (exc.result or {}).get("errors") if isinstance(exc.result, dict) else None
+    if not (errors and getattr(args, "file", None)):
+        return False
+    for error in errors:
+        print(f"{args.file}:{error['line']}: {error['message']}", file=sys.stderr)
+    return True
 
 
 def _run(kind: str, show: Printer, build: Callable[[argparse.Namespace], dict[str, Any]]) -> Callable[..., int]:
@@ -144,7 +129,11 @@ def _run(kind: str, show: Printer, build: Callable[[argparse.Namespace], dict[st
         except OSError as exc:
             print(f"zaspot: {args.file}: {exc.strerror or exc}", file=sys.stderr)
             return 1
-        return asyncio.run(_call(args, kind, data, show))
+
+        async def work(client: ZaspotClient) -> int:
+            return show(await client.command(kind, timeout=args.timeout, **data), args)
+
+        return run_client(args, work, lambda exc: _file_errors(args, exc))
 
     return command
 
@@ -159,8 +148,7 @@ def _add_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", default=os.environ.get("ZASPOT_URL", DEFAULT_URL), help=f"API URL (default {DEFAULT_URL})")
-    parser.add_argument("--token", default=os.environ.get("ZASPOT_TOKEN"), help="access token (or $ZASPOT_TOKEN)")
+    connection_options(parser)
     parser.add_argument("--timeout", type=float, default=120)
 
 

@@ -8,13 +8,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
-from zaspot.api.cli import _connection_options
-from zaspot.api.client import ApiError, ZaspotClient
+from zaspot.api.client import ZaspotClient
+from zaspot.api.shell import connection_options, run_client, table
 
 
 def _when(ts: float | None) -> str:
@@ -51,34 +49,21 @@ def line(r: dict[str, Any]) -> str:
     return f"reservation {r['id']}  {r['station_id']} {_where(r)}  card {r['id_token']}  {_outcome(r)}"
 
 
-def table(rows: list[dict[str, Any]]) -> list[str]:
-    header = ("ID", "STATION", "WHERE", "CARD", "STATUS", "EXPIRES", "DETAIL")
-    body = []
-    for r in rows:
-        detail = _detail(r)
-        body.append((str(r["id"]), r["station_id"], _where(r), r["id_token"], r["status"], _when(r["expires_at"]),
-                     detail))
-    widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in (header, *body)]
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    """Every field a column, so a list of reservations can be scanned and compared by eye."""
+    return table(("ID", "STATION", "WHERE", "CARD", "STATUS", "EXPIRES", "DETAIL"),
+                 [(r["id"], r["station_id"], _where(r), r["id_token"], r["status"], _when(r["expires_at"]), _detail(r))
+                  for r in rows])
 
 
-async def _call(args: argparse.Namespace, kind: str, data: dict[str, Any]) -> Any:
-    async with ZaspotClient(args.url, args.token) as client:
-        return await client.command(kind, timeout=args.timeout, **data)
+def _run(args: argparse.Namespace, kind: str, data: dict[str, Any], show: Callable[[Any], list[str]]) -> int:
+    """One API command; `show` turns its result into the lines to print."""
+    async def work(client: ZaspotClient) -> int:
+        for text in show(await client.command(kind, timeout=args.timeout, **data)):
+            print(text)
+        return 0
 
-
-def _run(args: argparse.Namespace, kind: str, data: dict[str, Any], show: Any) -> int:
-    try:
-        result = asyncio.run(_call(args, kind, data))
-    except ApiError as exc:
-        print(f"zaspot: {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"zaspot: cannot reach {args.url}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    for text in show(result):
-        print(text)
-    return 0
+    return run_client(args, work)
 
 
 def _cmd_reserve(args: argparse.Namespace) -> int:
@@ -100,7 +85,7 @@ def _cmd_reservations(args: argparse.Namespace) -> int:
     def show(rows: list[dict[str, Any]]) -> list[str]:
         if not rows:
             return ["no reservations" if args.all else "no active reservations"]
-        return table(list(reversed(rows)))  # oldest first, as a table reads
+        return _table(list(reversed(rows)))  # oldest first, as a table reads
 
     return _run(args, "reservations/list", data, show)
 
@@ -115,17 +100,17 @@ def configure(sub: Any) -> None:
     where.add_argument("--evse", type=int, help="EVSE N (2.0.1; on 1.6 the same as --connector); default: any")
     reserve.add_argument("--minutes", type=float, default=15.0, help="until it expires (default 15)")
     reserve.add_argument("--timeout", type=float, default=60)
-    _connection_options(reserve)
+    connection_options(reserve)
     reserve.set_defaults(func=_cmd_reserve)
 
     listing = sub.add_parser("reservations", help="list reservations (active ones by default), or cancel one")
     listing.add_argument("--station", help="only this station's")
     listing.add_argument("--all", action="store_true", help="every reservation, not only the active ones")
     listing.add_argument("--timeout", type=float, default=60)
-    _connection_options(listing)
+    connection_options(listing)
     listing.set_defaults(func=_cmd_reservations, action=None)
     actions = listing.add_subparsers(dest="action", metavar="cancel ID")
     cancel = actions.add_parser("cancel", help="cancel an active reservation")
     cancel.add_argument("reservation", type=int, metavar="ID")
     cancel.add_argument("--timeout", type=float, default=60)
-    _connection_options(cancel)
+    connection_options(cancel)

@@ -16,7 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
-from zaspot.api.client import DEFAULT_URL, ApiError, ZaspotClient
+from zaspot.api.client import ZaspotClient
+from zaspot.api.shell import connection_options, run_client, table
 from zaspot.store.lifecycle import FIRMWARE_DONE, LOG_DONE
 
 Work = Callable[[ZaspotClient, argparse.Namespace], Any]
@@ -26,32 +27,8 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> None:
-    cells = [[str(c) for c in row] for row in [header, *rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _run(args: argparse.Namespace, work: Work) -> int:
-    async def go() -> int:
-        try:
-            async with ZaspotClient(args.url, args.token) as client:
-                return await work(client, args)
-        except ApiError as exc:
-            print(f"zaspot: {exc.code}: {exc.message}", file=sys.stderr)
-        except OSError as exc:
-            print(f"zaspot: cannot reach {args.url}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-
-    try:
-        return asyncio.run(go())
-    except KeyboardInterrupt:
-        return 130
 
 
 def _http_error(what: str, exc: OSError) -> int:
@@ -128,8 +105,8 @@ async def _firmware_list(client: ZaspotClient, args: argparse.Namespace) -> int:
     if not files:
         print("no firmware files (add one with `zaspot firmware add FILE`)")
         return 0
-    _table(["NAME", "SIZE", "SHA256", "ADDED"], [[f["name"], f["size"], f["sha256"][:16], _when(f["added_at"])]
-                                                  for f in files])
+    rows = [[f["name"], f["size"], f["sha256"][:16], _when(f["added_at"])] for f in files]
+    print("\n".join(table(["NAME", "SIZE", "SHA256", "ADDED"], rows)))
     return 0
 
 
@@ -189,9 +166,9 @@ async def _firmware_status(client: ZaspotClient, args: argparse.Namespace) -> in
     if not updates:
         print("no firmware updates")
         return 0
-    _table(["ID", "STATION", "ROLLOUT", "FIRMWARE", "STATUS", "UPDATED", "DETAIL"],
-           [[u["id"], u["station_id"], u["rollout_id"] or "-", u["firmware"], u["status"], _when(u["updated_at"]),
-             u["detail"] or ""] for u in updates])
+    rows = [[u["id"], u["station_id"], u["rollout_id"] or "-", u["firmware"], u["status"], _when(u["updated_at"]),
+             u["detail"] or ""] for u in updates]
+    print("\n".join(table(["ID", "STATION", "ROLLOUT", "FIRMWARE", "STATUS", "UPDATED", "DETAIL"], rows)))
     return 0
 
 
@@ -200,9 +177,10 @@ async def _firmware_rollouts(client: ZaspotClient, args: argparse.Namespace) -> 
     if not rollouts:
         print("no firmware rollouts")
         return 0
-    _table(["ID", "FIRMWARE", "STATE", "TOTAL", "INSTALLED", "FAILED", "SKIPPED", "PENDING", "STARTED"],
-           [[r["id"], r["firmware"], r["state"], r["total"], r["installed"], r["failed"], r["skipped"], r["pending"],
-             _when(r["created_at"])] for r in rollouts])
+    rows = [[r["id"], r["firmware"], r["state"], r["total"], r["installed"], r["failed"], r["skipped"], r["pending"],
+             _when(r["created_at"])] for r in rollouts]
+    print("\n".join(table(["ID", "FIRMWARE", "STATE", "TOTAL", "INSTALLED", "FAILED", "SKIPPED", "PENDING", "STARTED"],
+                           rows)))
     return 0
 
 
@@ -242,9 +220,9 @@ async def _logs_list(client: ZaspotClient, args: argparse.Namespace) -> int:
     if not uploads:
         print("no logs")
         return 0
-    _table(["ID", "STATION", "TYPE", "STATUS", "FILE", "SIZE", "UPDATED", "DETAIL"],
-           [[u["id"], u["station_id"], u["log_type"], u["status"], u["filename"] or "-",
-             "-" if u["size"] is None else u["size"], _when(u["updated_at"]), u["detail"] or ""] for u in uploads])
+    rows = [[u["id"], u["station_id"], u["log_type"], u["status"], u["filename"] or "-",
+             "-" if u["size"] is None else u["size"], _when(u["updated_at"]), u["detail"] or ""] for u in uploads]
+    print("\n".join(table(["ID", "STATION", "TYPE", "STATUS", "FILE", "SIZE", "UPDATED", "DETAIL"], rows)))
     return 0
 
 
@@ -285,9 +263,8 @@ async def _logs_get(client: ZaspotClient, args: argparse.Namespace) -> int:
 
 
 def _options(parser: argparse.ArgumentParser, work: Work) -> None:
-    parser.add_argument("--url", default=os.environ.get("ZASPOT_URL", DEFAULT_URL), help=f"API URL (default {DEFAULT_URL})")
-    parser.add_argument("--token", default=os.environ.get("ZASPOT_TOKEN"), help="access token (or $ZASPOT_TOKEN)")
-    parser.set_defaults(func=lambda args: _run(args, work))
+    connection_options(parser)
+    parser.set_defaults(func=lambda args: run_client(args, lambda client: work(client, args)))
 
 
 def _positive(text: str) -> int:
