@@ -24,6 +24,7 @@ from zaspot.diagnostics.setup import setup as setup_diagnostics
 from zaspot.ems.setup import setup as setup_ems
 from zaspot.lifecycle import reservations, stale, transfers
 from zaspot.limits import LimitOwner
+from zaspot.pricing.setup import setup as setup_pricing
 from zaspot.ocpp.commands import Commands
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.framelog import FrameLog
@@ -90,6 +91,9 @@ class App:
                 self._teardown.append(teardown)
         self.plugins = PluginLoader(self.ctx, self.commands)
         await self.plugins.load_all()  # a broken plugin is logged, never fatal
+        pricing = await setup_pricing(self.ctx, self.commands)  # before the EMS: it plans on the prices
+        if pricing is not None:
+            self._teardown.append(pricing)
         if cfg.ems is not None:  # after the plugins: a strategy or sensor may come from one
             self._teardown.append(await setup_ems(self.ctx, self.commands))
         self.rules = await start_rules(self.ctx, self.commands)  # after plugins: their triggers and services

@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     from zaspot.bench.cli import configure as configure_bench
     from zaspot.cards.cli import configure as configure_cards
     from zaspot.lifecycle.cli import configure as configure_lifecycle
+    from zaspot.pricing.cli import configure as configure_pricing
     from zaspot.sim.cli import configure as configure_sim
     from zaspot.tui.cli import configure as configure_tui
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     configure_tui(sub)
     configure_cards(sub)
     configure_lifecycle(sub)
+    configure_pricing(sub)
     return parser
 
 

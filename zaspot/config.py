@@ -209,6 +209,8 @@ class Config:
     files: FilesConfig = field(default_factory=FilesConfig)
     transactions: TransactionsConfig = field(default_factory=TransactionsConfig)
     log_format: Literal["text", "json"] = "text"
+    # Spot prices, tariffs, session costs, prices on chargers (zaspot.pricing); decoded there at startup.
+    pricing: RawSection | None = None
     ems: RawSection | None = None  # energy management; decoded by zaspot.ems.config at startup
     source: str = "<defaults>"
 

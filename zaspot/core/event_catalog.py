@@ -4,7 +4,7 @@ back by name (the event log, the API's subscriptions, rule replays) asks here, s
 type is known however little of zaspot was imported before.
 """
 
-from zaspot.core import card_events, connection_events, energy_events, lifecycle_events  # noqa: F401  (they register)
+from zaspot.core import card_events, connection_events, energy_events, lifecycle_events, pricing_events  # noqa: F401  (they register)
 from zaspot.core.events import event_types, rebuild
 
 __all__ = ["event_types", "rebuild"]

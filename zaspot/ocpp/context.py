@@ -37,3 +37,6 @@ class ServerContext:
     files: Any = None  # zaspot.lifecycle: the HTTP file endpoint (firmware downloads, log uploads)
     firmware: Any = None  # zaspot.lifecycle: firmware updates and rollouts
     logs: Any = None  # zaspot.lifecycle: log retrieval (GetDiagnostics / GetLog)
+    # A charging network on spot prices (#18): zaspot.pricing (prices, tariffs, session costs).
+    prices: Any = None  # zaspot.pricing.feed: the spot prices, one owner (the EMS reads them here)
+    pricing: Any = None  # zaspot.pricing.service: tariffs, each session's cost, what chargers are told

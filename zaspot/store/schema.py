@@ -399,6 +399,44 @@ MIGRATIONS: list[str] = [
     ALTER TABLE stations ADD COLUMN site TEXT;
     ALTER TABLE stations ADD COLUMN notes TEXT;
     """,
+    # a charging network on spot prices (#18): the spot prices by source and period, each
+    # session's cost with its breakdown per period, a session's energy need and departure
+    """
+    CREATE TABLE IF NOT EXISTS spot_prices (
+        source     TEXT NOT NULL,
+        start      REAL NOT NULL,
+        end        REAL NOT NULL,
+        price      REAL NOT NULL,
+        unit       TEXT NOT NULL,
+        fetched_at REAL NOT NULL,
+        PRIMARY KEY (source, start)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE IF NOT EXISTS session_costs (
+        transaction_id INTEGER PRIMARY KEY NOT NULL,
+        station_id     TEXT NOT NULL,
+        tariff         TEXT NOT NULL,
+        currency       TEXT NOT NULL,
+        energy_wh      REAL NOT NULL,
+        cost_excl_vat  REAL NOT NULL,
+        cost_incl_vat  REAL NOT NULL,
+        periods        TEXT NOT NULL,
+        final          INTEGER NOT NULL DEFAULT 0,
+        updated_at     REAL NOT NULL
+    );
+
+    CREATE TABLE IF NOT EXISTS session_needs (
+        station_id  TEXT NOT NULL,
+        evse_id     INTEGER NOT NULL,
+        tx_key      TEXT,
+        energy_wh   REAL,
+        departure   REAL,
+        charge_now  INTEGER NOT NULL DEFAULT 0,
+        source      TEXT NOT NULL,
+        updated_at  REAL NOT NULL,
+        PRIMARY KEY (station_id, evse_id)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
