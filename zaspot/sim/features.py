@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-FEATURE_MODULES = ("zaspot.sim.cards", "zaspot.sim.reservations", "zaspot.sim.transfers")
+FEATURE_MODULES = ("zaspot.sim.cards", "zaspot.sim.reservations", "zaspot.sim.transfers", "zaspot.sim.pricing")
 _HANDLERS: dict[tuple[str, str], Callable[..., Any]] = {}
 _loaded = False
 

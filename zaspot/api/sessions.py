@@ -1,4 +1,4 @@
-"""Operator API: prices/*, history/sessions, sessions/*: spot prices, session costs, receipts, plans."""
+"""Operator API: history/sessions, sessions/receipt: session costs and receipts (COST)."""
 
 from __future__ import annotations
 
