@@ -16,7 +16,7 @@ from typing import Any
 from zaspot.core import events as ev
 from zaspot.ocpp import (
     cards_v16, cards_v201, commands_v16, commands_v201, firmware_v16, firmware_v201, logs_v16, logs_v201,
-    reservations_v16, reservations_v201,
+    pricing_v16, pricing_v201, reservations_v16, reservations_v201,
 )
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.errors import CallTimeout, CommandError, StationNotConnected
@@ -25,8 +25,8 @@ from zaspot.ocpp.schemas import SchemaError
 
 # Each version's translations: the core commands and one module per feature, looked up in order.
 _TRANSLATIONS: dict[str, tuple[ModuleType, ...]] = {
-    "1.6": (commands_v16, cards_v16, reservations_v16, firmware_v16, logs_v16),
-    "2.0.1": (commands_v201, cards_v201, reservations_v201, firmware_v201, logs_v201),
+    "1.6": (commands_v16, cards_v16, reservations_v16, firmware_v16, logs_v16, pricing_v16),
+    "2.0.1": (commands_v201, cards_v201, reservations_v201, firmware_v201, logs_v201, pricing_v201),
 }
 
 

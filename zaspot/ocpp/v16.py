@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from zaspot.ocpp import cards_v16, firmware_v16, logs_v16, reservations_v16
+from zaspot.ocpp import cards_v16, firmware_v16, logs_v16, pricing_v16, reservations_v16
 from zaspot.ocpp.clock import now_iso
 from zaspot.ocpp.metering import parse_time, samples_v16
 from zaspot.ocpp.session import on
@@ -53,7 +53,9 @@ class SessionV16(StationSession, cards_v16.Handlers, reservations_v16.Handlers, 
 
     @on("Authorize")
     async def on_authorize(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"idTagInfo": cards_v16.id_tag_info(await self.authorize(p["idTag"]))}
+        verdict = await self.authorize(p["idTag"])
+        pricing_v16.identified(self, p["idTag"], verdict)  # listed models are told the card's price next
+        return {"idTagInfo": cards_v16.id_tag_info(verdict)}
 
     @on("StartTransaction")
     async def start_transaction(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from zaspot.core import events as ev
 from zaspot.diagnostics.temperature import location_v201
-from zaspot.ocpp import cards_v201, firmware_v201, logs_v201, reservations_v201
+from zaspot.ocpp import cards_v201, firmware_v201, logs_v201, pricing_v201, reservations_v201
 from zaspot.ocpp.metering import parse_time, samples_v201
 from zaspot.ocpp.session import on
 from zaspot.ocpp.station import StationSession, recorded
@@ -59,7 +59,9 @@ class SessionV201(StationSession, cards_v201.Handlers, reservations_v201.Handler
 
     @on("Authorize")
     async def on_authorize(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"idTokenInfo": cards_v201.id_token_info(await self.authorize(p["idToken"]["idToken"]))}
+        token = p["idToken"]["idToken"]
+        verdict = await self.authorize(token)
+        return {"idTokenInfo": pricing_v201.with_tariff(self, cards_v201.id_token_info(verdict), token)}
 
     @on("TransactionEvent")
     async def transaction_event(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +76,9 @@ class SessionV201(StationSession, cards_v201.Handlers, reservations_v201.Handler
             None, p.get("reservationId"),  # no meter_wh apart from the samples; the reservation it uses
         )
         await self.commit(unit)  # a repeated seqNo after a reconnect is answered, stored once
-        return {"idTokenInfo": cards_v201.id_token_info(await self.authorize(token))} if token else {}
+        answer = ({"idTokenInfo": pricing_v201.with_tariff(self, cards_v201.id_token_info(await self.authorize(token)),
+                                                           token)} if token else {})
+        return pricing_v201.with_cost(self, answer, p["eventType"], info["transactionId"])  # the cost so far
 
     @on("MeterValues")
     async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:
