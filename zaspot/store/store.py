@@ -20,6 +20,8 @@ from . import fleet, messages, schema
 from .checkpoint import Checkpointer
 from .cards import CardStore
 from .lifecycle import LifecycleStore
+from .pricing import PricingStore
+from .prices import PriceStore
 from .reads import Reads
 from .reservations import ReservationStore
 from .diagnostics import DiagnosticsStore
@@ -56,7 +58,7 @@ def _command(c: sqlite3.Connection, station_id, command, action, payload, source
 
 
 class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, EmsStore, CardStore,
-            ReservationStore, LifecycleStore):
+            ReservationStore, LifecycleStore, PriceStore, PricingStore):
     """SQLite store. Create with `await Store.open(path)`."""
 
     def __init__(self, path: str, writer: Writer, reader: aiosqlite.Connection | None) -> None:

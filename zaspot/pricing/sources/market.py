@@ -1,0 +1,64 @@
+"""What the day-ahead sources share: the market's days (CET/CEST, the clock the European
+day-ahead auction runs on; a day has 92, 96 or 100 quarter hours) and a small HTTP GET
+(urllib in a worker thread: the event loop never waits, and zaspot needs no HTTP library)."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.parse
+import urllib.request
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from zaspot.pricing.slot import HOUR, QUARTER
+
+MARKET_TZ = ZoneInfo("Europe/Prague")  # CET/CEST: the day-ahead market's days and its noon auction
+
+
+def day_bounds(day: date, tz: ZoneInfo = MARKET_TZ) -> tuple[float, float]:
+    """Epoch seconds of the day's local midnight and the next one (23, 24 or 25 hours apart)."""
+    start = datetime.combine(day, time(0), tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    return start.timestamp(), end.timestamp()
+
+
+def market_day(ts: float, tz: ZoneInfo = MARKET_TZ) -> date:
+    return datetime.fromtimestamp(ts, tz).date()
+
+
+def today_and_tomorrow(now: float, tz: ZoneInfo = MARKET_TZ) -> tuple[date, date]:
+    today = market_day(now, tz)
+    return today, today + timedelta(days=1)
+
+
+def step_for(points: int, day_start: float, day_end: float) -> float:
+    """The period length of a day given as `points` periods: 15 or 60 minutes, else ValueError."""
+    for step in (QUARTER, HOUR):
+        if round((day_end - day_start) / step) == points:
+            return step
+    hours = (day_end - day_start) / HOUR
+    raise ValueError(f"{points} periods do not divide a day of {hours:g} hours into 15 or 60 minutes")
+
+
+def with_query(url: str, **params: str) -> str:
+    """`url` with `params` added to (or replacing those in) its query string."""
+    parts = urllib.parse.urlsplit(url)
+    query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+    query.update(params)
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, safe=":.|")))
+
+
+def check_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"url must start with http:// or https://, got {url!r}")
+
+
+def _get(url: str, accept: str, timeout: float) -> str:
+    request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "zaspot"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the user's own URL)
+        charset = response.headers.get_content_charset() or "utf-8"
+        return response.read().decode(charset, errors="replace")
+
+
+async def get_text(url: str, accept: str = "*/*", timeout: float = 10.0) -> str:
+    return await asyncio.to_thread(_get, url, accept, timeout)
