@@ -1,11 +1,10 @@
-"""zaspot's own strategies, sensors and price sources, registered through the plugin API
-exactly as a plugin would (see plugins/peak_shaver.py for a third-party strategy)."""
+"""zaspot's own strategies and sensors, registered through the plugin API exactly as a
+plugin would (see plugins/peak_shaver.py for a third-party strategy). The price sources
+are zaspot.pricing's (zaspot/pricing/sources)."""
 
 from __future__ import annotations
 
 from zaspot.core.plugins import PluginContext
-from zaspot.ems.prices.day_ahead import DayAheadConfig, DayAheadPrices
-from zaspot.ems.prices.file import FileConfig, FilePrices
 from zaspot.ems.sensors import http_json, simulated
 from zaspot.ems.strategies import BUILTIN
 
@@ -24,6 +23,3 @@ def register(api: PluginContext) -> None:
             api.register_sensor(kind, "http_json", http_json.factory(kind), http_json.HttpJsonConfig)
         if registry.get(f"sensor.{kind}", "simulated") is None:
             api.register_sensor(kind, "simulated", sims[kind], simulated.SimulatedConfig)
-    for name, factory, config_type in (("file", FilePrices, FileConfig), ("day_ahead", DayAheadPrices, DayAheadConfig)):
-        if registry.get("price_source", name) is None:
-            api.register_price_source(name, factory, config_type)

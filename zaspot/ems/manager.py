@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
-from zaspot.core.energy_events import EmsState, LimitChanged, LimitInForce, PriceUpdated
+from zaspot.core.energy_events import EmsState, LimitChanged, LimitInForce
 from zaspot.ems.config import EmsConfig
 from zaspot.ems.controller import Controller
 from zaspot.ems.grants import Grant, GrantBook
@@ -26,7 +26,6 @@ from zaspot.ems.inputs import Sensors, Sessions
 from zaspot.ems.prices.base import PriceSlot
 from zaspot.ems.site import Site
 from zaspot.ems.view import Decision, Snapshot
-from zaspot.store.publish import publish_event
 
 _LOGGER = logging.getLogger(__name__)
 _WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBooted.type, LimitInForce.type)
@@ -34,13 +33,12 @@ _WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBoot
 
 class EmsManager:
     def __init__(self, ctx: Any, commands: Any, config: EmsConfig, site: Site, strategy_name: str,
-                 controller: Controller, sensors: Sensors, prices: Any = None) -> None:
+                 controller: Controller, sensors: Sensors) -> None:
         self.ctx, self.commands, self.config, self.site = ctx, commands, config, site
-        self.strategy_name, self.controller, self.sensors, self.price_source = strategy_name, controller, sensors, prices
+        self.strategy_name, self.controller, self.sensors = strategy_name, controller, sensors
         self.book = GrantBook(site, config.deadband, config.lease)
         self.sessions = Sessions()
-        self.prices: tuple[PriceSlot, ...] = ()
-        self._announced: PriceSlot | None = None
+        self.prices: tuple[PriceSlot, ...] = ()  # the price feed's (ctx.prices) as of the last tick
         self.last: Snapshot | None = None
         self.decision: Decision | None = None
         self._wake = asyncio.Event()
@@ -88,7 +86,6 @@ class EmsManager:
     async def tick(self, now: float) -> Decision:
         readings = await self.sensors.read(now)
         await self._refresh_prices()
-        await self._announce_price(now)
         snap = Snapshot(now, self.site, self.sessions.states(self.site, self.ctx.fleet), readings, self.prices,
                         self.book.amps())
         decision = self.controller.step(snap)
@@ -129,23 +126,10 @@ class EmsManager:
         if e.ok:  # room a station gave up changes what the others may get; a refusal is asked again next tick
             self._wake.set()
 
-    async def _announce_price(self, now: float) -> None:
-        """Tell the log and the bus (and so `platform: price` rules) when the price in force changes."""
-        slot = next((s for s in self.prices if s.start <= now < s.end), None)
-        if slot is None or slot == self._announced:
-            return
-        self._announced = slot
-        await publish_event(self.ctx.store, self.ctx.bus, PriceUpdated(
-            "", slot.price, slot.unit, getattr(self.price_source, "area", None), slot.start, slot.end))
-
     async def _refresh_prices(self) -> None:
-        if self.price_source is None:
-            return
-        try:
-            slots = tuple(await self.price_source.prices())
-        except Exception as exc:  # keep planning with what we had
-            _LOGGER.warning("ems prices: %s", exc)
-            return
+        """The price feed's known periods (it fetches, stores and announces them: zaspot.pricing.feed)."""
+        feed = self.ctx.prices
+        slots = feed.slots() if feed is not None else ()
         if slots != self.prices:
             self.prices = slots
             await self.ctx.store.ems_prices([s.to_dict() for s in slots])

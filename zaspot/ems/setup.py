@@ -1,10 +1,11 @@
 """Wire the EMS into a running central system: `teardown = await setup(ctx, commands)`,
 called only when zaspot.yaml has an `ems:` section.
 
-Built-in strategies, sensors and price sources are registered through the plugin API
-under the plugin name "ems" (after the plugins from plugins/, so a plugin may replace a
-built-in by name). The strategy, sensors and prices named in the config are then built
-from the registry, whoever registered them.
+Built-in strategies and sensors are registered through the plugin API under the plugin
+name "ems" (after the plugins from plugins/, so a plugin may replace a built-in by name).
+The strategy and sensors named in the config are then built from the registry, whoever
+registered them. Prices come from the price feed (ctx.prices, zaspot.pricing), which
+reads `ems.prices` when there is no `pricing.source`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ async def setup(ctx: Any, commands: Any) -> Callable[[], Awaitable[None]]:
     try:
         strategy = _build(ctx, "strategy", config.strategy, config.config or RawSection(ctx.config.source, None, "ems.config"))
         sensors = {kind: _sensor(ctx, kind, raw) for kind, raw in config.sensors.items()}
-        prices = _price_source(ctx, config.prices) if config.prices is not None else None
         if not callable(getattr(strategy, "decide", None)):
             raise ConfigError(f"{ctx.config.source}: ems.strategy: '{config.strategy}' has no decide(snapshot) "
                               "(see zaspot/ems/strategies/base.py)")
@@ -40,7 +40,7 @@ async def setup(ctx: Any, commands: Any) -> Callable[[], Awaitable[None]]:
             sensor.bind(ctx.fleet, site)
     safe = safe_limits(site, config.fallback_reserve, config.safe_current)
     manager = EmsManager(ctx, commands, config, site, config.strategy, Controller(site, strategy, safe),
-                         Sensors(sensors, config.stale_after), prices)
+                         Sensors(sensors, config.stale_after))
     ctx.ems = manager  # read by the ems/* API commands
     manager.start()
 
@@ -69,8 +69,3 @@ def _sensor(ctx: Any, kind: str, raw: RawSection) -> Any:
         raise ConfigError(f"{raw.location()}: {raw.where}: sensor kind must be one of {', '.join(builtin.SENSOR_KINDS)}")
     platform, rest = platform_of(raw)
     return _build(ctx, f"sensor.{kind}", platform, rest)
-
-
-def _price_source(ctx: Any, raw: RawSection) -> Any:
-    platform, rest = platform_of(raw)
-    return _build(ctx, "price_source", platform, rest)
