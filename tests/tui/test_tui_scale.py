@@ -1,4 +1,5 @@
-"""500 stations: the table loads them all, filters (by status and by site) and sorts, and a burst of events is one flush."""
+"""500 stations: the table loads them all, filters (by status and by site) and sorts, and a burst of events
+(faults, running sessions' costs) is one flush."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ async def test_five_hundred_stations_filter_sort_and_a_burst_of_events():
         table.flush()
         assert "FAULT" in table.get_cell("CP495", "connectors").plain
         assert "FAULT" not in table.get_cell("CP496", "connectors").plain
+        for i in range(1, 500, 2):  # 250 sessions, then a cost for each before the next flush
+            common = {"station_id": f"CP{i:03d}", "time": NOW, "evse_id": 2, "transaction_id": f"T{i}"}
+            app.feed_event({"type": "transaction_started", **common, "connector_id": 2, "meter_start_wh": 0})
+            app.feed_event({"type": "session_cost", **common, "energy_wh": 1000.0 * i, "cost": 6.5 * i,
+                            "currency": "CZK", "final": False})
+        table.flush()
+        assert table.get_cell("CP499", "cost").plain == "3244 CZK"  # 3243.50 in a cell of nine
+        assert table.get_cell("CP003", "cost").plain == "19.50 CZK" and table.get_cell("CP002", "cost").plain == "–"
         await pilot.press("slash", *"groundfailure", "enter")
         while table.row_count != 100:
             await pilot.pause(0.02)

@@ -9,6 +9,7 @@ Update after an intended change: pytest tests/tui --snapshot-update
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Any
 
@@ -120,6 +121,43 @@ LOCAL_LISTS = [
     {"station_id": "GARAGE-7", "version": None, "supported": False, "synced_at": None, "error": None, "in_step": False},
 ]
 
+def day_price(hour: float) -> float:
+    """A November weekday's spot price in CZK/kWh: a morning and an evening peak, a cheap noon."""
+    return round(2.6 + 1.6 * math.exp(-((hour - 8.5) / 1.2) ** 2) + 2.4 * math.exp(-((hour - 18.5) / 1.6) ** 2)
+                 - 1.5 * math.exp(-((hour - 13.0) / 1.8) ** 2), 2)
+
+
+DAY = NOW - NOW % 86400  # midnight (UTC, as the tests run)
+PRICES = [{"start": DAY + 900 * i, "end": DAY + 900 * (i + 1), "price": day_price(i / 4), "unit": "CZK/kWh",
+           "fallback": False} for i in range(96)]  # today's periods; tomorrow's arrive at 13:00
+PRICE_NOW = {"spot": next(p for p in PRICES if p["start"] <= NOW < p["end"]), "currency": "CZK", "driver_price": 7.42,
+             "tariff": "standard"}
+
+
+def session(tx: str, sid: str, evse: int, conn: int, card: str, start: float, end: float | None, kwh: float,
+            incl: float, state: str = "ended") -> dict[str, Any]:
+    return {"id": tx, "station_id": sid, "evse_id": evse, "connector_id": conn, "id_token": card,
+            "start_date_time": start, "end_date_time": end, "total_energy": kwh,
+            "total_time": ((end or NOW) - start) / 3600, "total_parking_time": 0.0,
+            "total_cost": {"excl_vat": round(incl / 1.21, 2), "incl_vat": incl}, "currency": "CZK",
+            "tariff": "standard", "state": state}
+
+
+SESSIONS = [
+    session("41", "LOBBY-1", 1, 1, "04A1B2C3", NOW - 5400, None, 14.0, 97.02, "active"),
+    session("9f100fa9-58cd-4bd1-b678-22ba9967baa6", "DEPOT-DC1", 1, 1, "DRIVER-7", NOW - 1500, None, 31.0, 214.52, "active"),
+    session("416cbe1f-1a1d-450d-9f73-5f400ee99c0d", "DEPOT-DC1", 2, 1, "BUS-12", NOW - 2700, None, 40.0, 276.80, "active"),
+    session("c2a9d4e0-8b1f-4a7e-9d2c-5f3e1b7a6c44", "DEPOT-DC1", 1, 1, "BUS-03", NOW - 9000, NOW - 5400, 52.4, 318.61),
+    session("7d3b8f12-4c6e-49a1-b5d0-2e9f8a1c3b77", "DEPOT-DC1", 2, 1, "BUS-07", NOW - 86400, NOW - 82800, 61.8, 402.11,
+            "stale"),
+    session("40", "GARAGE-7", 1, 1, "GUEST-112", NOW - 7200, NOW - 3600, 18.5, 121.43),
+]
+RECEIPT = {**SESSIONS[3], "periods": [
+    {"start": NOW - 9000 + 900 * i, "end": NOW - 8100 + 900 * i, "energy_wh": wh, "spot": spot, "price": price,
+     "cost": round(wh / 1000 * price, 2)}
+    for i, (wh, spot, price) in enumerate(((12_400, 3.71, 7.91), (13_600, 3.95, 8.20), (13_100, 4.12, 8.41),
+                                          (13_300, 4.18, 8.48)))]}
+
 # DEPOT-DC1's last hour: both EVSEs ramping up, then EVSE 2's car full and the derate at module 3's trip.
 SAMPLES = [{"ts": NOW - 3600 + 60 * i, "evse_id": evse, "connector_id": 1, "measurand": "Power.Active.Import",
             "phase": None, "value": w}
@@ -151,7 +189,8 @@ class CannedClient:
                    "history/meter_samples": SAMPLES, "cards/mode": {"mode": self.auth_mode, "version": 7},
                    "reservations/list": of_station(RESERVATIONS, data),
                    "firmware/status": of_station(FIRMWARE_UPDATES, data), "logs/list": of_station(LOG_UPLOADS, data),
-                   "cards/list": CARDS, "cards/lists": LOCAL_LISTS}
+                   "cards/list": CARDS, "cards/lists": LOCAL_LISTS, "prices/list": PRICES, "prices/now": PRICE_NOW,
+                   "history/sessions": of_station(SESSIONS, data), "sessions/receipt": RECEIPT}
         if message_type not in answers:
             raise ApiError("unknown_command", f"unknown command type {message_type!r}")
         return answers[message_type]
@@ -245,6 +284,20 @@ def test_station_screen_with_a_reservation_and_its_firmware_and_logs(snap_compar
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
 
+def test_station_screen_sessions_and_a_receipt(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        table = pilot.app.query_one(FleetTable)
+        table.move_cursor(row=table.get_row_index("DEPOT-DC1"))
+        await pilot.press("enter")
+        await until(pilot, lambda: pilot.app.screen.query_one("#sessions").row_count == 4)
+        await pilot.press("n", "down", "down", "p")  # the third session: the one that ended
+        await until(pilot, lambda: pilot.app.screen.query("#receipt-periods"))
+        await until(pilot, lambda: pilot.app.screen.query_one("#receipt-periods").row_count == 4)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
 def test_cards_screen(snap_compare):
     async def run_before(pilot) -> None:
         await loaded(pilot)
@@ -256,10 +309,11 @@ def test_cards_screen(snap_compare):
 
 
 class OlderServer(CannedClient):
-    """A zaspot from before #17: no cards, reservations, firmware or logs."""
+    """A zaspot from before #17: no cards, reservations, firmware or logs (nor #18's prices and sessions)."""
 
     async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any:
-        if message_type.split("/")[0] in ("cards", "reservations", "firmware", "logs"):
+        if message_type.split("/")[0] in ("cards", "reservations", "firmware", "logs", "prices", "sessions") \
+                or message_type == "history/sessions":
             raise ApiError("unknown_command", f"unknown command type {message_type!r}")
         return await super().command(message_type, timeout=timeout, **data)
 
@@ -270,6 +324,8 @@ async def test_an_older_server_shows_no_auth_mode_and_says_it_has_no_cards():
         await loaded(pilot)
         banner = str(app.query_one("#banner").render())
         assert "5 stations" in banner and "auth" not in banner
+        assert not app.query_one("#prices").display  # no prices: no price strip
+        assert app.query_one(FleetTable).get_cell("LOBBY-1", "cost").plain == "–"
         table = app.query_one(FleetTable)
         assert table.get_cell("LOBBY-1", "connectors").plain == "1:chrg 2:resv"  # its own status still shows
         assert table.get_cell("LOBBY-2", "connectors").plain.endswith("2/1:avail")  # no reservation list to add

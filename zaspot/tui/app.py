@@ -25,6 +25,7 @@ from zaspot.tui.modals import ConfirmAction
 from zaspot.tui.model import FleetModel
 from zaspot.tui.palette import ZaspotCommands
 from zaspot.tui.panes import AlarmsPane, RulesPane, RulesUnavailable
+from zaspot.tui.prices import PRICE_EVENTS, WINDOW, PricePane
 from zaspot.tui.station_screen import StationScreen
 
 SORT_CYCLE = ("station", "site", "trouble", "power", "hottest", "alarms", "seen")
@@ -61,6 +62,7 @@ class ZaspotTui(App[None]):
         yield Banner(self.url, id="banner")
         yield Input(placeholder="filter: words to match (id, model, status, error, offline, alarm); enter keeps it, escape clears", id="filter")
         yield FleetTable(self.model, self.clock, id="fleet")
+        yield PricePane(self.clock, id="prices")
         with Horizontal(id="panes"):
             yield AlarmsPane(id="alarms")
             yield RulesPane(id="rules")
@@ -94,12 +96,13 @@ class ZaspotTui(App[None]):
     def feed_snapshot(self, snap: Snapshot) -> None:
         if self._torn_down():
             return
-        self.model.load(snap.stations, snap.transactions, snap.reservations)
+        self.model.load(snap.stations, snap.transactions, snap.reservations, snap.sessions)
         self._banner.auth_mode = snap.auth_mode
         self.query_one(FleetTable).rebuild()
         self.query_one(AlarmsPane).load(snap.alarms)
         self._show_rules(snap.rule_traces)
         self._show_totals()
+        self.load_prices()
         # after a reconnect: what an open screen shows may have changed while we were away
         if isinstance(self.screen, StationScreen):
             self.screen.load_lifecycle()
@@ -115,6 +118,8 @@ class ZaspotTui(App[None]):
             self.query_one(AlarmsPane).raised(event)
         elif kind == "alarm_cleared":
             self.query_one(AlarmsPane).cleared(event)
+        elif kind in PRICE_EVENTS:
+            self.load_prices()
         screen = self.screen
         if isinstance(screen, StationScreen) and screen.station_id == event.get("station_id"):
             screen.station_event(event)
@@ -140,6 +145,21 @@ class ZaspotTui(App[None]):
             self._show_rules(await optional(self.feed.client, "history/rule_traces", limit=100))
         except ApiError:
             pass  # the banner already says when the link is down
+
+    @work(exclusive=True, group="prices", exit_on_error=False)
+    async def load_prices(self) -> None:
+        """The periods from an hour ago on, and the price now; a server without them: no strip."""
+        client = self.feed.client
+        if client is None:
+            return
+        now = self.clock()
+        try:
+            rows = await optional(client, "prices/list", since=now - WINDOW[0], until=now + WINDOW[1])
+            now_info = await optional(client, "prices/now") if rows else None
+        except ApiError:
+            return  # the link is down (the banner says so), or this server cannot say: the strip stays as it was
+        if not self._torn_down():
+            self.query_one(PricePane).show(rows if isinstance(rows, list) else None, now_info)
 
     # --- navigation ---------------------------------------------------------------
 

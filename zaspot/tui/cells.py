@@ -12,15 +12,16 @@ from zaspot.tui.model import Station
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (  # key, label, width
     ("station", "Station", 12),
-    ("name", "Name · site", 24),
+    ("name", "Name · site", 20),
     ("version", "OCPP", 5),
     ("link", "Link", 7),
-    ("connectors", "Connectors", 28),
+    ("connectors", "Connectors", 26),
     ("power", "Power", 8),
+    ("cost", "Cost", 9),
     ("today", "Today", 9),
     ("hottest", "Hottest", 7),
     ("modules", "Modules", 7),
-    ("alarms", "Alarms", 22),
+    ("alarms", "Alarms", 17),
     ("seen", "Seen", 5),
 )
 
@@ -67,6 +68,14 @@ def modules_cell(st: Station) -> Text:
     return Text(f"{ok[0]}/{ok[1]} ok", style="" if ok[0] == ok[1] else "bold red")
 
 
+def cost_cell(st: Station) -> Text:
+    """What the station's running sessions have cost so far (incl. VAT)."""
+    running = st.running_cost
+    if running is None:
+        return Text("–", style="bright_black")
+    return Text(fmt.money(running.cost, running.currency, compact=True))
+
+
 def cells(st: Station, now: float) -> dict[str, Any]:
     hottest = st.hottest
     return {
@@ -76,6 +85,7 @@ def cells(st: Station, now: float) -> dict[str, Any]:
         "link": Text("online", style="green") if st.online else Text("offline", style="bold red"),
         "connectors": connectors_cell(st, now),
         "power": fmt.kw(st.power_w) if st.online else "–",
+        "cost": cost_cell(st),
         "today": fmt.kwh(st.energy_today_wh),
         "hottest": fmt.celsius(hottest[1] if hottest else None),
         "modules": modules_cell(st),

@@ -36,6 +36,7 @@ class Snapshot:
     rule_traces: list[dict[str, Any]] | None  # None: this server has no rules engine
     auth_mode: str | None = None  # cards/mode: "open" | "list"; None: an older server
     reservations: list[dict[str, Any]] = field(default_factory=list)  # the active ones
+    sessions: list[dict[str, Any]] = field(default_factory=list)  # running sessions with their cost so far
 
 
 @dataclass(slots=True)
@@ -140,5 +141,6 @@ async def load_snapshot(client: Client) -> Snapshot:
     traces = await optional(client, "history/rule_traces", limit=100)
     mode = await optional(client, "cards/mode")
     reservations = await optional(client, "reservations/list", active_only=True)
-    return Snapshot(stations, transactions, alarms or [], traces,
-                    mode.get("mode") if isinstance(mode, dict) else None, reservations or [])
+    sessions = await optional(client, "history/sessions", state="active", limit=10_000)  # None: no session costs
+    return Snapshot(stations, transactions, alarms or [], traces, mode.get("mode") if isinstance(mode, dict) else None,
+                    reservations or [], [s for s in sessions or [] if s.get("state") == "active"])

@@ -6,6 +6,7 @@ No Textual here; Rich `Text` only where a colour carries meaning.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -106,3 +107,53 @@ def short_id(value: str | None) -> str:
     if not value:
         return "–"
     return value if len(value) <= 10 else value[:8] + "…"
+
+
+def money(amount: float | None, currency: str = "", compact: bool = False) -> str:
+    """'318.61 CZK'; compact (a fleet cell: at most nine characters with a three-letter
+    currency): '52.31 CZK', '491.3 CZK', '12346 CZK', '123k CZK'."""
+    if amount is None:
+        return "–"
+    size = abs(amount)
+    text = (f"{amount:.2f}" if size < 100 or not compact else f"{amount:.1f}" if size < 1000
+            else f"{amount:.0f}" if size < 99_999.5 else f"{amount / 1000:.0f}k")
+    return f"{text} {currency}".rstrip()
+
+
+def price(value: float | None) -> str:
+    """A price per kWh in five characters or less: '1.85', '12.4', '-0.31', '123'."""
+    if value is None:
+        return "–"
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def instant(value: Any) -> float | None:
+    """UNIX seconds from epoch seconds or an ISO 8601 string (OCPI's CDR fields are ISO)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def day_time(value: Any) -> str:
+    """'05-14 13:05' local: a session's start or end."""
+    ts = instant(value)
+    return time.strftime("%m-%d %H:%M", time.localtime(ts)) if ts else "–"
+
+
+def hours(value: float | None) -> str:
+    """A duration given in hours (OCPI's total_time) as '1h05' or '35m'."""
+    if value is None:
+        return "–"
+    minutes = round(value * 60)
+    return f"{minutes // 60}h{minutes % 60:02d}" if minutes >= 60 else f"{minutes}m"
+
+
+def clock_hm(value: Any) -> str:
+    """'13:15' local, from epoch seconds or ISO 8601."""
+    ts = instant(value)
+    return time.strftime("%H:%M", time.localtime(ts)) if ts else "–"

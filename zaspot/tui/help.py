@@ -23,6 +23,8 @@ GENERAL = (
 )
 STATION_SCREEN = (
     ("f", "the OCPP frames tab"),
+    ("n", "the sessions tab: recent sessions with energy, time, cost and tariff"),
+    ("p, enter", "the receipt of the selected session (each period's energy, price, cost)"),
     ("escape", "back to the fleet"),
 )
 
@@ -33,7 +35,7 @@ def _keys(rows: tuple[tuple[str, str], ...]) -> list[str]:
 
 def help_columns() -> tuple[str, str]:
     left = ["[b]zaspot — keys[/b]", "", "[b]Fleet and navigation[/b]", *_keys(GENERAL),
-            "", "[b]Station screen[/b] (its tabs: events, OCPP frames, firmware & logs)", *_keys(STATION_SCREEN),
+            "", "[b]Station screen[/b] (its tabs: events, OCPP frames, firmware & logs, sessions)", *_keys(STATION_SCREEN),
             "", "[b]Cards screen[/b] (c)", *_keys(CardsScreen.HELP)]
     right = ["", "", "[b]Station actions[/b] (the selected station; each asks first)",
              *_keys(tuple((a.key, a.title) for a in ACTIONS)),

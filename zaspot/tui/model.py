@@ -12,6 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from zaspot.tui.costs import RunningCost, session_cost, session_key, tariff_name
+
 POWER = "Power.Active.Import"
 ENERGY = "Energy.Active.Import.Register"
 SPARK_POINTS = 60
@@ -86,6 +88,7 @@ class Station:
     power_history: deque[float] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
     power_seeded: bool = False  # power_history begun from the store (station screen)
     reservations: dict[int, Reservation] = field(default_factory=dict)  # the active ones, by id
+    costs: dict[str, RunningCost] = field(default_factory=dict)  # the running sessions', by transaction id
 
     def connector(self, evse_id: int, connector_id: int) -> Connector:
         key = (evse_id, connector_id)
@@ -133,6 +136,17 @@ class Station:
             points.append(sum(latest.values()))
         self.power_history.clear()
         self.power_history.extend(points[-SPARK_POINTS:])
+
+    def cost_of(self, c: Connector) -> RunningCost | None:
+        return self.costs.get(str(c.transaction_id)) if c.transaction_id else None
+
+    @property
+    def running_cost(self) -> RunningCost | None:
+        """The station's running sessions together (the fleet's cost cell); None: none known."""
+        known = [rc for c in self.outlets if (rc := self.cost_of(c)) is not None]
+        if not known:
+            return None
+        return RunningCost(sum(rc.cost for rc in known), known[0].currency)
 
     @property
     def hottest(self) -> tuple[str, float] | None:
@@ -199,7 +213,7 @@ class FleetModel:
     # --- snapshot (fleet/list + history/transactions) -----------------------
 
     def load(self, rows: list[dict[str, Any]], transactions: list[dict[str, Any]] = (),
-             reservations: list[dict[str, Any]] = ()) -> None:
+             reservations: list[dict[str, Any]] = (), sessions: list[dict[str, Any]] = ()) -> None:
         self.stations.clear()
         for row in rows:
             self._load_row(row)
@@ -217,6 +231,10 @@ class FleetModel:
                 c.meter_start_wh = tx.get("meter_start_wh")
             elif (tx.get("stopped_at") or 0) >= today and tx.get("meter_stop_wh") is not None:
                 st.energy_closed_wh += max(0.0, tx["meter_stop_wh"] - (tx.get("meter_start_wh") or 0.0))
+        for row in sessions:
+            st = self.stations.get(row.get("station_id", ""))
+            if st is not None and row.get("state") == "active" and session_key(row):
+                st.costs[session_key(row)] = session_cost(row)
         self.structure_changed = True
         self.dirty = set(self.stations)
 
@@ -314,6 +332,16 @@ class FleetModel:
             st.energy_closed_wh += max(0.0, e["meter_stop_wh"] - c.meter_start_wh)
         if c.transaction_id == e["transaction_id"]:
             c.transaction_id, c.meter_start_wh, c.power_w = None, None, 0.0
+        st.costs.pop(str(e["transaction_id"]), None)
+
+    def _on_session_cost(self, st: Station, e: dict[str, Any]) -> None:
+        key = str(e.get("transaction_id") or "")
+        if e.get("final"):
+            st.costs.pop(key, None)  # the session is over: the station screen lists it with its cost
+        elif key and e.get("cost") is not None:
+            old = st.costs.get(key)
+            st.costs[key] = RunningCost(float(e["cost"]), e.get("currency") or "", e.get("energy_wh"),
+                                        tariff_name(e.get("tariff")) or (old.tariff if old else ""))
 
     def _on_reservation_changed(self, st: Station, e: dict[str, Any]) -> None:
         if e.get("status") == "active":

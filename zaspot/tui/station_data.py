@@ -68,5 +68,7 @@ def event_line(event: dict[str, Any]) -> str:
         "local_list_synced": lambda e: f"local list v{e.get('version')} {e.get('update_type') or ''} {e.get('status') or ''}".rstrip(),
         "transaction_stale": lambda e: f"tx {e.get('transaction_id')} closed as stale ({e.get('reason') or '-'})",
         "connection_refused": lambda e: f"from {e.get('remote')}: {e.get('reason')}",
+        "session_cost": lambda e: f"tx {e.get('transaction_id')} {'cost' if e.get('final') else 'so far'} "
+                                  f"{fmt.money(e.get('cost'), e.get('currency') or '')}",
     }.get(kind, lambda e: "")(event)
     return f"{fmt.clock(event.get('time'))} {kind}{where} {detail}".rstrip()

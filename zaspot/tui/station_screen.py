@@ -1,5 +1,6 @@
 """One station in detail: name and site, connectors and reservations, power, temperatures,
-modules, limit, firmware and logs, events, frames."""
+modules, limit, firmware and logs, the running sessions' cost, recent sessions and their
+receipts, events, frames."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -15,7 +16,8 @@ from textual.widgets import DataTable, Footer, RichLog, Sparkline, Static, Tabbe
 
 from zaspot.api.client import ApiError
 from zaspot.tui import format as fmt
-from zaspot.tui.model import Station
+from zaspot.tui.model import Connector, Station
+from zaspot.tui.sessions import SESSION_EVENTS, ReceiptScreen, SessionsTable
 from zaspot.tui.station_data import LIMIT_EVENTS, event_line, power_limit
 from zaspot.tui.station_lifecycle import LIFECYCLE_EVENTS, LifecyclePane, firmware_line, logs_line, reservations_line
 
@@ -25,7 +27,8 @@ QUIET = {"meter_sample", "temperature", "device_event", "transaction_updated"}
 
 
 class StationScreen(Screen[None]):
-    BINDINGS = [("escape", "app.pop_screen", "Fleet"), ("f", "frames", "Frames")]
+    BINDINGS = [("escape", "app.pop_screen", "Fleet"), ("f", "frames", "Frames"), ("n", "sessions", "Sessions"),
+                ("p", "receipt", "Receipt")]
 
     def __init__(self, station_id: str) -> None:
         super().__init__()
@@ -53,6 +56,8 @@ class StationScreen(Screen[None]):
                 yield RichLog(id="frames", max_lines=400, wrap=False)
             with TabPane("Firmware & logs", id="tab-lifecycle"):
                 yield LifecyclePane(id="lifecycle")
+            with TabPane("Sessions", id="tab-sessions"):
+                yield SessionsTable(id="sessions")
         yield Footer()
 
     @property
@@ -70,6 +75,7 @@ class StationScreen(Screen[None]):
         self.load_history()
         self.load_frames()
         self.load_lifecycle()
+        self.load_sessions()
         self.refresh_view()
 
     # --- data in ---------------------------------------------------------------
@@ -83,6 +89,8 @@ class StationScreen(Screen[None]):
             self.load_history()
         if event.get("type") in LIFECYCLE_EVENTS:
             self.load_lifecycle()
+        if event.get("type") in SESSION_EVENTS:
+            self.load_sessions()
 
     def _worth_a_line(self, event: dict[str, Any]) -> bool:
         """Periodic readings are in the panels above; the log keeps what changed."""
@@ -93,7 +101,7 @@ class StationScreen(Screen[None]):
             changed = self._module_ok.get(instance, True) != ok  # a healthy first report is not news
             self._module_ok[instance] = ok
             return changed
-        return kind not in QUIET
+        return kind not in QUIET and not (kind == "session_cost" and not event.get("final"))
 
     @work(exclusive=True, group="history")
     async def load_history(self) -> None:
@@ -125,6 +133,43 @@ class StationScreen(Screen[None]):
         except ApiError:
             return  # the banner says when the link is down; the next event reads again
         self._dirty = True
+
+    @work(exclusive=True, group="sessions", exit_on_error=False)
+    async def load_sessions(self) -> None:
+        try:
+            await self.query_one(SessionsTable).load(self.app.feed.client, self.station_id)  # type: ignore[attr-defined]
+        except ApiError:
+            return  # the banner says when the link is down; the next session event reads again
+
+    def action_sessions(self) -> None:
+        self.query_one(TabbedContent).active = "tab-sessions"
+        self.query_one(SessionsTable).focus()
+
+    def action_receipt(self) -> None:
+        self.open_receipt()
+
+    @work(exclusive=True, group="receipt", exit_on_error=False)
+    async def open_receipt(self) -> None:
+        table = self.query_one(SessionsTable)
+        if table.sessions is None:
+            self.notify("This server keeps no session costs.", severity="warning")
+            return
+        transaction_id = table.selected
+        if transaction_id is None:
+            self.notify("No sessions on this station yet.", severity="warning")
+            return
+        try:
+            receipt = await self.app.feed.command("sessions/receipt", transaction_id=transaction_id,  # type: ignore[attr-defined]
+                                                  station_id=self.station_id)
+        except ApiError as exc:
+            self.notify(f"Receipt of {transaction_id}: {exc.code}: {exc.message}", severity="error", timeout=15)
+            return
+        if isinstance(receipt, dict) and self.is_attached:
+            self.app.push_screen(ReceiptScreen(receipt))
+
+    @on(DataTable.RowSelected, "#sessions")
+    def _session_chosen(self) -> None:
+        self.open_receipt()
 
     @work(exclusive=True, group="frames")
     async def load_frames(self) -> None:
@@ -168,8 +213,7 @@ class StationScreen(Screen[None]):
         self.query_one("#power", Sparkline).data = spark or [0.0]
         peak = max(spark) if spark else None
         self.query_one("#power-label", Static).update(f"Power now [b]{fmt.kw(st.power_w)}[/b] · peak {fmt.kw(peak)} (last {len(spark)} readings)")
-        tx = [f"{c.label}: tx {fmt.short_id(c.transaction_id)}" + (f", {fmt.kwh(c.energy_wh - c.meter_start_wh)}" if c.energy_wh is not None and c.meter_start_wh is not None else "")
-              for c in st.outlets if c.transaction_id]
+        tx = [running_line(st, c) for c in st.outlets if c.transaction_id]
         lifecycle = self.query_one(LifecyclePane)
         self.query_one("#session", Static).update(
             f"Transaction: {'; '.join(tx) if tx else 'none'}\n{reservations_line(st, now)}\nPower limit: {self._limit}"
@@ -213,3 +257,16 @@ class StationScreen(Screen[None]):
                           flag(m.get("tripped"), True), fmt.celsius(m.get("celsius")))
         ok = st.modules_ok
         table.border_title = f"Power modules · {ok[0]}/{ok[1]} ok" if ok else "Power modules · none (AC or not reported)"
+
+
+def running_line(st: Station, c: Connector) -> str:
+    """'1: tx 41, 14.0 kWh, 31.80 CZK so far (standard)': the energy as the cost counts it."""
+    line = f"{c.label}: tx {fmt.short_id(c.transaction_id)}"
+    cost = st.cost_of(c)
+    if cost is not None and cost.energy_wh is not None:
+        line += f", {fmt.kwh(cost.energy_wh)}"
+    elif c.energy_wh is not None and c.meter_start_wh is not None:
+        line += f", {fmt.kwh(c.energy_wh - c.meter_start_wh)}"
+    if cost is not None:
+        line += f", [b]{fmt.money(cost.cost, cost.currency)}[/b] so far" + (f" ({escape(cost.tariff)})" if cost.tariff else "")
+    return line
