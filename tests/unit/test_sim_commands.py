@@ -115,7 +115,7 @@ async def test_commands_201_and_base_report():
             assert (await call("ChangeAvailability", {"operationalStatus": "Inoperative",
                                                       "evse": {"id": 1}}))[1]["status"] == "Accepted"
             assert (await call("DataTransfer", {"vendorId": "x"}))[1]["status"] == "Accepted"
-            assert (await call("CostUpdated", {"totalCost": 1.0, "transactionId": "x"}))[0] == "error"
+            assert await call("CostUpdated", {"totalCost": 1.0, "transactionId": "x"}) == ("result", {})  # #18
             assert (await call("Reset", {"type": "Immediate"}))[1] == {"status": "Accepted"}
             boot = await csms.wait_for("C201", "BootNotification", count=2)
             assert boot["reason"] == "RemoteReset"

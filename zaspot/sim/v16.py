@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import features, reservations
+from . import features, pricing, reservations
 from .meter import now_iso, sampled_values_16, station_body_temperature
 from .rpc import NotImplementedAction
 
@@ -245,6 +245,8 @@ class V16:
         return {"status": "Accepted"}, None
 
     async def on_DataTransfer(self, p):
+        if p["vendorId"] == pricing.VENDOR_ID:  # the OCA cost messages: only with the feature
+            return await pricing.on_costmsg(self, p)
         return {"status": "Accepted", "data": "ok"}, None
 
     async def on_GetCompositeSchedule(self, p):
