@@ -25,7 +25,7 @@ from zaspot.tui.modals import ConfirmAction
 from zaspot.tui.model import FleetModel
 from zaspot.tui.palette import ZaspotCommands
 from zaspot.tui.panes import AlarmsPane, RulesPane, RulesUnavailable
-from zaspot.tui.prices import PRICE_EVENTS, WINDOW, PricePane
+from zaspot.tui.prices import PAST_SECONDS, PRICE_EVENTS, PricePane
 from zaspot.tui.station_screen import StationScreen
 
 SORT_CYCLE = ("station", "site", "trouble", "power", "hottest", "alarms", "seen")
@@ -154,7 +154,7 @@ class ZaspotTui(App[None]):
             return
         now = self.clock()
         try:
-            rows = await optional(client, "prices/list", since=now - WINDOW[0], until=now + WINDOW[1])
+            rows = await optional(client, "prices/list", since=now - PAST_SECONDS)  # up to the last known one
             now_info = await optional(client, "prices/now") if rows else None
         except ApiError:
             return  # the link is down (the banner says so), or this server cannot say: the strip stays as it was

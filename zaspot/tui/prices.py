@@ -30,7 +30,7 @@ GUTTER = 6  # the scale's labels left of the bars
 LEGEND = 34  # the price now, cheapest and dearest, right of the bars
 STYLE = {"cheap": "green", "normal": "yellow", "dear": "bold red", "past": "bright_black", "fallback": "bright_black",
          "unknown": "bright_black"}
-WINDOW = (3600, 2 * 86400)  # what is read: from an hour ago, up to two days ahead
+PAST_SECONDS = (PAST + 1) * PERIOD  # what is read: from the first bar on, up to the last known period
 
 
 @dataclass(frozen=True, slots=True)
