@@ -1,4 +1,6 @@
 """`zaspot demo`: a server, a simulated fleet that plays faults, and the TUI, in one process.
+The server prices its sessions at made-up spot prices for today and tomorrow (a `file`
+price source written into its directory), so the price strip and the costs show too.
 
 Everything lives in a temporary directory and one event loop, so quitting the TUI
 stops the stations, then the server, then removes the directory: nothing is left
@@ -8,7 +10,9 @@ running. This module is the launcher; the TUI itself only talks to the API.
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,32 @@ from zaspot.tui.app import ZaspotTui
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 FOREVER = 10**9  # simulated seconds: the scenarios run until the demo stops
+PRICING = """
+pricing:
+  source: {{platform: file, path: {csv}}}
+  currency: CZK
+  fallback_price: 4.5
+  tariffs:
+    - {{name: standard, markup: 2.0, min: 3.0, max: 12.0, vat: 0.21}}
+"""
+
+
+def demo_price(hour: float) -> float:
+    """A winter weekday's spot price in CZK/kWh at a local hour: two peaks and a cheap noon."""
+    return round(2.6 + 1.6 * math.exp(-((hour - 8.5) / 1.2) ** 2) + 2.4 * math.exp(-((hour - 18.5) / 1.6) ** 2)
+                 - 1.5 * math.exp(-((hour - 13.0) / 1.8) ** 2), 2)
+
+
+def write_demo_prices(path: Path, now: float) -> None:
+    """Today's and tomorrow's 15-minute periods, local time."""
+    t = time.localtime(now)
+    midnight = time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1))
+    rows = []
+    for quarter in range(2 * 96):
+        start = midnight + 900 * quarter
+        local = time.localtime(start)
+        rows.append(f"{start:.0f},{start + 900:.0f},{demo_price(local.tm_hour + local.tm_min / 60)}\n")
+    path.write_text("start,end,price\n" + "".join(rows), encoding="utf-8")
 
 
 class Demo:
@@ -31,12 +61,16 @@ class Demo:
 
     async def start(self) -> ZaspotTui:
         from zaspot.app import App
-        from zaspot.config import Config
+        from zaspot.config import load
         from zaspot.sim import Fleet
 
         self.tmp = tempfile.TemporaryDirectory(prefix="zaspot-demo-")
-        self._quiet_logging(Path(self.tmp.name) / "zaspot.log")
-        config = Config(host="127.0.0.1", port=0, db=str(Path(self.tmp.name) / "zaspot.db"))
+        where = Path(self.tmp.name)
+        self._quiet_logging(where / "zaspot.log")
+        write_demo_prices(where / "prices.csv", time.time())
+        (where / "zaspot.yaml").write_text(PRICING.format(csv=where / "prices.csv"), encoding="utf-8")
+        config = load(where / "zaspot.yaml")
+        config.host, config.port, config.db = "127.0.0.1", 0, str(where / "zaspot.db")
         if REPO_RULES.is_dir():
             config.rules = str(REPO_RULES)
         self.server = App(config)
