@@ -26,11 +26,14 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from zaspot.config import RawSection, decode
 from zaspot.core import events as ev
 from zaspot.core.pricing_events import DriverIdentified
+from zaspot.ranges import Range
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,6 +48,15 @@ _IDLE = ("SuspendedEV", "Finishing")  # the car is done: an idle fee may run
 _NOT_THERE = ("NotSupported", "NotImplemented")  # a 2.0.1 station without CostUpdated
 _REFUSED_16 = ("UnknownVendorId", "UnknownMessageId")  # a 1.6 station without the cost messages
 _FINISHED_KEPT = 10_000
+
+
+@dataclass
+class CostMessagesConfig:
+    """`pricing.cost_messages`: which 1.6 models take the OCA cost messages, how often a
+    running cost is sent (2.0.1 CostUpdated and 1.6 RunningCost alike)."""
+
+    models_16: list[str] = field(default_factory=list)  # chargePointModel as the station boots with it
+    every: Annotated[float, Range(1, 3600)] = 60.0
 
 
 def decimals(currency: str | None) -> int:
@@ -68,7 +80,10 @@ def active(ctx: Any) -> bool:
 
 def spot_now(ctx: Any) -> Any:
     """The price slot in force (the feed's fallback when none is known)."""
-    return ctx.prices.price_at(time.time())
+    slot = ctx.prices.price_at(time.time())
+    if slot is None:
+        raise LookupError("no spot price now, and no fallback price")
+    return slot
 
 
 def tariff_text(ctx: Any, station_id: str, id_token: str | None) -> str | None:
@@ -103,6 +118,15 @@ def final_text(cost: Any) -> str:
     return f"{money(cost.incl_vat, cost.currency)} incl. VAT for {cost.energy_wh / 1000:.2f} kWh"
 
 
+def _register(connector: Any, start: Any) -> float:
+    """The energy register now: the last reading, or the transaction's meter start before
+    one arrived (a reading older than the start is the previous session's)."""
+    begun = start.meter_start_wh if start is not None else None
+    if connector.energy_wh is None or (begun is not None and connector.energy_wh < begun):
+        return begun or 0.0
+    return connector.energy_wh
+
+
 def _callerror_code(outcome: Any) -> str | None:
     """The code of a CALLERROR answer (the outcome's error reads "… CALLERROR <code>: …")."""
     if outcome.reason != "call_error" or not outcome.error or "CALLERROR " not in outcome.error:
@@ -119,7 +143,7 @@ class ChargerPrices:
         self.every = every
         self._refused: set[str] = set()  # stations that said they take none (until they boot again)
         self._sent: dict[tuple[str, str], float] = {}  # (station, transaction) -> the last cost sent
-        self._tokens: dict[tuple[str, str], str | None] = {}  # (station, transaction) -> its card
+        self._starts: dict[tuple[str, str], ev.TransactionStarted] = {}  # (station, transaction) -> its start
         self._priced: dict[str, str] = {}  # 1.6 station -> the card last told its price
         self._finished: dict[tuple[str, str], None] = {}  # FinalCost sent, the latest few (no repeats)
         self._busy: Counter[str] = Counter()  # station -> our CALLs under way
@@ -167,13 +191,13 @@ class ChargerPrices:
                 self._priced[sid] = event.id_token
                 self._user_price(sid, event.id_token)
         elif event.type == ev.TransactionStarted.type:
-            self._tokens[(sid, event.transaction_id)] = event.id_token
+            self._starts[(sid, event.transaction_id)] = event
             told = self._priced.pop(sid, None)
             if event.id_token and told != event.id_token and self.takes_costmsg(sid):
                 self._user_price(sid, event.id_token)  # started without an Authorize of its own
         elif event.type == ev.TransactionEnded.type:
             self._sent.pop((sid, event.transaction_id), None)
-            self._tokens.pop((sid, event.transaction_id), None)
+            self._starts.pop((sid, event.transaction_id), None)
         elif event.type == SESSION_COST and getattr(event, "final", False):
             self._final(sid, event.transaction_id)
 
@@ -203,7 +227,7 @@ class ChargerPrices:
             await asyncio.sleep(self.every)
             try:
                 self.tick()
-            except Exception:  # our bug: the next tick tries again
+            except Exception:  # our bug: logged, and the next tick tries again
                 _LOGGER.exception("charger prices: tick failed")
 
     def tick(self) -> None:
@@ -215,8 +239,13 @@ class ChargerPrices:
                 continue
             state = self.ctx.fleet.stations.get(station_id)
             for connector in list(state.connectors.values()) if state is not None else ():
-                if connector.transaction_id is not None:
+                if connector.transaction_id is None:
+                    continue
+                try:
                     self._running(station_id, connector)
+                except Exception:  # one session's trouble never stops the others'
+                    _LOGGER.exception("%s: no running cost for transaction %s", station_id,
+                                      connector.transaction_id)
 
     def _running(self, station_id: str, connector: Any) -> None:
         tx = connector.transaction_id
@@ -233,12 +262,13 @@ class ChargerPrices:
 
     def _details_16(self, station_id: str, tx: str, connector: Any, cost: Any) -> dict[str, Any]:
         """What RunningCost says beside the cost: the register, the state, the prices."""
-        tariff = self.ctx.pricing.tariff_for(station_id, self._tokens.get((station_id, tx)))
+        start = self._starts.get((station_id, tx))
+        tariff = self._tariff_of(station_id, cost, start)
         slot = spot_now(self.ctx)
         periods = getattr(cost, "periods", None) or []
         price = periods[-1]["price"] if periods else tariff.driver_price(slot.price)  # a locked one too
         details: dict[str, Any] = {
-            "at": time.time(), "meter_wh": connector.energy_wh or 0.0,
+            "at": time.time(), "meter_wh": _register(connector, start),
             "state": "Idle" if connector.status in _IDLE else "Charging", "kwh_price": unit_price(price),
         }
         fee = getattr(tariff, "session_fee", 0) or 0
@@ -251,6 +281,13 @@ class ChargerPrices:
         if upcoming is not None:
             details["next_price"] = upcoming
         return details
+
+    def _tariff_of(self, station_id: str, cost: Any, start: Any) -> Any:
+        """The tariff the session is priced on (its cost names it; one that started before
+        this run has no start event here), else the card's."""
+        tariffs = getattr(getattr(self.ctx.pricing, "tariffs", None), "all", ())
+        named = next((t for t in tariffs if t.name == getattr(cost, "tariff", None)), None)
+        return named or self.ctx.pricing.tariff_for(station_id, start.id_token if start is not None else None)
 
     def _next_price(self, tariff: Any, slot: Any, price: float) -> tuple[float, float] | None:
         """When the next known period starts and its price, if it differs (a tariff priced
@@ -295,9 +332,10 @@ class ChargerPrices:
             self._refused.add(station_id)
 
 
-async def setup(ctx: Any, commands: Any, cost_messages: Any) -> Any:
-    """Start telling chargers (called by zaspot.pricing.setup once prices and the pricing
-    service run); returns the teardown."""
-    charger = ChargerPrices(ctx, commands, list(cost_messages.models_16), float(cost_messages.every))
+async def setup(ctx: Any, commands: Any, raw: RawSection | None) -> Any:
+    """Start telling chargers (zaspot.pricing.setup calls it once the feed and the pricing
+    service run; `raw`: the `pricing.cost_messages` section); returns the teardown."""
+    config = decode(CostMessagesConfig, raw) if raw is not None else CostMessagesConfig()
+    charger = ChargerPrices(ctx, commands, config.models_16, config.every)
     await charger.start()
     return charger.stop
