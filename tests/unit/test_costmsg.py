@@ -100,3 +100,18 @@ def test_the_final_text_names_cost_currency_and_energy():
         incl_vat, currency, energy_wh = 99.9, "CZK", 12_340.0
 
     assert final_text(Cost()) == "99.90 CZK incl. VAT for 12.34 kWh"
+
+
+def test_cost_messages_config_errors_name_file_and_line(tmp_path):
+    from zaspot.config import ConfigError, decode, load
+    from zaspot.pricing.charger import CostMessagesConfig
+    from zaspot.pricing.config import load as load_pricing
+
+    path = tmp_path / "zaspot.yaml"
+    path.write_text("pricing:\n  fallback_price: 4.5\n  cost_messages:\n    models_16: [Wallbox X1]\n    every: 0\n")
+    section = load_pricing(load(path).pricing)[0].cost_messages
+    with pytest.raises(ConfigError, match=r"zaspot.yaml:5: pricing.cost_messages.every: 0 is out of range \(1 to 3600\)"):
+        decode(CostMessagesConfig, section)
+    path.write_text("pricing:\n  fallback_price: 4.5\n  cost_messages: {models_16: [Wallbox X1]}\n")
+    assert decode(CostMessagesConfig, load_pricing(load(path).pricing)[0].cost_messages) == \
+        CostMessagesConfig(models_16=["Wallbox X1"], every=60.0)
