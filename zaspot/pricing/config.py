@@ -33,6 +33,7 @@ class PricingConfig:
     refresh: Annotated[float, Range(10, 86400)] = 3600.0
     exchange_rates: str = CNB_URL
     tariffs: RawSection | None = None  # decoded by zaspot.pricing (COST)
+    default_tariff: str | None = None  # zaspot.pricing.tariff (COST): for sessions no tariff is for
     cost_messages: RawSection | None = None  # decoded by zaspot.pricing.charger (CHARGER)
 
     def validate(self) -> None:
