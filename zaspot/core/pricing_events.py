@@ -43,3 +43,19 @@ class SessionNeedChanged(Event):
     departure: float | None
     charge_now: bool = False
     source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCost(Event):
+    """A session's cost changed (zaspot.pricing.service; at most every 60 s while it runs),
+    or it ended (`final`). `cost` includes VAT; `transaction_id` is the transaction's key."""
+
+    type: ClassVar[str] = "session_cost"
+    transaction_id: str
+    evse_id: int
+    energy_wh: float
+    cost: float
+    currency: str
+    final: bool = False
+    tariff: str = ""
+    excl_vat: float = 0.0

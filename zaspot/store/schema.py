@@ -412,18 +412,24 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (source, start)
     ) WITHOUT ROWID;
 
+    -- what a session costs (zaspot.pricing.service), and all it was computed from
     CREATE TABLE IF NOT EXISTS session_costs (
-        transaction_id INTEGER PRIMARY KEY NOT NULL,
+        transaction_id INTEGER PRIMARY KEY NOT NULL,  -- transactions.id
         station_id     TEXT NOT NULL,
+        tx_key         TEXT NOT NULL,
         tariff         TEXT NOT NULL,
         currency       TEXT NOT NULL,
         energy_wh      REAL NOT NULL,
         cost_excl_vat  REAL NOT NULL,
         cost_incl_vat  REAL NOT NULL,
-        periods        TEXT NOT NULL,
+        periods        TEXT NOT NULL,  -- JSON: [{start, end, energy_wh, spot, price, cost, ...}]
+        terms          TEXT NOT NULL,  -- JSON: the tariff as it was used
+        readings       TEXT NOT NULL,  -- JSON: [[ts, Wh], ...] the energy register readings
+        detail         TEXT NOT NULL,  -- JSON: fees, idle time, the span, the locked spot price
         final          INTEGER NOT NULL DEFAULT 0,
         updated_at     REAL NOT NULL
     );
+    CREATE INDEX IF NOT EXISTS session_costs_open ON session_costs (final) WHERE final = 0;
 
     CREATE TABLE IF NOT EXISTS session_needs (
         station_id  TEXT NOT NULL,
