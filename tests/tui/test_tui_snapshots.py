@@ -60,9 +60,12 @@ FLEET = [
     station("GARAGE-7", "1.6", "AC11", [connector(0, 0), connector(1, 1, "Preparing")], temps={"connector@1/1": 24.0}),
 ]
 TRANSACTIONS = [
-    {"station_id": "LOBBY-1", "evse_id": 1, "connector_id": 1, "state": "active", "meter_start_wh": 1_190_000},
-    {"station_id": "DEPOT-DC1", "evse_id": 1, "connector_id": 1, "state": "active", "meter_start_wh": 2_840_000},
-    {"station_id": "DEPOT-DC1", "evse_id": 2, "connector_id": 1, "state": "active", "meter_start_wh": 2_610_000},
+    {"station_id": "LOBBY-1", "evse_id": 1, "connector_id": 1, "state": "active", "meter_start_wh": 1_190_000,
+     "started_at": NOW - 5400},
+    {"station_id": "DEPOT-DC1", "evse_id": 1, "connector_id": 1, "state": "active", "meter_start_wh": 2_840_000,
+     "started_at": NOW - 1500},
+    {"station_id": "DEPOT-DC1", "evse_id": 2, "connector_id": 1, "state": "active", "meter_start_wh": 2_610_000,
+     "started_at": NOW - 2700},
     {"station_id": "GARAGE-7", "evse_id": 1, "connector_id": 1, "state": "ended", "meter_start_wh": 100_000,
      "meter_stop_wh": 118_500, "stopped_at": NOW - 3600},
 ]
@@ -147,12 +150,13 @@ SESSIONS = [
     session("41", "LOBBY-1", 1, 1, "04A1B2C3", NOW - 5400, None, 14.0, 97.02, "active"),
     session("9f100fa9-58cd-4bd1-b678-22ba9967baa6", "DEPOT-DC1", 1, 1, "DRIVER-7", NOW - 1500, None, 31.0, 214.52, "active"),
     session("416cbe1f-1a1d-450d-9f73-5f400ee99c0d", "DEPOT-DC1", 2, 1, "BUS-12", NOW - 2700, None, 40.0, 276.80, "active"),
-    session("c2a9d4e0-8b1f-4a7e-9d2c-5f3e1b7a6c44", "DEPOT-DC1", 1, 1, "BUS-03", NOW - 9000, NOW - 5400, 52.4, 318.61),
+    session("c2a9d4e0-8b1f-4a7e-9d2c-5f3e1b7a6c44", "DEPOT-DC1", 1, 1, "BUS-03", NOW - 9000, NOW - 5400, 52.4, 438.60),
     session("7d3b8f12-4c6e-49a1-b5d0-2e9f8a1c3b77", "DEPOT-DC1", 2, 1, "BUS-07", NOW - 86400, NOW - 82800, 61.8, 402.11,
             "stale"),
     session("40", "GARAGE-7", 1, 1, "GUEST-112", NOW - 7200, NOW - 3600, 18.5, 121.43),
 ]
-RECEIPT = {**SESSIONS[3], "periods": [
+RECEIPT = {**SESSIONS[3], "session_fee": 5.0, "idle_fee": 0.0, "idle_minutes": 0.0,
+           "tariff_text": "standard: spot x 1 + 2 (at least 3, at most 12), + 21 % VAT, per period", "periods": [
     {"start": NOW - 9000 + 900 * i, "end": NOW - 8100 + 900 * i, "energy_wh": wh, "spot": spot, "price": price,
      "cost": round(wh / 1000 * price, 2)}
     for i, (wh, spot, price) in enumerate(((12_400, 3.71, 7.91), (13_600, 3.95, 8.20), (13_100, 4.12, 8.41),

@@ -141,6 +141,17 @@ async def load_snapshot(client: Client) -> Snapshot:
     traces = await optional(client, "history/rule_traces", limit=100)
     mode = await optional(client, "cards/mode")
     reservations = await optional(client, "reservations/list", active_only=True)
-    sessions = await optional(client, "history/sessions", state="active", limit=10_000)  # None: no session costs
+    sessions = await running_sessions(client, transactions)
     return Snapshot(stations, transactions, alarms or [], traces, mode.get("mode") if isinstance(mode, dict) else None,
-                    reservations or [], [s for s in sessions or [] if s.get("state") == "active"])
+                    reservations or [], sessions)
+
+
+async def running_sessions(client: Client, transactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The running sessions with their cost so far: the sessions that started since the oldest
+    running transaction did (not the whole history); none on a server without session costs."""
+    starts = [t.get("started_at") for t in transactions if t.get("state") == "active"]
+    if not starts:
+        return []
+    since = min(starts) if all(isinstance(s, (int, float)) for s in starts) else None
+    rows = await optional(client, "history/sessions", **({"since": since} if since is not None else {}), limit=10_000)
+    return [r for r in rows or [] if r.get("state") == "active"]

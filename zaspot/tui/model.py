@@ -233,7 +233,7 @@ class FleetModel:
                 st.energy_closed_wh += max(0.0, tx["meter_stop_wh"] - (tx.get("meter_start_wh") or 0.0))
         for row in sessions:
             st = self.stations.get(row.get("station_id", ""))
-            if st is not None and row.get("state") == "active" and session_key(row):
+            if st is not None and row.get("state") == "active" and session_key(row) and row.get("total_cost"):
                 st.costs[session_key(row)] = session_cost(row)
         self.structure_changed = True
         self.dirty = set(self.stations)

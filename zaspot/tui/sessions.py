@@ -95,9 +95,15 @@ def receipt_text(r: dict[str, Any]) -> str:
         f"From {fmt.day_time(r.get('start_date_time'))} to {fmt.day_time(r.get('end_date_time'))}"
         f" · charging time {fmt.hours(r.get('total_time'))}"
         + (f", parked {fmt.hours(r.get('total_parking_time'))}" if r.get("total_parking_time") is not None else ""),
-        f"Energy [b]{kwh(r.get('total_energy'))}[/b] · tariff {escape(tariff_name(r.get('tariff')) or '–')}",
-        f"Cost [b]{fmt.money(incl, cur)}[/b] incl. VAT ({fmt.money(excl, cur)} excl. VAT)",
+        f"Energy [b]{kwh(r.get('total_energy'))}[/b]",
+        "Tariff " + escape(str(r.get("tariff_text") or tariff_name(r.get("tariff")) or "–")),  # its formula, with its name
     ]
+    fees = [f"session fee {fmt.money(r['session_fee'], cur)}" if r.get("session_fee") else "",
+            f"idle fee {fmt.money(r['idle_fee'], cur)} ({r.get('idle_minutes') or 0:.0f} min idle)" if r.get("idle_fee") else ""]
+    if any(fees):
+        lines.append("Fees (excl. VAT): " + ", ".join(f for f in fees if f))
+    lines.append(f"Cost [b]{fmt.money(incl, cur)}[/b] incl. VAT ({fmt.money(excl, cur)} excl. VAT)"
+                 if incl is not None else "Cost: none kept (the session ran before prices were set up)")
     return "\n".join(lines)
 
 
