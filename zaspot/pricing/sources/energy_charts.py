@@ -61,9 +61,10 @@ class EnergyChartsPrices:
         self.config = config
         self.area = config.zone
         self.name = f"energy_charts:{config.zone}"
+        self.clock = time.time  # which day is today (tests set it)
 
     async def prices(self) -> list[PriceSlot]:
-        today, tomorrow = today_and_tomorrow(time.time())
+        today, tomorrow = today_and_tomorrow(self.clock())
         url = with_query(self.config.url, bzn=self.config.zone, start=today.isoformat(), end=tomorrow.isoformat())
         text = await get_text(url, "application/json", self.config.timeout)
         try:

@@ -131,9 +131,10 @@ class EntsoePrices:
         if len(self.domain) != 16:
             raise ValueError(f"zone {config.zone!r} is neither one of {', '.join(ZONES)} nor a 16-character EIC code")
         self.name = f"entsoe:{config.zone}"
+        self.clock = time.time  # which day is today (tests set it)
 
     async def prices(self) -> list[PriceSlot]:
-        today, tomorrow = today_and_tomorrow(time.time())
+        today, tomorrow = today_and_tomorrow(self.clock())
         start, end = day_bounds(today)[0], day_bounds(tomorrow)[1]
         url = with_query(self.config.url, securityToken=self.config.token, documentType="A44",
                          in_Domain=self.domain, out_Domain=self.domain,

@@ -83,6 +83,7 @@ class OtePrices:
         check_url(config.url)
         self.config = config
         self.name = "ote" if config.resolution == "PT15M" else "ote:PT60M"
+        self.clock = time.time  # which day is today (tests set it)
 
     async def day(self, day: date) -> list[PriceSlot]:
         text = await get_text(with_query(self.config.url, report_date=day.isoformat()), "application/json",
@@ -94,7 +95,7 @@ class OtePrices:
         return parse(data, day, self.config.resolution)
 
     async def prices(self) -> list[PriceSlot]:
-        today, tomorrow = today_and_tomorrow(time.time())
+        today, tomorrow = today_and_tomorrow(self.clock())
         slots = await self.day(today)
         try:
             slots += await self.day(tomorrow)
