@@ -10,8 +10,6 @@ import urllib.request
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from zaspot.pricing.slot import HOUR, QUARTER
-
 MARKET_TZ = ZoneInfo("Europe/Prague")  # CET/CEST: the day-ahead market's days and its noon auction
 
 
@@ -29,15 +27,6 @@ def market_day(ts: float, tz: ZoneInfo = MARKET_TZ) -> date:
 def today_and_tomorrow(now: float, tz: ZoneInfo = MARKET_TZ) -> tuple[date, date]:
     today = market_day(now, tz)
     return today, today + timedelta(days=1)
-
-
-def step_for(points: int, day_start: float, day_end: float) -> float:
-    """The period length of a day given as `points` periods: 15 or 60 minutes, else ValueError."""
-    for step in (QUARTER, HOUR):
-        if round((day_end - day_start) / step) == points:
-            return step
-    hours = (day_end - day_start) / HOUR
-    raise ValueError(f"{points} periods do not divide a day of {hours:g} hours into 15 or 60 minutes")
 
 
 def with_query(url: str, **params: str) -> str:
