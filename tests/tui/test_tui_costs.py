@@ -10,7 +10,7 @@ import pytest
 from zaspot.tui import format as fmt
 from zaspot.tui.cells import cells
 from zaspot.tui.model import FleetModel
-from zaspot.tui.prices import PAST, PERIOD, chart_lines, columns, legend_lines, periods
+from zaspot.tui.prices import PAST, PERIOD, chart_lines, columns, legend_lines, periods, when
 
 NOW = 1_795_600_000.0  # 09:46:40 UTC
 
@@ -103,3 +103,8 @@ def test_a_negative_price_is_a_bar_above_the_lowest_and_bad_rows_are_dropped():
     cols = columns(known, NOW, PAST + 2)
     lines = chart_lines(cols)
     assert lines[2].plain.startswith("-0.50 ") and lines[2].plain[6 + PAST] == "▁"  # still a bar: a known price
+
+
+def test_the_cheapest_period_says_its_day_when_it_is_not_today():
+    assert when(NOW + 3600, NOW) == "10:46" and when(NOW + 86400, NOW) == "tomorrow 09:46"
+    assert when(NOW + 2 * 86400, NOW) == "11-27 09:46"

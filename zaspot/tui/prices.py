@@ -139,9 +139,21 @@ def legend_lines(cols: list[Column], now_info: dict[str, Any] | None, unit: str)
     for word, pick in (("min", min), ("max", max)):
         if ahead:
             c = pick(ahead, key=lambda c: c.period.price)
-            lines.append(Text(f"{word}  {fmt.price(c.period.price)} at {time.strftime('%H:%M', time.localtime(c.start))}",
+            lines.append(Text(f"{word}  {fmt.price(c.period.price)} at {when(c.start, cols[PAST].start)}",
                               style=STYLE["cheap" if word == "min" else "dear"]))
     return lines[:BAR_ROWS + 1]
+
+
+def when(ts: float, now: float) -> str:
+    """'13:00' today, 'tomorrow 13:00', else '11-27 13:00' (local)."""
+    day, today = time.localtime(ts), time.localtime(now)
+    hm = time.strftime("%H:%M", day)
+    if (day.tm_year, day.tm_yday) == (today.tm_year, today.tm_yday):
+        return hm
+    tomorrow = time.localtime(time.mktime((today.tm_year, today.tm_mon, today.tm_mday + 1, 12, 0, 0, 0, 0, -1)))
+    if (day.tm_year, day.tm_yday) == (tomorrow.tm_year, tomorrow.tm_yday):
+        return f"tomorrow {hm}"
+    return time.strftime("%m-%d %H:%M", day)
 
 
 class PricePane(Widget):
