@@ -72,7 +72,8 @@ async def test_stations_are_told_prices_and_costs_in_their_version(tmp_path: Pat
     refuser = _station(url, "P-201-OLD", "2.0.1", features={"cost_updated": False})
     s16 = _station(url, "P-16", "1.6", model="CostAware16", features={"cost_messages": True})
     unlisted = _station(url, "P-16-OTHER", "1.6", features={"cost_messages": True})
-    stations = (s201, refuser, s16, unlisted)
+    without = _station(url, "P-16-PLAIN", "1.6", model="CostAware16")  # listed, but it lacks them
+    stations = (s201, refuser, s16, unlisted, without)
     try:
         for st in stations:
             await st.start()
@@ -81,10 +82,12 @@ async def test_stations_are_told_prices_and_costs_in_their_version(tmp_path: Pat
         tx = {st.station_id: await st.start_transaction(1, "CARD-1") for st in stations}
         assert all(tx.values())
         tx201, tx16 = tx["P-201"], str(tx["P-16"])
+        assert await s16.start_transaction(2, "CARD-2", authorize=False)  # as a remote start does
 
         await _until(lambda: len(told(s201)["cost_updated"]) >= 2 and len(told(s16)["running_cost"].get(tx16, [])) >= 2)
         for st in stations:
             await st.stop_transaction(1)
+        await s16.stop_transaction(2)
         final_16 = await _until(lambda: told(s16)["final_cost"].get(tx16))
         async with ZaspotClient(f"{url}/api/websocket") as api:
             receipt_201 = await api.command("sessions/receipt", transaction_id=tx201)
@@ -111,7 +114,8 @@ async def test_stations_are_told_prices_and_costs_in_their_version(tmp_path: Pat
     assert [a for a, _ in refuser.received].count("CostUpdated") == 1
 
     # 1.6, a listed model: the price, the running costs, the final cost as the note defines them
-    assert told(s16)["user_price"] == {"CARD-1": TEXT}
+    assert told(s16)["user_price"] == {"CARD-1": TEXT, "CARD-2": TEXT}  # after Authorize, or the start
+    assert [p["messageId"] for a, p in s16.received if a == "DataTransfer"].count("SetUserPrice") == 2
     running = told(s16)["running_cost"][tx16]
     assert all(r["transactionId"] == int(tx16) and r["state"] == "Charging" for r in running)
     assert all(r["chargingPrice"] == {"kWhPrice": 6.05} and _decimals_ok(r["cost"]) for r in running)
@@ -121,8 +125,10 @@ async def test_stations_are_told_prices_and_costs_in_their_version(tmp_path: Pat
     assert final_16["cost"] == receipt_16["total_cost"]["incl_vat"] >= running[-1]["cost"]
     assert final_16["priceText"].startswith(f"{final_16['cost']:.2f} CZK incl. VAT for ")
 
-    # 1.6, a model not listed: nothing, though it would have taken them
+    # 1.6, a model not listed: nothing, though it would have taken them; a listed one that
+    # answered UnknownVendorId: nothing after that
     assert not [a for a, _ in unlisted.received if a == "DataTransfer"]
+    assert [(a, p["messageId"]) for a, p in without.received if a == "DataTransfer"] == [("DataTransfer", "SetUserPrice")]
 
 
 async def test_without_pricing_chargers_are_told_nothing(tmp_path: Path):

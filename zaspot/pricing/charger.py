@@ -204,7 +204,7 @@ class ChargerPrices:
     def _user_price(self, station_id: str, id_token: str) -> None:
         text = tariff_text(self.ctx, station_id, id_token)
         if text:
-            self._spawn(station_id, "user_price", {"id_token": id_token, "text": text})
+            self._spawn(station_id, "user_price", {"id_token": id_token, "text": text}, wait=True)
 
     def _final(self, station_id: str, transaction_id: str) -> None:
         key = (station_id, transaction_id)
@@ -311,7 +311,12 @@ class ChargerPrices:
         task = asyncio.get_running_loop().create_task(self._send(station_id, command, args, sent),
                                                       name=f"charger-prices:{station_id}:{command}")
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("%s failed", task.get_name(), exc_info=task.exception())
 
     async def _send(self, station_id: str, command: str, args: dict[str, Any],
                     sent: tuple[tuple[str, str], float] | None) -> None:
