@@ -152,7 +152,9 @@ async def test_hand_computed_sessions_through_the_server(tmp_path: Path):
     # session fee 3.00; full at 10:30, unplugged at 10:50: 20 min idle, 5 free, 15 * 0.50 = 7.50;
     # 12 + 3 + 7.5 = 22.50 before VAT, * 1.2 = 27.00
     assert [(p["energy_wh"], p["spot"], p["price"]) for p in r16["periods"]] == [(1000, 2.0, 3.6), (3000, 2.0, 3.6)]
-    assert (r16["tariff"], r16["total_energy"], r16["session_fee"], r16["idle_fee"]) == ("locked", 4.0, 3.0, 7.5)
+    assert (r16["tariff"], r16["total_energy"], r16["session_fee_excl_vat"], r16["idle_fee_excl_vat"]) == (
+        "locked", 4.0, 3.0, 7.5)
+    assert (r16["session_fee"], r16["idle_fee"]) == (3.6, 9.0)  # with VAT, as on the receipt
     assert r16["total_cost"] == {"excl_vat": 22.5, "incl_vat": 27.0}
     assert (r16["idle_minutes"], r16["total_parking_time"], r16["total_time"]) == (20.0, 0.3333, 0.6667)
     # 2.0.1, per period: 10:10-10:20's 2 kWh half in each quarter; 10:20-10:25 (the sample naming

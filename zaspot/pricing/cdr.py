@@ -78,9 +78,13 @@ def receipt(row: dict[str, Any], live: Cost | None, now: float) -> dict[str, Any
     out = cdr_row(row, live, now)
     cost = cost_view(row, live) or {}
     terms = row.get("terms")  # stored when the session was taken up, so also for a running one
+    vat = cost.get("vat") or 0.0
+    fees = {"session_fee": cost.get("session_fee", 0.0), "idle_fee": cost.get("idle_fee", 0.0)}
     out.update(
         periods=cost.get("periods", []), vat=cost.get("vat"),
-        session_fee=cost.get("session_fee", 0.0), idle_fee=cost.get("idle_fee", 0.0),
+        # with VAT like each period's `cost` (and `..._excl_vat` before it)
+        **{name: round(fee * (1 + vat), 6) for name, fee in fees.items()},
+        **{f"{name}_excl_vat": fee for name, fee in fees.items()},
         idle_minutes=cost.get("idle_minutes", 0.0), charging_ended_at=cost.get("charging_ended_at"),
         tariff_text=Tariff.from_terms(terms).describe() if terms else None,
         idle_grace_minutes=(terms or {}).get("idle_grace_minutes"),

@@ -120,14 +120,6 @@ class Pricing:
             session._cached = (len(session.readings), self.ctx.prices.slots(), cost)
         return cost
 
-    def quote(self, station_id: str = "", id_token: str | None = None, ts: float | None = None) -> dict[str, Any]:
-        """The spot price and the driver's price of a tariff now (the default tariff without a station)."""
-        tariff = self.tariff_for(station_id, id_token) if station_id else self.tariffs.default
-        spot = self._spot_at(self.clock() if ts is None else ts)
-        return {"tariff": tariff.name, "spot": spot, "currency": self.currency,
-                "driver_price": None if spot is None else round(tariff.driver_price(spot), 6),
-                "text": None if spot is None else tariff.text(spot)}
-
     # --- the bus (inline: cheap, and in memory before the station gets its answer) ---
 
     def _on_started(self, e: ev.TransactionStarted) -> None:

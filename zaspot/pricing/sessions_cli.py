@@ -92,10 +92,10 @@ def _sums(r: dict[str, Any], cur: str, vat: float) -> list[str]:
     total = r["total_cost"]
     rows = [("Energy", sum(p["cost"] for p in r["periods"]))]
     if r.get("session_fee"):
-        rows.append(("Session fee", r["session_fee"] * (1 + vat)))
+        rows.append(("Session fee", r["session_fee"]))
     if r.get("idle_fee") or r.get("idle_fee_per_minute"):
         grace = r.get("idle_grace_minutes") or 0
-        rows.append((f"Idle {r.get('idle_minutes', 0):.0f} min ({grace:g} free)", r.get("idle_fee", 0) * (1 + vat)))
+        rows.append((f"Idle {r.get('idle_minutes', 0):.0f} min ({grace:g} free)", r.get("idle_fee", 0)))
     rows += [("Total" if r.get("final") else "Total so far", total["incl_vat"]),
              (f"  of which VAT {vat * 100:g} %", total["incl_vat"] - total["excl_vat"]),
              ("  before VAT", total["excl_vat"])]
