@@ -144,6 +144,18 @@ async def test_hand_computed_sessions_through_the_server(tmp_path: Path):
             with pytest.raises(ApiError) as bad:
                 await api.command("history/sessions", since="yesterday")
             printed = await _zaspot(app.url, "sessions", "receipt", tx16)
+            # A 2.0.1 station whose own transaction id is the 1.6 one's: a receipt needs the station
+            cp = await OcppClient.connect(app.url, "F-201B", "2.0.1")
+            await cp.boot()
+            await cp.call("TransactionEvent", {"eventType": "Started", "timestamp": iso("10:40"), "seqNo": 0,
+                                               "triggerReason": "CablePluggedIn", "transactionInfo": {"transactionId": tx16},
+                                               "evse": {"id": 1, "connectorId": 1}})
+            await cp.close()
+            with pytest.raises(ApiError) as twice:
+                await api.command("sessions/receipt", transaction_id=tx16)
+            theirs = await api.command("sessions/receipt", transaction_id=tx16, station_id="F-201B")
+            ambiguous = await _zaspot(app.url, "sessions", "receipt", tx16)
+            named = await _zaspot(app.url, "sessions", "receipt", tx16, "--station", "F-16")
     finally:
         await app.stop()
 
@@ -170,6 +182,12 @@ async def test_hand_computed_sessions_through_the_server(tmp_path: Path):
     assert [r["id"] for r in by_card] == [tx16] and [r["id"] for r in by_station] == [tx201]
     assert later == [] and {r["id"] for r in earlier} == set()  # both started at 10:10: not after 10:11, not before 10:10
     assert bad.value.code == "invalid_format" and "'since' must be epoch seconds" in bad.value.message
+
+    assert twice.value.code == "invalid_format"
+    assert twice.value.message == f"transaction {tx16} is on F-16, F-201B: say which station (station_id)"
+    assert (theirs["station_id"], theirs["state"], theirs["total_energy"]) == ("F-201B", "active", 0.0)
+    assert ambiguous[0] == 1 and ambiguous[2].startswith("zaspot: invalid_format: transaction ")
+    assert named[:2] == printed[:2]
 
     day = time.strftime("%Y-%m-%d", time.gmtime(DAY))
     code, text, err = printed

@@ -63,6 +63,7 @@ class Pricing:
         self._sessions: dict[Key, _Session] = {}
         self._by_evse: dict[tuple[str, int], Key] = {}
         self._finals: OrderedDict[Key, Cost] = OrderedDict()
+        self._gone: OrderedDict[Key, None] = OrderedDict()  # samples name them, the store has them not running
         self._adopting: dict[Key, list[Reading]] = {}  # being read from the store: readings meanwhile
         self._busy: set[Key] = set()  # a store of it is running
         self._again: set[Key] = set()  # and another was asked for meanwhile
@@ -124,6 +125,7 @@ class Pricing:
 
     def _on_started(self, e: ev.TransactionStarted) -> None:
         key = (e.station_id, e.transaction_id)
+        self._gone.pop(key, None)
         if key not in self._sessions:
             self._begin_adopt(key, [])
 
@@ -132,8 +134,8 @@ class Pricing:
         if not readings:
             return
         key = (e.station_id, e.transaction_id) if e.transaction_id else self._by_evse.get((e.station_id, e.evse_id))
-        if key is None or key in self._finals:
-            return  # no transaction, or a late sample of one that ended
+        if key is None or key in self._finals or key in self._gone:
+            return  # no transaction, or a late sample of one that ended (or that never ran)
         session = self._sessions.get(key)
         if session is None:
             self._begin_adopt(key, readings)
@@ -177,7 +179,12 @@ class Pricing:
             inputs = await self.ctx.store.session_inputs(*key)
         finally:
             meanwhile = self._adopting.pop(key, [])
-        if inputs is None or inputs["tx"]["state"] != "active" or key in self._sessions:
+        if inputs is None or inputs["tx"]["state"] != "active":
+            self._gone[key] = None  # its next samples are not worth a read each
+            while len(self._gone) > KEEP_FINALS:
+                self._gone.popitem(last=False)
+            return
+        if key in self._sessions:
             return
         tx, old = inputs["tx"], inputs["cost"]
         tariff, locked = self._terms(tx, old)
