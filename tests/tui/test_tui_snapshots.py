@@ -155,7 +155,7 @@ SESSIONS = [
             "stale"),
     session("40", "GARAGE-7", 1, 1, "GUEST-112", NOW - 7200, NOW - 3600, 18.5, 121.43),
 ]
-RECEIPT = {**SESSIONS[3], "session_fee": 5.0, "idle_fee": 0.0, "idle_minutes": 0.0,
+RECEIPT = {**SESSIONS[3], "session_fee": 6.05, "idle_fee": 0.0, "idle_minutes": 0.0,
            "tariff_text": "standard: spot x 1 + 2 (at least 3, at most 12), + 21 % VAT, per period", "periods": [
     {"start": NOW - 9000 + 900 * i, "end": NOW - 8100 + 900 * i, "energy_wh": wh, "spot": spot, "price": price,
      "cost": round(wh / 1000 * price, 2)}

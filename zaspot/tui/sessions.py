@@ -101,7 +101,7 @@ def receipt_text(r: dict[str, Any]) -> str:
     fees = [f"session fee {fmt.money(r['session_fee'], cur)}" if r.get("session_fee") else "",
             f"idle fee {fmt.money(r['idle_fee'], cur)} ({r.get('idle_minutes') or 0:.0f} min idle)" if r.get("idle_fee") else ""]
     if any(fees):
-        lines.append("Fees (excl. VAT): " + ", ".join(f for f in fees if f))
+        lines.append("Fees incl. VAT: " + ", ".join(f for f in fees if f))
     lines.append(f"Cost [b]{fmt.money(incl, cur)}[/b] incl. VAT ({fmt.money(excl, cur)} excl. VAT)"
                  if incl is not None else "Cost: none kept (the session ran before prices were set up)")
     return "\n".join(lines)
