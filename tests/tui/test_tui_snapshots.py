@@ -18,6 +18,7 @@ import pytest
 from zaspot.api.client import ApiError
 from zaspot.tui.app import ZaspotTui
 from zaspot.tui.fleet_table import FleetTable
+from zaspot.tui.station_screen import StationScreen
 
 NOW = 1_795_600_000.0  # frozen: every time on screen is relative to this
 SIZE = (160, 46)
@@ -335,3 +336,16 @@ async def test_an_older_server_shows_no_auth_mode_and_says_it_has_no_cards():
         assert table.get_cell("LOBBY-2", "connectors").plain.endswith("2/1:avail")  # no reservation list to add
         await pilot.press("c")
         await until(pilot, lambda: "older zaspot" in str(app.screen.query_one("#cards-title").render()))
+
+
+async def test_an_event_for_a_station_screen_not_composed_yet_is_harmless():
+    # Seen in a live test: an event of the station arrived between the push of its screen and
+    # its compose; the screen's NoMatches for its event log killed the feed, and the TUI with it.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        app.push_screen(StationScreen("LOBBY-1"))
+        app.feed_event({"type": "authorization", "station_id": "LOBBY-1", "time": NOW, "id_token": "04A1B2C3",
+                        "status": "Accepted", "mode": "open"})
+        await until(pilot, lambda: app.screen.query("#events") and app.screen.query_one("#events").lines)
+        assert app.is_running

@@ -83,6 +83,8 @@ class StationScreen(Screen[None]):
     def station_event(self, event: dict[str, Any]) -> None:
         """Called by the app for each live event of this station."""
         self._dirty = True
+        if not self.query("#events"):
+            return  # pushed but not composed yet: its mount reads the history and the lists (seen in tests)
         if self._worth_a_line(event):
             self.query_one("#events", RichLog).write(event_line(event))
         if event.get("type") in LIMIT_EVENTS:
