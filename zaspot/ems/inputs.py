@@ -12,6 +12,7 @@ from zaspot.core.state import FleetState
 from zaspot.ems.sensors.base import MeterReading
 from zaspot.ems.site import Key, Site
 from zaspot.ems.view import Battery, EvseState, Readings
+from zaspot.pricing.needs import of as session_needs
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,22 +53,34 @@ class Sensors:
             await battery.set_power(watts)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionState(EvseState):
+    """A charging session as the spot_price strategy plans it: what it said it needs (in
+    EvseState), who said so, "charge now", and its card (for the card's default need)."""
+
+    charge_now: bool = False
+    need_source: str | None = None  # "ev", "operator:<user>"
+    transaction_id: str | None = None
+    id_token: str | None = None
+    group: str | None = None
+
+
 class Sessions:
-    """When each session started and its meter then, to know what it has been given."""
+    """When each session started and its meter then, to know what it has been given; what
+    each needs and by when comes from the needs owner (zaspot.pricing.needs)."""
 
     def __init__(self) -> None:
         self.started: dict[Key, tuple[float, float | None]] = {}  # key -> (time, meter start Wh)
-        self.needs: dict[Key, tuple[float | None, float | None]] = {}  # key -> (wanted Wh, departure)
 
     def on_event(self, e: ev.Event) -> None:
         if isinstance(e, ev.TransactionStarted):
             self.started[e.station_id, e.evse_id] = (e.time, e.meter_start_wh)
         elif isinstance(e, ev.TransactionEnded):
             self.started.pop((e.station_id, e.evse_id), None)
-            self.needs.pop((e.station_id, e.evse_id), None)
 
     def states(self, site: Site, fleet: FleetState) -> tuple[EvseState, ...]:
-        out = []
+        out: list[EvseState] = []
+        owner = session_needs(fleet)
         for key, spec in site.evses.items():
             station = fleet.stations.get(key[0])
             conn = next((c for c in station.connectors.values() if c.evse_id == key[1] and c.transaction_id),
@@ -78,6 +91,10 @@ class Sessions:
             since, meter_start = self.started.get(key, (conn.since, None))
             drawn = conn.power_w / (site.voltage * len(spec.phases)) if conn.power_w is not None else None
             energy = (conn.energy_wh or 0.0) - meter_start if meter_start is not None and conn.energy_wh else 0.0
-            wanted, departure = self.needs.get(key, (None, None))
-            out.append(EvseState(spec, True, drawn, since, max(0.0, energy), wanted, departure))
+            need = owner.of(key) if owner else None
+            token, group = owner.card(key) if owner else (None, None)
+            out.append(SessionState(
+                spec, True, drawn, since, max(0.0, energy), need.energy_wh if need else None,
+                need.departure if need else None, need.charge_now if need else False, need.source if need else None,
+                conn.transaction_id, token, group))
         return tuple(out)
