@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from zaspot.api.plans import priced_plans
 from zaspot.api.registry import HANDLERS, ApiError, arg, handler, limit_arg
 from zaspot.core.bus import MATCH_ALL
 from zaspot.core.event_catalog import event_types
@@ -223,11 +224,13 @@ async def ems_state(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 @handler("ems/plan")
 async def ems_plan(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    """What the strategy plans (spot_price: each session's slots) and the limits sent lately."""
+    """What the strategy plans (spot_price: each session's periods, and what they are expected
+    to cost) and the limits sent lately."""
     manager = _ems(conn)
     notes = manager.decision.notes if manager.decision else {}
     history = await conn.ctx.store.ems_limit_log(arg(msg, "station_id", str, None), limit_arg(msg, 50))
-    return {"strategy": manager.strategy_name, "plans": notes.get("plans", {}), "sent": history}
+    return {"strategy": manager.strategy_name, "plans": priced_plans(conn.ctx, notes.get("plans", {})),
+            "sent": history}
 
 
 @handler("ems/prices")

@@ -12,7 +12,7 @@ from typing import Any
 
 from zaspot.core import events as ev
 from zaspot.diagnostics.temperature import location_v201
-from zaspot.ocpp import cards_v201, firmware_v201, logs_v201, pricing_v201, reservations_v201
+from zaspot.ocpp import cards_v201, firmware_v201, logs_v201, needs_v201, pricing_v201, reservations_v201
 from zaspot.ocpp.metering import parse_time, samples_v201
 from zaspot.ocpp.session import on
 from zaspot.ocpp.station import StationSession, recorded
@@ -33,7 +33,7 @@ def _temperature(component: dict[str, Any], value: Any) -> tuple[str, float, int
 
 
 class SessionV201(StationSession, cards_v201.Handlers, reservations_v201.Handlers, firmware_v201.Handlers,
-                  logs_v201.Handlers):
+                  logs_v201.Handlers, needs_v201.Handlers):
     version = "2.0.1"
 
     @on("BootNotification")
@@ -132,8 +132,7 @@ class SessionV201(StationSession, cards_v201.Handlers, reservations_v201.Handler
     display_messages = recorded("NotifyDisplayMessages")
     publish_firmware_status = recorded("PublishFirmwareStatusNotification")
     ev_charging_schedule = recorded("NotifyEVChargingSchedule", {"status": "Accepted"})
-    # No smart-charging negotiation and no certificate authority yet: say so honestly.
-    ev_charging_needs = recorded("NotifyEVChargingNeeds", {"status": "Rejected"})
+    # No certificate authority yet: say so honestly. (NotifyEVChargingNeeds: needs_v201.)
     sign_certificate = recorded("SignCertificate", {"status": "Rejected"})
     certificate_status = recorded("GetCertificateStatus", {"status": "Failed"})
     ev_certificate = recorded("Get15118EVCertificate", {"status": "Failed", "exiResponse": ""})
