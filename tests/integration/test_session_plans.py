@@ -1,7 +1,8 @@
 """Departure-aware plans on a real zaspot (`ems: {strategy: spot_price}`, a `file` price
 source of 15-minute prices): a simulated 2.0.1 station's NotifyEVChargingNeeds reaches the
 plan and survives a restart; `zaspot session plan TX --kwh 30 --by 07:00` and `zaspot
-session charge-now TX [--off]` change it from the shell."""
+session charge-now TX [--off]` change it from the shell; with tariffs the expected cost is
+at the driver price, and new prices move the plan."""
 
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ from zaspot.sim.station import SimStation
 Q = 900
 
 
-def _prices(path: Path) -> set[float]:
-    """15-minute prices from an hour ago for a day; 1.00 in the 12 quarters from +2 h, dearer else.
-    Returns the starts of the cheap quarters."""
+def _prices(path: Path, cheap_from: int = 12) -> set[float]:
+    """15-minute prices from an hour ago for a day; 1.00 in the 12 quarters from quarter
+    `cheap_from` (+2 h), dearer else. Returns the starts of the cheap quarters."""
     first = int(time.time()) // Q * Q - 3600
-    cheap = {float(first + (12 + i) * Q) for i in range(12)}
+    cheap = {float(first + (cheap_from + i) * Q) for i in range(12)}
     rows = [f"{first + i * Q},{first + (i + 1) * Q},{1.0 if first + i * Q in cheap else 3.0 + (i % 7) / 4}"
             for i in range(100)]
     path.write_text("start,end,price\n" + "\n".join(rows) + "\n")
@@ -150,7 +151,7 @@ async def test_session_plan_and_charge_now_from_the_shell(tmp_path: Path):
         await app.stop()
 
 
-async def test_the_expected_cost_is_at_the_tariffs_driver_price_where_pricing_is_on(tmp_path: Path):
+async def test_the_expected_cost_is_at_the_tariffs_driver_price_and_new_prices_move_the_plan(tmp_path: Path):
     cheap = _prices(tmp_path / "prices.csv")
     app = await _start(tmp_path, free_port(), tariff=True)
     st = SimStation("EV-2", f"{app.url}/ocpp", "2.0.1", validate=True, meter_interval=60,
@@ -166,6 +167,10 @@ async def test_the_expected_cost_is_at_the_tariffs_driver_price_where_pricing_is
             assert p["driver_price"] == round((p["price"] + 2.0) * 1.21, 4)  # (1.00 + 2.00) x 1.21 = 3.63
         assert plan["expected_cost"] == round(sum(p["energy_wh"] / 1000 * (p["price"] + 2.0) * 1.21
                                                   for p in plan["periods"]), 2)
+
+        later = _prices(tmp_path / "prices.csv", cheap_from=30)  # new day-ahead prices: cheap from +6.5 h
+        assert await app.ctx.prices.refresh() > 0  # prices_fetched
+        await _plan(app, "EV-2/1", lambda p: p["periods"] and {q["start"] for q in p["periods"]} <= later)
     finally:
         await st.stop()
         await app.stop()
