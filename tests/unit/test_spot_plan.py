@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from zaspot.config import ConfigError, decode, load
+from zaspot.core import events as ev
+from zaspot.core.state import FleetState
 from zaspot.ems.config import load as load_ems
 from zaspot.ems.controller import Controller, safe_limits
 from zaspot.ems.grants import GrantBook
-from zaspot.ems.inputs import SessionState
+from zaspot.ems.inputs import SessionState, Sessions
 from zaspot.ems.plan import Request, next_at, plan_site
 from zaspot.ems.prices.base import PriceSlot
 from zaspot.ems.site import CircuitEntry, SiteEntry, StationEntry, build_site
@@ -165,3 +167,18 @@ def test_an_evening_with_three_cars_on_one_circuit_charges_in_the_cheap_quarters
     for ev in evs:
         assert ev.energy_wh >= ev.wanted_wh - 1, (ev.key, ev.energy_wh)  # each met its departure
     assert by_price[True] / (by_price[True] + by_price[False]) >= 0.98, by_price
+
+
+def test_what_a_2_0_1_session_has_been_given_counts_from_its_first_reading():
+    """A 2.0.1 transaction has no meter start: its first energy reading is, so a plan counts
+    what was delivered since and stops at the need instead of charging it again."""
+    site, fleet, sessions = _garage(fuse=100), FleetState(), Sessions()
+    station = fleet.station("CP-1")
+    station.connected = True
+    conn = station.connector(1, 1)
+    conn.transaction_id, conn.energy_wh = "tx-1", 120_000.0
+    sessions.on_event(ev.TransactionStarted("CP-1", "tx-1", 1, 1, "04A1B2C3", None, time=10.0))
+    [first] = [s for s in sessions.states(site, fleet) if s.charging]
+    conn.energy_wh = 127_500.0
+    [later] = [s for s in sessions.states(site, fleet) if s.charging]
+    assert (first.energy_wh, later.energy_wh, later.since, later.transaction_id) == (0.0, 7_500.0, 10.0, "tx-1")

@@ -88,7 +88,10 @@ class Sessions:
             if conn is None:
                 out.append(EvseState(spec, False))
                 continue
-            since, meter_start = self.started.get(key, (conn.since, None))
+            since, meter_start = self.started.get(key) or (owner and owner.started(key)) or (conn.since, None)
+            if meter_start is None and conn.energy_wh is not None:  # 2.0.1: its first reading is its start
+                meter_start = conn.energy_wh
+                self.started[key] = (since, meter_start)
             drawn = conn.power_w / (site.voltage * len(spec.phases)) if conn.power_w is not None else None
             energy = (conn.energy_wh or 0.0) - meter_start if meter_start is not None and conn.energy_wh else 0.0
             need = owner.of(key) if owner else None

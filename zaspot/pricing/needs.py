@@ -13,7 +13,7 @@ An EV may tell its needs just before its transaction starts: such a need waits,
 unbound, and is the need of the transaction that starts on that EVSE within
 `BIND_WINDOW` seconds.
 
-`SessionNeeds` keeps the needs and card of every running session in memory, from the
+`SessionNeeds` keeps the needs, card and start of every running session in memory, from the
 rows at start (so a restart keeps them) and the events after; the EMS's inputs read it
 each tick (`of(fleet)` finds the one of a running zaspot by the fleet it was given).
 """
@@ -86,16 +86,26 @@ def _load(c: sqlite3.Connection, unit: Unit) -> tuple[list[tuple], list[tuple]]:
               "AND t.state = 'active')")
     needs = c.execute("SELECT station_id, evse_id, tx_key, energy_wh, departure, charge_now, source, updated_at "
                       "FROM session_needs").fetchall()
-    running = c.execute("SELECT station_id, evse_id, tx_key, id_token, started_at FROM transactions "
+    running = c.execute("SELECT station_id, evse_id, tx_key, id_token, started_at, meter_start_wh FROM transactions "
                         "WHERE state = 'active' AND evse_id IS NOT NULL").fetchall()
-    return needs, running
+    return needs, [(*row[:5], row[5] if row[5] is not None else _first_reading(c, row[0], row[2], row[4]))
+                   for row in running]
+
+
+def _first_reading(c: sqlite3.Connection, station_id: str, tx_key: str, started: float | None) -> float | None:
+    """The session's first energy register reading (a 2.0.1 transaction has no meter start of its own)."""
+    row = c.execute("SELECT value FROM meter_samples WHERE station_id = ? AND ts >= ? AND tx_key = ? "
+                    "AND measurand = 'Energy.Active.Import.Register' AND phase IS NULL ORDER BY ts LIMIT 1",
+                    (station_id, (started or 0.0) - 60, tx_key)).fetchone()
+    return row[0] if row else None
 
 
 class SessionNeeds:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.needs: dict[Key, Need] = {}
-        self.running: dict[Key, tuple[str, str | None, float]] = {}  # key -> (transaction, id token, started)
+        # key -> (transaction, id token, started, meter then in Wh)
+        self.running: dict[Key, tuple[str, str | None, float, float | None]] = {}
         self._unsub: Callable[[], None] | None = None
 
     async def start(self) -> None:
@@ -104,8 +114,8 @@ class SessionNeeds:
         [(needs, running)] = await self.ctx.store.commit(unit)
         for row in needs:
             self.needs[row[0], row[1]] = Need(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
-        for station_id, evse_id, tx_key, token, started in running:
-            self.running[station_id, evse_id] = (tx_key, token, started or 0.0)
+        for station_id, evse_id, tx_key, token, started, meter_start in running:
+            self.running[station_id, evse_id] = (tx_key, token, started or 0.0, meter_start)
         types = (ev.TransactionStarted.type, ev.TransactionEnded.type, SessionNeedChanged.type)
         self._unsub = self.ctx.bus.listen(types, self._on_event, name="pricing.needs", inline=True)
         _OWNERS[self.ctx.fleet] = self
@@ -118,7 +128,7 @@ class SessionNeeds:
     def _on_event(self, e: ev.Event) -> None:
         key = (e.station_id, getattr(e, "evse_id", 0))
         if isinstance(e, ev.TransactionStarted):
-            self.running[key] = (e.transaction_id, e.id_token, e.time)
+            self.running[key] = (e.transaction_id, e.id_token, e.time, e.meter_start_wh)
         elif isinstance(e, ev.TransactionEnded):
             if self.running.get(key, ("",))[0] == e.transaction_id:
                 del self.running[key]
@@ -135,10 +145,16 @@ class SessionNeeds:
         need, running = self.needs.get(key), self.running.get(key)
         if need is None or running is None:
             return None
-        tx_key, _, started = running
+        tx_key, _, started, _ = running
         if need.transaction_id == tx_key or (need.transaction_id is None and need.updated_at >= started - BIND_WINDOW):
             return need
         return None
+
+    def started(self, key: Key) -> tuple[float, float | None] | None:
+        """(when, meter then in Wh) of the session running on the EVSE: what it has been given
+        is known after a restart too."""
+        running = self.running.get(key)
+        return (running[2], running[3]) if running else None
 
     def card(self, key: Key) -> tuple[str | None, str | None]:
         """(id token, its card group) of the session running on the EVSE."""
