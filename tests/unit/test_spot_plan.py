@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from zaspot.config import ConfigError, decode, load
-from zaspot.core import events as ev
+from zaspot.core.events import TransactionStarted
 from zaspot.core.state import FleetState
 from zaspot.ems.config import load as load_ems
 from zaspot.ems.controller import Controller, safe_limits
@@ -177,7 +177,7 @@ def test_what_a_2_0_1_session_has_been_given_counts_from_its_first_reading():
     station.connected = True
     conn = station.connector(1, 1)
     conn.transaction_id, conn.energy_wh = "tx-1", 120_000.0
-    sessions.on_event(ev.TransactionStarted("CP-1", "tx-1", 1, 1, "04A1B2C3", None, time=10.0))
+    sessions.on_event(TransactionStarted("CP-1", "tx-1", 1, 1, "04A1B2C3", None, time=10.0))
     [first] = [s for s in sessions.states(site, fleet) if s.charging]
     conn.energy_wh = 127_500.0
     [later] = [s for s in sessions.states(site, fleet) if s.charging]
