@@ -15,9 +15,10 @@ from typing import Any
 
 from zaspot.config import ConfigError, RawSection, decode
 from zaspot.core.plugins import PluginContext, call_teardown
-from zaspot.pricing import sources
+from zaspot.pricing import charger, needs, sources
 from zaspot.pricing.config import PricingConfig, child, load
 from zaspot.pricing.feed import PriceFeed
+from zaspot.pricing.service import start_pricing
 from zaspot.pricing.slot import currency_of
 from zaspot.pricing.sources.cnb import CnbRates
 
@@ -37,7 +38,8 @@ async def setup(ctx: Any, commands: Any) -> Callable[[], Awaitable[None]] | None
 
     async def teardown() -> None:
         for step in reversed(undo):
-            await call_teardown(step)
+            if step is not None:  # a part that started nothing to undo
+                await call_teardown(step)
         ctx.prices = ctx.pricing = None
 
     try:
@@ -45,8 +47,10 @@ async def setup(ctx: Any, commands: Any) -> Callable[[], Awaitable[None]] | None
         ctx.prices = feed
         await feed.start()
         undo.append(feed.stop)
+        undo.append(await needs.setup(ctx))  # PLAN: each session's need and departure, for the EMS
         if config is not None:
-            pass  # COST: ctx.pricing (tariffs, session costs); CHARGER: the cost messages (append their teardowns to undo)
+            undo.append((await start_pricing(ctx)).stop)  # COST: ctx.pricing (tariffs, session costs)
+            undo.append(await charger.setup(ctx, commands, config.cost_messages))  # CHARGER: prices on chargers
     except BaseException:
         await teardown()
         raise

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from . import features, reservations, v201_handlers
+from . import features, pricing, reservations, v201_handlers
 from .devmodel import DeviceModel
 from .meter import module_temperature, now_iso, sampled_values_201, station_body_temperature
 from .rpc import NotImplementedAction
@@ -57,6 +58,7 @@ class V201:
 
     async def authorize(self, id_tag: str) -> bool:
         resp = await self.st.call("Authorize", {"idToken": self._id_token(id_tag)})
+        pricing.heard(self.st, "Authorize", resp)  # the tariff it was told
         return resp["idTokenInfo"]["status"] == "Accepted"
 
     async def _tx_event(self, cid: int, event: str, trigger: str, context: str, **extra) -> dict:
@@ -68,7 +70,9 @@ class V201:
              "meterValue": [{"timestamp": now_iso(), "sampledValue": sampled_values_201(c, context)}]}
         p.update(extra)
         tx["seq"] += 1
-        return await self.st.call("TransactionEvent", p)
+        resp = await self.st.call("TransactionEvent", p)
+        pricing.heard(self.st, "TransactionEvent", resp, tx["id"])  # the tariff and the cost it was told
+        return resp
 
     async def start_tx(self, cid: int, id_tag: str, remote_start_id: int | None = None) -> str | None:
         c = self.st.connectors[cid]
@@ -89,7 +93,26 @@ class V201:
         if status != "Accepted":
             await self.stop_tx(cid, "DeAuthorized")
             return None
+        if self.st.features.get("charging_needs") is not None:
+            await self.tell_charging_needs(cid)
         return tx_id
+
+    async def tell_charging_needs(self, cid: int) -> dict:
+        """ISO 15118: the EV's energy need and departure (knob `charging_needs`: {kwh, hours}).
+        What the CSMS answered is kept in feature_state["charging_needs"]."""
+        knob, dc = self.st.features.get("charging_needs") or {}, self.st.kind == "dc"
+        needs: dict = {"requestedEnergyTransfer": "DC" if dc else "AC_three_phase"}
+        if knob.get("hours") is not None:
+            leave = datetime.now(timezone.utc) + timedelta(hours=knob["hours"])
+            needs["departureTime"] = leave.isoformat(timespec="seconds").replace("+00:00", "Z")
+        if knob.get("kwh") is not None:
+            wh = int(knob["kwh"] * 1000)
+            needs["dcChargingParameters" if dc else "acChargingParameters"] = (
+                {"energyAmount": wh, "evMaxCurrent": 200, "evMaxVoltage": 500} if dc else
+                {"energyAmount": wh, "evMinCurrent": 6, "evMaxCurrent": 32, "evMaxVoltage": 400})
+        answer = await self.st.call("NotifyEVChargingNeeds", {"evseId": cid, "chargingNeeds": needs})
+        self.st.feature_state.setdefault("charging_needs", []).append(answer)
+        return answer
 
     async def stop_tx(self, cid: int, reason: str = "Local") -> None:
         c = self.st.connectors[cid]
