@@ -263,9 +263,10 @@ class Model:
         return periods[0]["limit"]
 
     def grant(self, e: Evse, amps: float, renew: bool) -> None:
-        """LimitOwner.grant: the intent replaced; a send unless nothing would change."""
+        """LimitOwner.grant: the intent replaced; a send unless nothing would change (a send on
+        its way may change it: the intent goes again after it, as the owner's locked lock says)."""
         old, e.intent = e.intent, floor_tenth(amps)
-        if renew or old is None or e.intent != e.accepted or e.failures:
+        if renew or old is None or e.intent != e.accepted or e.failures or e.pending is not None:
             if e.pending is not None:
                 e.again = True
             else:

@@ -12,7 +12,6 @@ from zaspot.core.state import FleetState
 from zaspot.ems.sensors.base import MeterReading
 from zaspot.ems.site import Key, Site
 from zaspot.ems.view import Battery, EvseState, Readings
-from zaspot.pricing.needs import of as session_needs
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,9 +77,9 @@ class Sessions:
         elif isinstance(e, ev.TransactionEnded):
             self.started.pop((e.station_id, e.evse_id), None)
 
-    def states(self, site: Site, fleet: FleetState) -> tuple[EvseState, ...]:
+    def states(self, site: Site, fleet: FleetState, owner: Any = None) -> tuple[EvseState, ...]:
+        """`owner`: the needs owner (ctx.needs, zaspot.pricing.needs), None when pricing is off."""
         out: list[EvseState] = []
-        owner = session_needs(fleet)
         for key, spec in site.evses.items():
             station = fleet.stations.get(key[0])
             conn = next((c for c in station.connectors.values() if c.evse_id == key[1] and c.transaction_id),

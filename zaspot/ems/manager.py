@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.core.pricing_events import PricesFetched, SessionNeedChanged
 from zaspot.core.energy_events import EmsState, LimitChanged, LimitInForce
 from zaspot.ems.config import EmsConfig
 from zaspot.ems.controller import Controller
@@ -28,7 +29,9 @@ from zaspot.ems.site import Site
 from zaspot.ems.view import Decision, Snapshot
 
 _LOGGER = logging.getLogger(__name__)
-_WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBooted.type, LimitInForce.type)
+# A new need or new prices change a plan now, not a tick later.
+_WAKE_ON = (ev.TransactionStarted.type, ev.TransactionEnded.type, ev.StationBooted.type, LimitInForce.type,
+            SessionNeedChanged.type, PricesFetched.type)
 
 
 class EmsManager:
@@ -86,7 +89,7 @@ class EmsManager:
     async def tick(self, now: float) -> Decision:
         readings = await self.sensors.read(now)
         await self._refresh_prices()
-        snap = Snapshot(now, self.site, self.sessions.states(self.site, self.ctx.fleet), readings, self.prices,
+        snap = Snapshot(now, self.site, self.sessions.states(self.site, self.ctx.fleet, self.ctx.needs), readings, self.prices,
                         self.book.amps())
         decision = self.controller.step(snap)
         self.last, self.decision = snap, decision

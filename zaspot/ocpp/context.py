@@ -40,3 +40,4 @@ class ServerContext:
     # A charging network on spot prices (#18): zaspot.pricing (prices, tariffs, session costs).
     prices: Any = None  # zaspot.pricing.feed: the spot prices, one owner (the EMS reads them here)
     pricing: Any = None  # zaspot.pricing.service: tariffs, each session's cost, what chargers are told
+    needs: Any = None  # zaspot.pricing.needs: each session's energy need and departure (the EMS plans on it)

@@ -15,13 +15,12 @@ unbound, and is the need of the transaction that starts on that EVSE within
 
 `SessionNeeds` keeps the needs, card and start of every running session in memory, from the
 rows at start (so a restart keeps them) and the events after; the EMS's inputs read it
-each tick (`of(fleet)` finds the one of a running zaspot by the fleet it was given).
+each tick (it is ctx.needs while it runs).
 """
 
 from __future__ import annotations
 
 import sqlite3
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,6 @@ from zaspot.store.unit import Unit
 BIND_WINDOW = 900.0  # s: a need told this long before a transaction starts is that transaction's
 Key = tuple[str, int]
 
-_OWNERS: weakref.WeakKeyDictionary[Any, SessionNeeds] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +116,12 @@ class SessionNeeds:
             self.running[station_id, evse_id] = (tx_key, token, started or 0.0, meter_start)
         types = (ev.TransactionStarted.type, ev.TransactionEnded.type, SessionNeedChanged.type)
         self._unsub = self.ctx.bus.listen(types, self._on_event, name="pricing.needs", inline=True)
-        _OWNERS[self.ctx.fleet] = self
+        self.ctx.needs = self
 
     def stop(self) -> None:
         if self._unsub is not None:
             self._unsub()
-        _OWNERS.pop(self.ctx.fleet, None)
+        self.ctx.needs = None
 
     def _on_event(self, e: ev.Event) -> None:
         key = (e.station_id, getattr(e, "evse_id", 0))
@@ -170,8 +168,3 @@ async def setup(ctx: Any) -> Callable[[], None]:
     owner = SessionNeeds(ctx)
     await owner.start()
     return owner.stop
-
-
-def of(fleet: Any) -> SessionNeeds | None:
-    """The needs owner of the running zaspot whose fleet state this is (None: none started)."""
-    return _OWNERS.get(fleet)
