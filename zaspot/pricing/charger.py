@@ -33,6 +33,7 @@ from typing import Annotated, Any
 from zaspot.config import RawSection, decode
 from zaspot.core import events as ev
 from zaspot.core.pricing_events import DriverIdentified
+from zaspot.core.tasks import TaskSet
 from zaspot.ranges import Range
 
 _LOGGER = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ class ChargerPrices:
         self._priced: dict[str, str] = {}  # 1.6 station -> the card last told its price
         self._finished: dict[tuple[str, str], None] = {}  # FinalCost sent, the latest few (no repeats)
         self._busy: Counter[str] = Counter()  # station -> our CALLs under way
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._unlisten: Any = None
         self._ticker: asyncio.Task[None] | None = None
 
@@ -160,10 +161,10 @@ class ChargerPrices:
     async def stop(self) -> None:
         if self._unlisten is not None:
             self._unlisten()
-        for task in [self._ticker, *self._tasks]:
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(*(t for t in [self._ticker, *self._tasks] if t is not None), return_exceptions=True)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        await self._tasks.cancel()
 
     # --- who takes what ------------------------------------------------------
 
@@ -308,15 +309,7 @@ class ChargerPrices:
         way (the next tick has a newer one); the price and final cost wait their turn."""
         if self._busy[station_id] and not wait:
             return
-        task = asyncio.get_running_loop().create_task(self._send(station_id, command, args, sent),
-                                                      name=f"charger-prices:{station_id}:{command}")
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _LOGGER.error("%s failed", task.get_name(), exc_info=task.exception())
+        self._tasks.spawn(self._send(station_id, command, args, sent), f"charger-prices:{station_id}:{command}")
 
     async def _send(self, station_id: str, command: str, args: dict[str, Any],
                     sent: tuple[tuple[str, str], float] | None) -> None:

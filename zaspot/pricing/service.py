@@ -14,7 +14,6 @@ costs while it charges and when it ends, kept in `session_costs`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -24,6 +23,7 @@ from typing import Any
 from zaspot.core import events as ev
 from zaspot.core.connection_events import StationUpdated
 from zaspot.core.pricing_events import SessionCost
+from zaspot.core.tasks import TaskSet
 from zaspot.pricing.cost import Cost, NoPrice, Reading, session_cost, slots_between, stored
 from zaspot.pricing.tariff import LOCKED, Tariff, Tariffs, load_tariffs
 from zaspot.store import pricing as cost_rows
@@ -68,7 +68,7 @@ class Pricing:
         self._busy: set[Key] = set()  # a store of it is running
         self._again: set[Key] = set()  # and another was asked for meanwhile
         self._sites: dict[str, str] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._unsubscribe: list[Callable[[], None]] = []
         self._slot_index: tuple[tuple[Any, ...], list[float]] = ((), [])
 
@@ -90,8 +90,7 @@ class Pricing:
         for undo in self._unsubscribe:
             undo()
         self._unsubscribe.clear()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=10)
+        await self._tasks.drain(10)
         for key in list(self._sessions):
             try:
                 await self._store(key)
@@ -280,14 +279,7 @@ class Pricing:
         return None if slot is None else slot.price
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _LOGGER.error("%s failed", task.get_name(), exc_info=task.exception())
+        self._tasks.spawn(coro, name)
 
 
 def _save(c: Any, unit: Unit, tx: dict[str, Any], saved: dict[str, Any], now: float) -> None:
