@@ -2,7 +2,7 @@
 source's currency), optionally `for` a while.
 
 Reads `price_updated` events: `{"type": "price_updated", "station_id": "", "price": 0.31,
-"area": "DE-LU"}`. The EMS fires them once a price source is configured; until then this
+"area": "DE-LU"}`. The price feed (zaspot.pricing) fires them once a price source is configured; until then this
 trigger simply never fires.
 """
 
