@@ -12,7 +12,6 @@ from typing import Any
 
 from zaspot.ocpp.errors import UnsupportedCommand
 from zaspot.ocpp.session import on
-from zaspot.store.unit import Unit
 
 
 def iso(ts: float) -> str:
@@ -38,22 +37,17 @@ def update_firmware(location: str, request_id: int, retrieve_at: float, install_
     return "UpdateFirmware", {"location": location, "retrieveDate": iso(retrieve_at), **extra}
 
 
-async def firmware_reported(session: Any, action: str, payload: dict[str, Any], request_id: int | None) -> None:
-    """Kept as a device event, and onto its update (zaspot.lifecycle.firmware) in the same unit."""
-    unit = Unit()
-    await session.device_event(action, payload, unit)
-    if session.ctx.firmware is not None:
-        session.ctx.firmware.reported(unit, session.station_id, payload["status"], request_id)
-    await session.commit(unit)
 
 
 class Handlers:
     @on("FirmwareStatusNotification")
     async def firmware_status(self, payload: dict[str, Any]) -> dict[str, Any]:
-        await firmware_reported(self, "FirmwareStatusNotification", payload, None)  # 1.6: no request id
+        await self.progress_reported("FirmwareStatusNotification",
+                                     payload, self.ctx.firmware, None)  # 1.6: no request id
         return {}
 
     @on("SignedFirmwareStatusNotification")
     async def signed_firmware_status(self, payload: dict[str, Any]) -> dict[str, Any]:
-        await firmware_reported(self, "SignedFirmwareStatusNotification", payload, payload.get("requestId"))
+        await self.progress_reported("SignedFirmwareStatusNotification",
+                                     payload, self.ctx.firmware, payload.get("requestId"))
         return {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zaspot.ocpp.firmware_v16 import firmware_reported, iso
+from zaspot.ocpp.firmware_v16 import iso
 from zaspot.ocpp.session import on
 
 
@@ -29,5 +29,6 @@ def update_firmware(location: str, request_id: int, retrieve_at: float, install_
 class Handlers:
     @on("FirmwareStatusNotification")
     async def firmware_status(self, payload: dict[str, Any]) -> dict[str, Any]:
-        await firmware_reported(self, "FirmwareStatusNotification", payload, payload.get("requestId"))
+        await self.progress_reported("FirmwareStatusNotification",
+                                     payload, self.ctx.firmware, payload.get("requestId"))
         return {}

@@ -11,7 +11,6 @@ from typing import Any
 
 from zaspot.ocpp.firmware_v16 import iso
 from zaspot.ocpp.session import on
-from zaspot.store.unit import Unit
 
 
 def get_log(log_type: str, request_id: int, location: str, since: float | None = None,
@@ -38,22 +37,16 @@ def security_get_log(log_type: str, request_id: int, location: str, since: float
     return {"logType": log_type, "requestId": request_id, "log": log}
 
 
-async def log_reported(session: Any, action: str, payload: dict[str, Any], request_id: int | None) -> None:
-    """Kept as a device event, and onto its request (zaspot.lifecycle.logs) in the same unit."""
-    unit = Unit()
-    await session.device_event(action, payload, unit)
-    if session.ctx.logs is not None:
-        session.ctx.logs.reported(unit, session.station_id, payload["status"], request_id)
-    await session.commit(unit)
 
 
 class Handlers:
     @on("DiagnosticsStatusNotification")
     async def diagnostics_status(self, payload: dict[str, Any]) -> dict[str, Any]:
-        await log_reported(self, "DiagnosticsStatusNotification", payload, None)  # no request id in 1.6
+        await self.progress_reported("DiagnosticsStatusNotification",
+                                     payload, self.ctx.logs, None)  # no request id in 1.6
         return {}
 
     @on("LogStatusNotification")
     async def log_status(self, payload: dict[str, Any]) -> dict[str, Any]:
-        await log_reported(self, "LogStatusNotification", payload, payload.get("requestId"))
+        await self.progress_reported("LogStatusNotification", payload, self.ctx.logs, payload.get("requestId"))
         return {}

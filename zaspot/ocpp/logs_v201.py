@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zaspot.ocpp.logs_v16 import log_reported, security_get_log
+from zaspot.ocpp.logs_v16 import security_get_log
 from zaspot.ocpp.session import on
 
 _LOG_TYPES = {"diagnostics": "DiagnosticsLog", "security": "SecurityLog"}
@@ -22,5 +22,5 @@ def get_log(log_type: str, request_id: int, location: str, since: float | None =
 class Handlers:
     @on("LogStatusNotification")
     async def log_status(self, payload: dict[str, Any]) -> dict[str, Any]:
-        await log_reported(self, "LogStatusNotification", payload, payload.get("requestId"))
+        await self.progress_reported("LogStatusNotification", payload, self.ctx.logs, payload.get("requestId"))
         return {}

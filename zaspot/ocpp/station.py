@@ -157,6 +157,18 @@ class StationSession(Session):
             await self.commit(unit)
 
 
+    async def progress_reported(self, action: str, payload: dict[str, Any], follower: Any,
+                                request_id: int | None) -> None:
+        """A firmware or log status: kept as a device event, and handed to what follows that
+        update or upload (ctx.firmware / ctx.logs: `reported(unit, station, status, request_id)`)
+        in the same unit."""
+        unit = Unit()
+        await self.device_event(action, payload, unit)
+        if follower is not None:
+            follower.reported(unit, self.station_id, payload["status"], request_id)
+        await self.commit(unit)
+
+
 def recorded(action: str, response: dict[str, Any] | None = None) -> Any:
     """A handler that stores the message as a device event and gives a fixed answer."""
     answer = response or {}
