@@ -22,6 +22,7 @@ from zaspot.core.plugins import call_teardown
 from zaspot.core.state import FleetState
 from zaspot.diagnostics.setup import setup as setup_diagnostics
 from zaspot.ems.setup import setup as setup_ems
+from zaspot.health.setup import setup as setup_health
 from zaspot.lifecycle import reservations, stale, transfers
 from zaspot.limits import LimitOwner
 from zaspot.pricing.setup import setup as setup_pricing
@@ -84,6 +85,7 @@ class App:
         self._retention = Retention(store, cfg.retention)
         self._retention.start()
         self._teardown.append(await setup_diagnostics(self.ctx, self.commands))
+        self._teardown.append(await setup_health(self.ctx, self.commands))  # uptime, faults, temperature trends
         # Who may charge and a station's life; each returns its teardown (or None).
         for setup in (setup_cards, reservations.setup, stale.setup, transfers.setup):
             teardown = await setup(self.ctx, self.commands)

@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     from zaspot.rules.cli import configure as configure_rules
     from zaspot.bench.cli import configure as configure_bench
     from zaspot.cards.cli import configure as configure_cards
+    from zaspot.health.cli import configure as configure_health
     from zaspot.lifecycle.cli import configure as configure_lifecycle
     from zaspot.pricing.cli import configure as configure_pricing
     from zaspot.sim.cli import configure as configure_sim
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     configure_cards(sub)
     configure_lifecycle(sub)
     configure_pricing(sub)
+    configure_health(sub)
     return parser
 
 

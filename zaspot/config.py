@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 import yaml
 
 from zaspot.diagnostics.config import DiagnosticsConfig
+from zaspot.health.config import HealthConfig
 from zaspot.ranges import Invalid, Range, extra_checks
 from zaspot.store.retention import RetentionConfig
 
@@ -199,6 +200,7 @@ class Config:
     ocpp: OcppConfig = field(default_factory=OcppConfig)
     stations: list[StationConfig] = field(default_factory=list)
     diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)  # uptime, fault analytics, temperature trends
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     tls: TlsConfig | None = None
     plugins: PluginsConfig = field(default_factory=PluginsConfig)

@@ -23,6 +23,7 @@ from typing import Any
 
 from zaspot.core import events as ev
 from zaspot.core.energy_events import LimitProblem
+from zaspot.core.health_events import TemperatureDrift
 from zaspot.core.consumer import LogConsumer
 from zaspot.diagnostics.alarms import AlarmManager
 from zaspot.diagnostics.interpret import Interpreter
@@ -36,7 +37,7 @@ from zaspot.store.unit import Unit
 
 CONSUMER = "diagnostics"
 INPUTS = (ev.StatusChanged.type, ev.DeviceEvent.type, ev.Temperature.type, ev.StationBooted.type,
-          LimitProblem.type)
+          LimitProblem.type, TemperatureDrift.type)
 
 
 class Diagnostics:
@@ -98,6 +99,8 @@ class Diagnostics:
             self.models.booted(e)
         elif e.type == LimitProblem.type:
             unit.emit(limit_fault(e))
+        elif e.type == TemperatureDrift.type:
+            unit.emit(drift_fault(e))
         self._alarms(([e] if e.type == ev.Temperature.type else []) + list(unit.events), unit)
         if e.seq is not None:
             save_position(unit, CONSUMER, e.seq)
@@ -180,6 +183,16 @@ def limit_fault(e: LimitProblem) -> ev.Fault:
     """A limit a station refuses or ignores, as the fault its alarm opens and closes on."""
     return ev.Fault(e.station_id, f"limits:{e.code}", "evse", e.code, e.active, "error",
                     e.evse_id, 0, None, None, e.message or None, "limits", time=e.time)
+
+
+def drift_fault(e: TemperatureDrift) -> ev.Fault:
+    """A temperature per ampere risen past its baseline (zaspot.health.drift) as the fault its
+    `TemperatureDrift` alarm opens and closes on: wear, a loose contact or a failing fan."""
+    component = "module" if e.instance else "connector"
+    info = (f"{e.current:.3f} °C/A against a baseline of {e.baseline:.3f} °C/A (+{e.rise_pct:.0f}%)"
+            if e.active else None)
+    origin = f"health:drift:{e.location}:{e.evse_id}/{e.connector_id}:{e.instance or ''}"
+    return ev.Fault(e.station_id, origin, component, "TemperatureDrift", e.active, "warning", e.evse_id, e.connector_id, e.instance, None, info, "health", time=e.time)
 
 
 async def setup(ctx, commands) -> Callable[[], Any]:

@@ -41,3 +41,4 @@ class ServerContext:
     prices: Any = None  # zaspot.pricing.feed: the spot prices, one owner (the EMS reads them here)
     pricing: Any = None  # zaspot.pricing.service: tariffs, each session's cost, what chargers are told
     needs: Any = None  # zaspot.pricing.needs: each session's energy need and departure (the EMS plans on it)
+    health: Any = None  # zaspot.health.service (#19): outages, temperature trends, the health snapshot

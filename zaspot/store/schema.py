@@ -443,6 +443,74 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (station_id, evse_id)
     ) WITHOUT ROWID;
     """,
+    # fleet health (zaspot.health): each charging port's state as the health consumer last
+    # saw it (evse 0 / connector 0 is the station: networked, its own status), its outages as
+    # intervals with their cause, time excluded from uptime (maintenance, from the config or
+    # the API), temperature against current folded per day, and where each fold has got to
+    """
+    CREATE TABLE IF NOT EXISTS health_ports (
+        station_id   TEXT NOT NULL,
+        evse_id      INTEGER NOT NULL,
+        connector_id INTEGER NOT NULL,
+        first_seen   REAL NOT NULL,
+        status       TEXT,
+        error_code   TEXT,
+        networked    INTEGER NOT NULL DEFAULT 0,
+        updated_at   REAL NOT NULL,
+        PRIMARY KEY (station_id, evse_id, connector_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE IF NOT EXISTS outages (
+        id           INTEGER PRIMARY KEY,
+        station_id   TEXT NOT NULL,
+        evse_id      INTEGER NOT NULL,
+        connector_id INTEGER NOT NULL,
+        cause        TEXT NOT NULL,
+        code         TEXT,
+        detail       TEXT,
+        started      REAL NOT NULL,
+        ended        REAL
+    );
+    CREATE INDEX IF NOT EXISTS outages_port ON outages (station_id, evse_id, connector_id, started);
+    CREATE INDEX IF NOT EXISTS outages_started ON outages (started);
+    CREATE INDEX IF NOT EXISTS outages_open ON outages (station_id) WHERE ended IS NULL;
+
+    CREATE TABLE IF NOT EXISTS health_exclusions (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        station_id   TEXT,
+        evse_id      INTEGER,
+        connector_id INTEGER,
+        start_ts     REAL NOT NULL,
+        end_ts       REAL NOT NULL,
+        reason       TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        created_at   REAL NOT NULL
+    );
+
+    CREATE TABLE IF NOT EXISTS temperature_load_daily (
+        station_id   TEXT NOT NULL,
+        evse_id      INTEGER NOT NULL,
+        connector_id INTEGER NOT NULL,
+        location     TEXT NOT NULL,
+        instance     TEXT NOT NULL DEFAULT '',
+        day          TEXT NOT NULL,
+        n            INTEGER NOT NULL,
+        sum_i        REAL NOT NULL,
+        sum_t        REAL NOT NULL,
+        sum_ii       REAL NOT NULL,
+        sum_it       REAL NOT NULL,
+        sum_tt       REAL NOT NULL,
+        PRIMARY KEY (station_id, evse_id, connector_id, location, instance, day)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE IF NOT EXISTS health_marks (
+        name       TEXT PRIMARY KEY NOT NULL,
+        upto       REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS temperatures_ts ON temperatures (ts);
+    CREATE INDEX IF NOT EXISTS alarms_raised ON alarms (raised_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

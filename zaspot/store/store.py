@@ -26,6 +26,9 @@ from .reads import Reads
 from .reservations import ReservationStore
 from .diagnostics import DiagnosticsStore
 from .eventlog import EventLogStore
+from .health_outages import HealthOutageStore
+from .health_reads import HealthReads
+from .health_temps import HealthTemperatureStore
 from .ems import EmsStore
 from .rules import RulesStore
 from .security import SecurityStore
@@ -58,7 +61,8 @@ def _command(c: sqlite3.Connection, station_id, command, action, payload, source
 
 
 class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, EmsStore, CardStore,
-            ReservationStore, LifecycleStore, PriceStore, PricingStore):
+            ReservationStore, LifecycleStore, PriceStore, PricingStore, HealthOutageStore, HealthReads,
+            HealthTemperatureStore):
     """SQLite store. Create with `await Store.open(path)`."""
 
     def __init__(self, path: str, writer: Writer, reader: aiosqlite.Connection | None) -> None:
