@@ -1,22 +1,10 @@
-"""A small HTTP GET for sensors and price sources: urllib in a worker thread, so the
-event loop never waits on a slow meter and zaspot needs no HTTP client library."""
+"""What the JSON sensors and sources share: a dotted path into an answer.
+
+(The HTTP itself is zaspot.core.http_client: one httpx client per sensor or source.)"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import urllib.request
 from typing import Any
-
-
-def _get(url: str, headers: dict[str, str], timeout: float) -> Any:
-    request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the user's own URL)
-        return json.loads(response.read())
-
-
-async def get_json(url: str, headers: dict[str, str] | None = None, timeout: float = 5.0) -> Any:
-    return await asyncio.to_thread(_get, url, headers or {}, timeout)
 
 
 def pick(data: Any, path: str) -> Any:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.core.plugins import call_teardown
 from zaspot.core.state import FleetState
 from zaspot.ems.sensors.base import MeterReading
 from zaspot.ems.site import Key, Site
@@ -50,6 +51,16 @@ class Sensors:
         battery = self.sensors.get("battery")
         if battery is not None and hasattr(battery, "set_power"):
             await battery.set_power(watts)
+
+    async def close(self) -> None:
+        """At stop: each sensor that holds a connection (http_json's HTTP client) lets it go."""
+        for kind, sensor in self.sensors.items():
+            close = getattr(sensor, "close", None)
+            if close is not None:
+                try:
+                    await call_teardown(close)
+                except Exception:  # one sensor's failure never keeps the others open
+                    _LOGGER.warning("ems sensor %s: close failed", kind, exc_info=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,7 @@ class EmsManager:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self.sensors.close()
 
     async def _on_event(self, e: ev.Event) -> None:
         if isinstance(e, LimitInForce):

@@ -6,6 +6,7 @@
         url: https://hooks.example.com/zaspot
         timeout: 5          # seconds per attempt (1 to 300)
         retries: 3          # after the first attempt (0 to 10); on 5xx, 429, timeouts and refused connections
+        # redirects are followed (at most 5); HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured
         backoff: 1          # seconds before the first retry, doubling after each (0 to 600)
         headers: {Authorization: Bearer xyz}
 """
@@ -19,8 +20,8 @@ from typing import Annotated
 
 import orjson
 
+from zaspot.core.http_client import HttpClient, check_url, safe_url
 from zaspot.notify.base import Notification
-from zaspot.notify.http import check_url, post, safe_url
 from zaspot.ranges import Invalid, Range
 
 _LOGGER = logging.getLogger("zaspot.notify.webhook")
@@ -52,6 +53,7 @@ class WebhookNotifier:
             raise ValueError("retries and backoff must be >= 0 and timeout > 0")
         self.config = config
         self.attempts = 0
+        self.http = HttpClient(config.timeout)  # one connection pool, closed at stop
 
     async def send(self, notification: Notification) -> None:
         cfg = self.config
@@ -63,14 +65,17 @@ class WebhookNotifier:
             self.attempts += 1
             tried += 1
             try:
-                status = await post(cfg.url, body, cfg.headers, cfg.timeout)
-            except (OSError, TimeoutError) as exc:
-                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                answer = await self.http.post(cfg.url, body, headers=cfg.headers)
+            except OSError as exc:  # unreachable, refused, timed out (HttpTimeout is a TimeoutError)
+                problem = str(exc).removeprefix(f"{safe_url(cfg.url)}: ") or type(exc).__name__
             else:
-                if 200 <= status < 300:
+                if answer.ok:
                     return
-                problem = f"HTTP {status}"
-                if status < 500 and status != 429:  # our request is wrong; retrying won't help
+                problem = answer.problem()
+                if answer.status < 500 and answer.status != 429:  # our request is wrong; retrying won't help
                     break
             _LOGGER.info("webhook %s attempt %d failed: %s", safe_url(cfg.url), attempt + 1, problem)
         raise WebhookError(f"{safe_url(cfg.url)}: not delivered after {tried} attempt(s): {problem}")
+
+    async def close(self) -> None:
+        await self.http.aclose()

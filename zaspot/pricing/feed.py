@@ -25,6 +25,7 @@ from datetime import datetime, time as clock_time
 from typing import Any
 
 from zaspot.core.energy_events import PriceUpdated
+from zaspot.core.plugins import call_teardown
 from zaspot.core.pricing_events import PricesFetched
 from zaspot.pricing.slot import QUARTER, PriceSlot, currency_of
 from zaspot.pricing.sources.market import MARKET_TZ, day_bounds, market_day, today_and_tomorrow
@@ -84,6 +85,13 @@ class PriceFeed:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        for part in (self.source, self.rates):  # their HTTP clients (a plugin's source may have none)
+            close = getattr(part, "close", None)
+            if close is not None:
+                try:
+                    await call_teardown(close)
+                except Exception:
+                    _LOGGER.warning("prices: closing %s failed", type(part).__name__, exc_info=True)
 
     async def _loop(self) -> None:
         while True:

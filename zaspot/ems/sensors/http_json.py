@@ -10,7 +10,8 @@
       battery: {platform: http_json, url: ..., soc: battery.soc, power: battery.power}
 
 `scale` multiplies power values (0.001 for mW, 1000 for kW); `invert: true` flips a meter
-that counts export as positive.
+that counts export as positive. Redirects are followed; HTTP_PROXY / HTTPS_PROXY / NO_PROXY
+are honoured; an error status or an answer that is not JSON is reported in one line.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from zaspot.ems.fetch import get_json, pick
+from zaspot.core.http_client import HttpClient
+from zaspot.ems.fetch import pick
 from zaspot.ems.sensors.base import MeterReading
 from zaspot.ems.view import Battery
 
@@ -43,10 +45,11 @@ class HttpJsonSensor:
         if not config.url.startswith(("http://", "https://")):
             raise ValueError(f"url must start with http:// or https://, got {config.url!r}")
         self.config, self.kind = config, kind
+        self.http = HttpClient(config.timeout)
 
     async def read(self) -> Any:
         cfg = self.config
-        data = await get_json(cfg.url, cfg.headers, cfg.timeout)
+        data = (await self.http.get(cfg.url, accept="application/json", headers=cfg.headers)).json()
         sign = -1.0 if cfg.invert else 1.0
         power = sign * float(pick(data, cfg.power)) * cfg.scale
         if self.kind == "site_meter":
@@ -55,6 +58,9 @@ class HttpJsonSensor:
         if self.kind == "battery":
             return Battery(float(pick(data, cfg.soc)), power, cfg.capacity_wh, cfg.max_charge_w, cfg.max_discharge_w)
         return power
+
+    async def close(self) -> None:
+        await self.http.aclose()
 
 
 def factory(kind: str):

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Awaitable, Callable
 
-from zaspot.pricing.sources.market import get_text, with_query
+from zaspot.core.http_client import HttpClient
+from zaspot.pricing.sources.market import with_query
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,9 +77,13 @@ class CnbRates:
         self.url, self.timeout = url, timeout
         self._fetch = fetch or self._get
         self._days: dict[date, Rates] = {}
+        self.http = HttpClient(timeout)
 
     async def _get(self, url: str) -> str:
-        return await get_text(url, "text/plain", self.timeout)
+        return (await self.http.get(url, accept="text/plain")).text()
+
+    async def close(self) -> None:
+        await self.http.aclose()
 
     async def rates(self, day: date) -> Rates:
         rates = self._days.get(day)

@@ -15,7 +15,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from zaspot.ems.fetch import get_json
+from zaspot.core.http_client import HttpClient
 from zaspot.pricing.slot import PriceSlot
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,14 +48,19 @@ class DayAheadPrices:
         self.name = "day_ahead"
         self._slots: list[PriceSlot] = []
         self._fetched = 0.0
+        self.http = HttpClient(config.timeout)
 
     async def prices(self) -> list[PriceSlot]:
         if time.monotonic() - self._fetched >= self.config.refresh or not self._slots:
             try:
-                self._slots = parse(await get_json(self.config.url, timeout=self.config.timeout), self.config)
+                answer = await self.http.get(self.config.url, accept="application/json")
+                self._slots = parse(answer.json(), self.config)
                 self._fetched = time.monotonic()
             except (OSError, ValueError, KeyError) as exc:
                 if not self._slots:
                     raise
                 _LOGGER.warning("day-ahead prices: %s; keeping the last ones", exc)
         return self._slots
+
+    async def close(self) -> None:
+        await self.http.aclose()

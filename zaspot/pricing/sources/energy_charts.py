@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from zaspot.pricing.slot import QUARTER, PriceSlot
-from zaspot.pricing.sources.market import check_url, get_text, today_and_tomorrow, with_query
+from zaspot.core.http_client import HttpClient
+from zaspot.pricing.sources.market import check_url, today_and_tomorrow, with_query
 from zaspot.ranges import Range
 
 ENERGY_CHARTS_URL = "https://api.energy-charts.info/price"
@@ -62,13 +63,17 @@ class EnergyChartsPrices:
         self.area = config.zone
         self.name = f"energy_charts:{config.zone}"
         self.clock = time.time  # which day is today (tests set it)
+        self.http = HttpClient(config.timeout)
 
     async def prices(self) -> list[PriceSlot]:
         today, tomorrow = today_and_tomorrow(self.clock())
         url = with_query(self.config.url, bzn=self.config.zone, start=today.isoformat(), end=tomorrow.isoformat())
-        text = await get_text(url, "application/json", self.config.timeout)
+        text = (await self.http.get(url, accept="application/json")).text()
         try:
             data = json.loads(text)
         except ValueError:
             raise ValueError(f"Energy-Charts answered with something that is not JSON: {text[:60]!r}") from None
         return parse(data)
+
+    async def close(self) -> None:
+        await self.http.aclose()

@@ -25,7 +25,8 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 from zaspot.pricing.slot import PriceSlot
-from zaspot.pricing.sources.market import check_url, day_bounds, get_text, today_and_tomorrow, with_query
+from zaspot.core.http_client import HttpClient
+from zaspot.pricing.sources.market import check_url, day_bounds, today_and_tomorrow, with_query
 from zaspot.ranges import Range
 
 ENTSOE_URL = "https://web-api.tp.entsoe.eu/api"
@@ -132,6 +133,7 @@ class EntsoePrices:
             raise ValueError(f"zone {config.zone!r} is neither one of {', '.join(ZONES)} nor a 16-character EIC code")
         self.name = f"entsoe:{config.zone}"
         self.clock = time.time  # which day is today (tests set it)
+        self.http = HttpClient(config.timeout)
 
     async def prices(self) -> list[PriceSlot]:
         today, tomorrow = today_and_tomorrow(self.clock())
@@ -139,7 +141,10 @@ class EntsoePrices:
         url = with_query(self.config.url, securityToken=self.config.token, documentType="A44",
                          in_Domain=self.domain, out_Domain=self.domain,
                          periodStart=_utc(start), periodEnd=_utc(end))
-        return parse(await get_text(url, "application/xml", self.config.timeout))
+        return parse((await self.http.get(url, accept="application/xml")).text())
+
+    async def close(self) -> None:
+        await self.http.aclose()
 
 
 def _utc(ts: float) -> str:

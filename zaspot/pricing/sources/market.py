@@ -1,12 +1,10 @@
 """What the day-ahead sources share: the market's days (CET/CEST, the clock the European
-day-ahead auction runs on; a day has 92, 96 or 100 quarter hours) and a small HTTP GET
-(urllib in a worker thread: the event loop never waits, and zaspot needs no HTTP library)."""
+day-ahead auction runs on; a day has 92, 96 or 100 quarter hours) and their URLs. Each
+source fetches through its own zaspot.core.http_client.HttpClient (httpx), closed at stop."""
 
 from __future__ import annotations
 
-import asyncio
 import urllib.parse
-import urllib.request
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -41,13 +39,3 @@ def check_url(url: str) -> None:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"url must start with http:// or https://, got {url!r}")
 
-
-def _get(url: str, accept: str, timeout: float) -> str:
-    request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "zaspot"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the user's own URL)
-        charset = response.headers.get_content_charset() or "utf-8"
-        return response.read().decode(charset, errors="replace")
-
-
-async def get_text(url: str, accept: str = "*/*", timeout: float = 10.0) -> str:
-    return await asyncio.to_thread(_get, url, accept, timeout)

@@ -24,7 +24,8 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from zaspot.pricing.slot import HOUR, QUARTER, PriceSlot
-from zaspot.pricing.sources.market import check_url, day_bounds, get_text, today_and_tomorrow, with_query
+from zaspot.core.http_client import HttpClient
+from zaspot.pricing.sources.market import check_url, day_bounds, today_and_tomorrow, with_query
 from zaspot.ranges import Range
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,10 +85,11 @@ class OtePrices:
         self.config = config
         self.name = "ote" if config.resolution == "PT15M" else "ote:PT60M"
         self.clock = time.time  # which day is today (tests set it)
+        self.http = HttpClient(config.timeout)
 
     async def day(self, day: date) -> list[PriceSlot]:
-        text = await get_text(with_query(self.config.url, report_date=day.isoformat()), "application/json",
-                              self.config.timeout)
+        url = with_query(self.config.url, report_date=day.isoformat())
+        text = (await self.http.get(url, accept="application/json")).text()
         try:
             data = json.loads(text)
         except ValueError:
@@ -102,3 +104,6 @@ class OtePrices:
         except (OSError, ValueError) as exc:  # not published yet, or a hiccup: asked again at the next fetch
             _LOGGER.debug("OTE prices for %s: %s", tomorrow, exc)
         return slots
+
+    async def close(self) -> None:
+        await self.http.aclose()
