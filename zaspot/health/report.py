@@ -87,13 +87,13 @@ async def monthly(store: Any, config: Any, month: str | None, now: float) -> dic
     end, partial = min(end, now), end > now
     rolling_start, rolling_end = uptime.rolling_bounds(month, zone)
     rolling_end = min(rolling_end, now)
-    availability = await uptime.availability(store, config, start, end)
+    availability = await uptime.availability(store, config, start, end, now=now)
     return {
         "month": month, "timezone": config.timezone, "target": config.target, "generated_at": now,
         "start": start, "end": end, "partial": partial,
         "availability": availability,
-        "rolling_12m": await uptime.availability(store, config, rolling_start, rolling_end),
-        "days": await uptime.daily(store, config, start, end),
+        "rolling_12m": await uptime.availability(store, config, rolling_start, rolling_end, now=now),
+        "days": await uptime.daily(store, config, start, end, now=now),
         "outages": with_minutes(await store.outages_between(start, end), start, end),
         "faults": await analytics(store, config, start, end, availability),
         "temperature": await drift.summary(store, config),
