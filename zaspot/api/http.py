@@ -63,6 +63,9 @@ def metrics(ctx: ServerContext) -> Response:
     lines += _latency_lines(m)
     for name, (help_text, kind, read) in sorted(m.published.items()):
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {read()}"]
+    for name, (help_text, kind, label, read) in sorted(m.labelled.items()):
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        lines += [f'{name}{{{label}="{_esc(key)}"}} {value}' for key, value in sorted(read().items()) if value is not None]
     lines += ["# HELP zaspot_handshakes_refused_total Refused WebSocket handshakes by reason.",
               "# TYPE zaspot_handshakes_refused_total counter"]
     refused = {**dict.fromkeys(REFUSAL_REASONS, 0), **m.handshakes_refused}  # every station reason, 0 too

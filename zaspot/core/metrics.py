@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 # Seconds from a CALL's arrival to its answer being sent (store commit included).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -37,6 +37,9 @@ class Metrics:
         # Other parts publish a current value here (alarms open, rule runs, …):
         # name -> (help text, type "gauge"|"counter", read function).
         self.published: dict[str, tuple[str, str, Callable[[], float]]] = {}
+        # The same with one label (a value per station, …): name -> (help, type, label, read);
+        # read() gives {label value: number}, a None number is left out.
+        self.labelled: dict[str, tuple[str, str, str, Callable[[], Mapping[str, float | None]]]] = {}
 
     def count_in(self, version: str, action: str) -> None:
         self.messages_in[version, action] += 1
@@ -57,3 +60,9 @@ class Metrics:
         """Expose a value on /metrics; returns the function that withdraws it."""
         self.published[name] = (help_text, kind, read)
         return lambda: self.published.pop(name, None) and None
+
+    def publish_labelled(self, name: str, help_text: str, label: str, read: Callable[[], Mapping[str, float | None]],
+                         kind: str = "gauge") -> Callable[[], None]:
+        """Expose one value per label value (`name{label="…"} value`); returns the function that withdraws it."""
+        self.labelled[name] = (help_text, kind, label, read)
+        return lambda: self.labelled.pop(name, None) and None

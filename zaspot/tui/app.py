@@ -20,6 +20,7 @@ from zaspot.tui.cards_screen import CARD_EVENTS, CardsScreen
 from zaspot.tui.choices import NOTHING_TO_PICK, pick_options
 from zaspot.tui.feed import Client, Feed, LinkState, Snapshot, optional
 from zaspot.tui.fleet_table import FleetTable
+from zaspot.tui.health_screen import HealthScreen, StationHealthScreen
 from zaspot.tui.help import HelpScreen
 from zaspot.tui.modals import ConfirmAction
 from zaspot.tui.model import FleetModel
@@ -45,6 +46,7 @@ class ZaspotTui(App[None]):
         Binding("S", "set_sort('trouble')", "Trouble first", show=False),
         Binding("a", "focus_alarms", "Alarms", show=False),
         Binding("c", "cards", "Cards"),
+        Binding("h", "health", "Health"),
         *(Binding(a.key, f"station_action('{a.name}')", a.title, show=a.key in "rlt") for a in ACTIONS),
     ]
 
@@ -176,14 +178,21 @@ class ZaspotTui(App[None]):
             return len(self.screen_stack) == 1
         if action in ("station_action", "cards"):
             return not any(isinstance(s, CardsScreen) for s in self.screen_stack)
+        if action == "health":  # once is enough; not behind the cards screen either
+            return not any(isinstance(s, (CardsScreen, HealthScreen)) for s in self.screen_stack)
         return True
 
     def action_cards(self) -> None:
         self.push_screen(CardsScreen())
 
+    def action_health(self) -> None:
+        self.push_screen(HealthScreen())
+
     def current_station(self) -> str | None:
         if isinstance(self.screen, StationScreen):
             return self.screen.station_id
+        if isinstance(self.screen, (HealthScreen, StationHealthScreen)):  # the station in view there
+            return self.screen.selected
         return self.query_one(FleetTable).selected
 
     def action_help(self) -> None:

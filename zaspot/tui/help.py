@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from zaspot.tui.actions import ACTIONS
 from zaspot.tui.cards_screen import CardsScreen
+from zaspot.tui.health_screen import HealthScreen
 
 GENERAL = (
     ("enter", "open the selected station"),
@@ -17,6 +18,7 @@ GENERAL = (
     ("s / S", "next sort order (station, site, trouble, power, hottest, alarms, seen) / trouble first"),
     ("a", "focus the alarms pane"),
     ("c", "charge cards and the stations' local lists"),
+    ("h", "fleet health: uptime over the last 30 days against the target, worst first"),
     ("ctrl+p", "command palette (every action by name)"),
     ("?", "this help"),
     ("q", "quit"),
@@ -36,7 +38,8 @@ def _keys(rows: tuple[tuple[str, str], ...]) -> list[str]:
 def help_columns() -> tuple[str, str]:
     left = ["[b]zaspot — keys[/b]", "", "[b]Fleet and navigation[/b]", *_keys(GENERAL),
             "", "[b]Station screen[/b] (its tabs: events, OCPP frames, firmware & logs, sessions)", *_keys(STATION_SCREEN),
-            "", "[b]Cards screen[/b] (c)", *_keys(CardsScreen.HELP)]
+            "", "[b]Cards screen[/b] (c)", *_keys(CardsScreen.HELP),
+            "", "[b]Health screen[/b] (h; station actions act on the station in view)", *_keys(HealthScreen.HELP)]
     right = ["", "", "[b]Station actions[/b] (the selected station; each asks first)",
              *_keys(tuple((a.key, a.title) for a in ACTIONS)),
              "", "Results appear as notifications at the bottom right;", "errors stay until read.", "",

@@ -1,0 +1,253 @@
+"""`h`: fleet health: each station's uptime over the last 30 days against the target, worst
+first, with its outage minutes, failures, MTBF/MTTR, open alarms and power-module trips.
+Enter on a station: its ports and its recent outages.
+
+Reads `reports/snapshot` (the server's cached figures, cheap to ask) again every few
+seconds while open; a station's ports from `reports/availability` and its outages from
+`reports/outages`, read again while that screen is open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from zaspot.api.client import ApiError
+from zaspot.tui import format as fmt
+from zaspot.tui.feed import MISSING
+
+RELOAD_EVERY = 2.0  # s: the snapshot is a cached dict on the server; open alarms in it are live
+DETAIL_EVERY = 10.0  # s: a station's ports and outages are computed on each read
+WINDOW_DAYS = 30
+BAR_WIDTH = 20
+MAX_OUTAGES = 200
+
+_CSS = """
+#health-title, #health-station-title { height: auto; padding: 0 1; background: $panel; }
+#health-stations, #health-ports, #health-outages {
+    height: 1fr; border: round $primary-darken-2; border-title-color: $text-muted;
+}
+#health-ports { height: auto; max-height: 14; }
+"""
+
+
+def bar_floor(uptimes: list[float], target: float) -> float:
+    """Where a bar starts: 100 % is always its end, and both the target and the worst uptime
+    shown must fall inside it, with room under the target (a 97 % target: 80..100)."""
+    lowest = min([target - 10, *uptimes])
+    return max(0.0, lowest // 10 * 10)
+
+
+def uptime_bar(uptime: float | None, target: float, floor: float, width: int = BAR_WIDTH) -> Text:
+    """`█████████████████┃██ 99.120 %`: the bar from `floor` to 100 %, the target marked."""
+    if uptime is None:
+        return Text("no time in the window yet", style="bright_black")
+    span = max(100.0 - floor, 1e-9)
+    filled = round(max(0.0, min(1.0, (uptime - floor) / span)) * width)
+    mark = min(width - 1, round((target - floor) / span * width))
+    style = "green" if uptime >= target else "bold red"
+    out = Text()
+    for i in range(width):
+        if i == mark:
+            out.append("┃", style="yellow")
+        else:
+            out.append("█" if i < filled else "░", style=style if i < filled else "bright_black")
+    out.append(f" {uptime:7.3f} %", style=style)
+    return out
+
+
+def worst_first(stations: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Lowest uptime first; stations with no uptime yet last; then more alarms, then by id."""
+    def key(item: tuple[str, dict[str, Any]]) -> tuple[Any, ...]:
+        sid, row = item
+        up = row.get("uptime_30d")
+        return (up is None, up if up is not None else 0.0, -(row.get("open_alarms") or 0), sid)
+    return sorted(stations.items(), key=key)
+
+
+def _hours(value: float | None) -> str:
+    return "–" if value is None else fmt.hours(value)
+
+
+def _count(n: int | None, loud: str = "bold red") -> Text:
+    return Text(str(n), style=loud) if n else Text("0", style="bright_black")
+
+
+class HealthScreen(Screen[None]):
+    DEFAULT_CSS = _CSS
+    BINDINGS = [Binding("escape", "app.pop_screen", "Fleet")]
+    HELP = (("enter", "the selected station's ports and its outages in the last 30 days"),
+            ("escape", "back"))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stations: dict[str, dict[str, Any]] = {}
+        self.unavailable: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("[b]Fleet health[/b] · reading…", id="health-title")
+        yield DataTable(id="health-stations", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#health-stations", DataTable)
+        for label, key, width in (("Station", "station", 24), ("Uptime, last 30 days", "uptime", BAR_WIDTH + 11),
+                                  ("Outage", "outage", 9), ("Failures", "failures", 8), ("MTBF", "mtbf", 8),
+                                  ("MTTR", "mttr", 7), ("Alarms", "alarms", 6), ("Trips", "trips", 5)):
+            table.add_column(label, key=key, width=width)
+        table.border_title = "Stations, worst uptime first"
+        table.focus()
+        self.set_interval(RELOAD_EVERY, self.load)
+        self.load()
+
+    @property
+    def feed(self) -> Any:
+        return self.app.feed  # type: ignore[attr-defined]
+
+    @work(exclusive=True, group="health")
+    async def load(self) -> None:
+        try:
+            stations = await self.feed.command("reports/snapshot")
+        except ApiError as exc:
+            self.unavailable = ("this server has no health reports (an older zaspot)" if exc.code in MISSING
+                                else f"cannot read them — {exc.code}: {exc.message}")
+            self.query_one("#health-title", Static).update(f"[b red]Fleet health: {escape(self.unavailable)}[/]")
+            return
+        self.stations, self.unavailable = stations or {}, None
+        self._show()
+
+    def _label(self, station_id: str) -> str:
+        st = self.app.model.stations.get(station_id)  # type: ignore[attr-defined]
+        return st.label if st else station_id
+
+    def _show(self) -> None:
+        table = self.query_one("#health-stations", DataTable)
+        keep = self.selected
+        table.clear()
+        ordered = worst_first(self.stations)
+        target = next((r.get("target") for _, r in ordered if r.get("target") is not None), None)
+        floor = bar_floor([r["uptime_30d"] for _, r in ordered if r.get("uptime_30d") is not None], target or 97.0)
+        for sid, row in ordered:
+            goal = row.get("target") if row.get("target") is not None else target or 97.0
+            table.add_row(Text(self._label(sid), style="bold"), uptime_bar(row.get("uptime_30d"), goal, floor),
+                          f"{row.get('outage_minutes_30d') or 0:.0f} min", _count(row.get("failures_30d"), "yellow"),
+                          _hours(row.get("mtbf_hours_30d")), _hours(row.get("mttr_hours_30d")),
+                          _count(row.get("open_alarms")), _count(row.get("module_trips_30d"), "yellow"), key=sid)
+        if keep is not None and keep in self.stations:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        below = sum(1 for _, r in ordered if r.get("uptime_30d") is not None and r["uptime_30d"] < (r.get("target") or 0))
+        goal_text = f"target {target:g} % (the bar runs {floor:g}–100 %, ┃ marks the target)" if target is not None else ""
+        self.query_one("#health-title", Static).update(
+            f"[b]Fleet health[/b] · last {WINDOW_DAYS} days · {goal_text} · "
+            + (f"[b red]{below} below target[/]" if below else "all at or above target" if ordered else "no stations yet"))
+
+    @property
+    def selected(self) -> str | None:
+        table = self.query_one("#health-stations", DataTable)
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key((table.cursor_row, 0))
+        return row_key.value
+
+    @on(DataTable.RowSelected, "#health-stations")
+    def open_station(self, event: DataTable.RowSelected) -> None:
+        sid = str(event.row_key.value)
+        self.app.push_screen(StationHealthScreen(sid, self._label(sid), self.stations.get(sid, {})))
+
+
+class StationHealthScreen(Screen[None]):
+    """One station's ports (uptime, outages by cause, failures) and its outages, newest first."""
+
+    DEFAULT_CSS = _CSS
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, station_id: str, label: str, summary: dict[str, Any]) -> None:
+        super().__init__()
+        self.station_id, self.label, self.summary = station_id, label, summary
+
+    @property
+    def selected(self) -> str:
+        return self.station_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="health-station-title")
+        yield DataTable(id="health-ports", cursor_type="none")
+        yield DataTable(id="health-outages", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        ports = self.query_one("#health-ports", DataTable)
+        for label, width in (("Port", 9), ("Uptime, last 30 days", BAR_WIDTH + 11), ("Outage", 9), ("Offline", 8),
+                             ("Faulted", 8), ("Unavail.", 8), ("Excluded", 8), ("Failures", 8), ("MTBF", 8), ("MTTR", 7)):
+            ports.add_column(label, width=width)
+        ports.border_title = "Ports"
+        outages = self.query_one("#health-outages", DataTable)
+        for label, width in (("Started", 12), ("Ended", 12), ("Port", 9), ("Cause", 12), ("Code / detail", 28),
+                             ("Minutes", 8)):
+            outages.add_column(label, width=width)
+        outages.border_title = f"Outages, last {WINDOW_DAYS} days"
+        self._title()
+        self.set_interval(DETAIL_EVERY, self.load)
+        self.load()
+
+    def _title(self) -> None:
+        s = self.summary
+        up = s.get("uptime_30d")
+        self.query_one("#health-station-title", Static).update(
+            f"[b]{escape(self.label)}[/b] · uptime {'–' if up is None else f'{up:.3f} %'} over {WINDOW_DAYS} days"
+            f" (target {s.get('target', 97):g} %) · {s.get('open_alarms') or 0} open alarms"
+            f" · {s.get('module_trips_30d') or 0} module trips · escape: back")
+
+    @work(exclusive=True, group="health-station")
+    async def load(self) -> None:
+        feed = self.app.feed  # type: ignore[attr-defined]
+        now = self.app.clock()  # type: ignore[attr-defined]
+        try:
+            figures = await feed.command("reports/availability", station_id=self.station_id, days=WINDOW_DAYS)
+            outages = await feed.command("reports/outages", station_id=self.station_id, start=now - WINDOW_DAYS * 86400)
+        except ApiError as exc:
+            self.query_one("#health-station-title", Static).update(
+                f"[b]{escape(self.label)}[/b] · [b red]cannot read its health — {exc.code}: {escape(exc.message)}[/]")
+            return
+        self._show_ports([p for p in figures.get("ports", []) if p.get("station_id") == self.station_id],
+                         self.summary.get("target", 97.0))
+        self._show_outages(outages, now)
+
+    def _show_ports(self, ports: list[dict[str, Any]], target: float) -> None:
+        table = self.query_one("#health-ports", DataTable)
+        table.clear()
+        ports = sorted(ports, key=lambda p: (p.get("evse_id", 0), p.get("connector_id", 0)))
+        floor = bar_floor([p["uptime"] for p in ports if p.get("uptime") is not None], target)
+        for p in ports:
+            cause = p.get("by_cause") or {}
+            table.add_row(f"{p.get('evse_id')}/{p.get('connector_id')}", uptime_bar(p.get("uptime"), target, floor),
+                          f"{p.get('outage_minutes') or 0:.0f} min",
+                          *(f"{cause.get(c) or 0:.0f}" for c in ("offline", "faulted", "unavailable")),
+                          f"{p.get('excluded_minutes') or 0:.0f}", _count(p.get("failures"), "yellow"),
+                          _hours(p.get("mtbf_hours")), _hours(p.get("mttr_hours")))
+        if not ports:
+            table.add_row(Text("no port seen in the window", style="bright_black"), *[""] * 9)
+
+    def _show_outages(self, outages: list[dict[str, Any]], now: float) -> None:
+        table = self.query_one("#health-outages", DataTable)
+        table.clear()
+        newest = sorted(outages, key=lambda o: o.get("started") or 0, reverse=True)[:MAX_OUTAGES]
+        for o in newest:
+            ended = o.get("ended")
+            minutes = o.get("minutes")
+            if minutes is None:
+                minutes = ((ended if ended is not None else now) - (o.get("started") or now)) / 60
+            why = " · ".join(str(v) for v in (o.get("code"), o.get("detail")) if v)
+            table.add_row(fmt.day_time(o.get("started")),
+                          Text("still out", style="bold red") if ended is None else Text(fmt.day_time(ended)),
+                          f"{o.get('evse_id')}/{o.get('connector_id')}", o.get("cause") or "?", why, f"{minutes:.0f}")
+        if not outages:
+            table.add_row(Text(f"no outage in the last {WINDOW_DAYS} days", style="bright_black"), "", "", "", "", "")
+        table.border_title = f"Outages, last {WINDOW_DAYS} days · {len(outages)}"
