@@ -35,6 +35,7 @@ from zaspot.ocpp.security import StationAuth, tls_context
 from zaspot.ocpp.session import Session
 from zaspot.ocpp.v16 import SessionV16
 from zaspot.ocpp.v201 import SessionV201
+from zaspot.ocpp.wswrite import WriteNowConnection, warn_if_slow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,8 +75,9 @@ def _offered_subprotocols(request: Request) -> list[str]:
     return offered
 
 
-class StationConnection(ServerConnection):
-    """websockets' server connection, telling us of every pong a station sends.
+class StationConnection(WriteNowConnection):
+    """websockets' server connection, telling us of every pong a station sends (and, as a
+    WriteNowConnection, whether an answer can be written at once: zaspot/ocpp/wswrite.py).
 
     A pong (to websockets' keepalive ping, to any ping of ours, or unsolicited) means the
     station is there even when it sends no OCPP frame. websockets 17 has no public hook
@@ -108,6 +110,7 @@ class OcppServer:
         cfg = self.ctx.config.ocpp
         await self.auth.start()
         quiet_websockets()  # its lines name no station; ours do (connected, refused, …)
+        warn_if_slow()  # a websockets outside pyproject's range may turn the answers' fast path off
         self._server = await serve(
             self._handle,
             host,

@@ -18,12 +18,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from websockets.exceptions import ConnectionClosed
-from websockets.protocol import State
 
 from zaspot.core.logformat import about
 from zaspot.ocpp import leniency, rpc, schemas
 from zaspot.ocpp.errors import CallErrorReply, CallTimeout, InvalidReply, OcppError, StationNotConnected
-from zaspot.ocpp.wswrite import write_text_now
+from zaspot.ocpp.wswrite import abort_now, write_text_now
 
 if TYPE_CHECKING:
     from zaspot.ocpp.context import ServerContext
@@ -274,11 +273,4 @@ class Session:
         The close frame goes out if it can be written at once; then the socket is dropped.
         """
         self.closed = True
-        ws = self.ws
-        try:
-            if ws.protocol.state is State.OPEN and not ws.paused:
-                ws.protocol.send_close(code, reason)
-                ws.send_data()
-        except Exception:  # the socket is broken already: dropping it is all there is to do
-            _LOGGER.debug("%s: close frame not written", self.station_id, exc_info=True, extra=self.log_extra())
-        ws.transport.abort()
+        abort_now(self.ws, code, reason)
