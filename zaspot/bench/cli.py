@@ -6,6 +6,8 @@ server) in the same run, one scenario at a time:
   storm       N stations connect and boot at once; time until all are accepted
   reaction    a hot-connector reading until the rule's SetChargingProfile, under N idle stations
   storage     bytes per stored meter sample, per station-day, a year of a 200-station fleet
+  report      a synthetic year of stored history: the outage consumer's catch-up, the monthly
+              health report and its text, csv and html renderers
 """
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ import argparse
 import json
 
 from .report import format_figures
+from .report_scenario import report_table
 from .scenarios import SCENARIOS, failures, run_scenario
 from .servers import TARGETS
 
-DEFAULT_STATIONS = {"throughput": 50, "scale": 15000, "storm": 5000, "reaction": 0, "storage": 20}
+DEFAULT_STATIONS = {"throughput": 50, "scale": 15000, "storm": 5000, "reaction": 0, "storage": 20, "report": 200}
 
 
 def configure(subparsers) -> argparse.ArgumentParser:
@@ -25,7 +28,7 @@ def configure(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--scenario", choices=tuple(SCENARIOS), default="throughput")
     p.add_argument("--stations", type=int, default=None,
                    help="stations (default: throughput 50, scale 15000, storm 5000, reaction 0 in the "
-                        "background, storage 20)")
+                        "background, storage 20, report 200)")
     p.add_argument("--duration", type=float, default=None,
                    help="seconds of load: per target (throughput, default 10); of traffic (scale, default --interval)")
     p.add_argument("--rounds", type=int, default=1,
@@ -40,6 +43,7 @@ def configure(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=200, help="reaction: hot readings timed (default 200)")
     p.add_argument("--messages", type=int, default=300, help="storage: MeterValues per station (default 300)")
     p.add_argument("--db", help="storage: measure this database instead of a synthetic run")
+    p.add_argument("--days", type=float, default=365.0, help="report: days of synthetic history (default 365)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     p.set_defaults(func=run)
     return p
@@ -59,14 +63,17 @@ def scenario_kwargs(args) -> dict:
     if args.scenario == "reaction":
         return {"trials": args.trials, "stations": n, "protocol": args.protocol, "interval": args.interval,
                 "procs": args.load_procs}
+    if args.scenario == "report":
+        return {"stations": n, "days": args.days}
     return {"stations": n, "messages": args.messages, "db": args.db}
 
 
 def run(args) -> int:
     if (args.stations is not None and args.stations < 0) or (args.duration is not None and args.duration <= 0) \
-            or args.interval <= 0 or args.rounds < 1:
-        print("bench: --stations must be >= 0, --duration and --interval > 0, --rounds >= 1")
+            or args.interval <= 0 or args.rounds < 1 or args.days <= 0:
+        print("bench: --stations must be >= 0, --duration, --interval and --days > 0, --rounds >= 1")
         return 2
     figures = run_scenario(args.scenario, **scenario_kwargs(args))
-    print(json.dumps(figures, indent=2) if args.json else format_figures(figures))
+    table = report_table if args.scenario == "report" else format_figures
+    print(json.dumps(figures, indent=2) if args.json else table(figures))
     return 1 if failures(figures) else 0

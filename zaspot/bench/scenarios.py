@@ -8,11 +8,13 @@ import asyncio
 from typing import Any
 
 from .reaction import reaction
+from .report_scenario import report
 from .run import bench
 from .scale import scale, storm
 from .storage import storage
 
-SCENARIOS = {"throughput": bench, "scale": scale, "storm": storm, "reaction": reaction, "storage": storage}
+SCENARIOS = {"throughput": bench, "scale": scale, "storm": storm, "reaction": reaction, "storage": storage,
+             "report": report}
 
 
 async def scenario(name: str, **kw: Any) -> dict:
