@@ -44,8 +44,15 @@ class MaintenanceWindow:
                 datetime.fromisoformat(str(getattr(self, key)))
             except ValueError:
                 raise Invalid(key, f"{getattr(self, key)!r} is not a date-time (2026-11-10T08:00)") from None
-        if datetime.fromisoformat(str(self.end)) <= datetime.fromisoformat(str(self.start)):
+        start, end = datetime.fromisoformat(str(self.start)), datetime.fromisoformat(str(self.end))
+        if (start.tzinfo is None) != (end.tzinfo is None):  # naive and aware do not compare
+            raise Invalid("end", "start and end both carry an offset (+01:00), or neither does")
+        if end <= start:
             raise Invalid("end", f"{self.end} is not after start ({self.start})")
+        if not str(self.reason or "").strip():
+            raise Invalid("reason", "a maintenance window needs a reason (what the time is excluded for)")
+        if self.connector_id is not None and self.evse_id is None:
+            raise Invalid("connector_id", "a connector needs its evse_id too")
 
     def span(self, zone: ZoneInfo) -> tuple[float, float]:
         """(start, end) as Unix times; a time without an offset is in `zone`."""

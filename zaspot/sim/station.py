@@ -91,6 +91,7 @@ class SimStation:
         self._need_boot = True
         self._stopping = False
         self._offline_until = 0.0
+        self._come_back = asyncio.Event()  # ends a go_offline early (come_back)
         self._main: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self._received_cond = asyncio.Condition()
@@ -170,9 +171,15 @@ class SimStation:
     async def go_offline(self, seconds: float) -> None:
         """Drop the TCP connection without a close frame, stay away `seconds` (sim)."""
         self._offline_until = time.monotonic() + seconds / self.speed
+        self._come_back.clear()
         link = self._link
         if link is not None:
             link.ws.transport.abort()
+
+    def come_back(self) -> None:
+        """End a go_offline now: reconnect at once (a test on a virtual clock says when)."""
+        self._offline_until = 0.0
+        self._come_back.set()
 
     def free_connector(self) -> int | None:
         return next((c for c, k in self.connectors.items()
@@ -240,7 +247,11 @@ class SimStation:
                 continue
             await self._serve(ws)
             wait = max(self._offline_until - time.monotonic(), 0.0)
-            await asyncio.sleep(wait or min(0.5, self.reconnect_delay / self.speed))
+            try:
+                await asyncio.wait_for(self._come_back.wait(), wait or min(0.5, self.reconnect_delay / self.speed))
+            except TimeoutError:
+                pass
+            self._come_back.clear()
 
     async def _serve(self, ws) -> None:
         link = RpcLink(ws, self._on_call, self.call_timeout)
