@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import uvloop
 import websockets
 from packaging.specifiers import SpecifierSet
 from websockets.asyncio.client import connect
@@ -51,28 +52,46 @@ def test_the_installed_websockets_is_in_the_pinned_range_and_has_the_fast_path()
     assert wswrite.PROBLEM is None  # so answers are written at once, no warning at start
 
 
-async def test_frames_arrive_whole_and_in_order(echo):
-    url, taken, _, _ = echo
-    async with connect(url) as client:
-        for i in range(200):
-            await client.send(f"m{i} ünïcode")
-        answers = [await client.recv() for _ in range(200)]
+LOOPS = {"asyncio": None, "uvloop": uvloop.new_event_loop}  # production runs uvloop: its transports differ
+
+
+async def frames_in_order() -> tuple[list[str], list[bool]]:
+    taken: list[bool] = []
+
+    async def handler(ws):
+        async for message in ws:
+            data = f"echo {message}".encode()
+            taken.append(write_text_now(ws, data))
+            if not taken[-1]:
+                await ws.send(data, text=True)
+
+    async with serve(handler, "127.0.0.1", 0, create_connection=WriteNowConnection) as server:
+        async with connect(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}") as client:
+            for i in range(200):
+                await client.send(f"m{i} ünïcode")
+            answers = [await client.recv() for _ in range(200)]
+    return answers, taken
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_frames_arrive_whole_and_in_order(loop):
+    with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
+        answers, taken = runner.run(frames_in_order())
     assert answers == [f"echo m{i} ünïcode" for i in range(200)]
     assert all(isinstance(a, str) for a in answers)  # text frames
     assert taken == [True] * 200  # the fast path, not send()
 
 
-async def test_a_peer_that_stops_reading_turns_writes_over_to_send_in_order():
-    """Flow control for real: a client that reads nothing fills the buffers until the
-    transport pauses; from then on frames wait in send(), and all arrive in order."""
+async def a_peer_that_stops_reading() -> tuple[list[bool], list[int]]:
+    """A client that reads nothing fills the buffers until the transport pauses; then the
+    frames go through send(), and the client reads them all."""
     frame = "x" * 65536
     fast: list[bool] = []
     done = asyncio.Event()
 
     async def handler(ws):
         for i in range(2000):
-            data = f"{i:05d}{frame}".encode()
-            fast.append(write_text_now(ws, data))
+            fast.append(write_text_now(ws, f"{i:05d}{frame}".encode()))
             if not fast[-1]:
                 break
         sent = len(fast)
@@ -88,9 +107,16 @@ async def test_a_peer_that_stops_reading_turns_writes_over_to_send_in_order():
             while False not in fast:  # the client's queue is full: it reads no more
                 assert len(fast) < 2000, "the transport never paused"
                 await asyncio.sleep(0.01)
-            numbers = []
+            numbers: list[int] = []
             while not (done.is_set() and len(numbers) == len(fast) + 4):
                 numbers.append(int((await asyncio.wait_for(client.recv(), 10))[:5]))
+    return fast, numbers
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_peer_that_stops_reading_turns_writes_over_to_send_in_order(loop):
+    with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
+        fast, numbers = runner.run(a_peer_that_stops_reading())
     assert fast[-1] is False and all(fast[:-1])
     assert numbers == list(range(len(fast) + 4))
 

@@ -63,12 +63,11 @@ class WriteNowConnection(ServerConnection):
     def __init__(self, protocol: Protocol, *args: Any, **kwargs: Any) -> None:
         super().__init__(protocol, *args, **kwargs)
         self.sansio = protocol  # the Sans-I/O protocol it was built with (public API)
-        self.raw_transport: asyncio.Transport | None = None
+        self.raw_transport: Any = None  # asyncio's Transport, or uvloop's (no subclass of it)
         self.write_paused = False  # the transport's buffer is over its high-water mark
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        assert isinstance(transport, asyncio.Transport)
         self.raw_transport = transport
 
     def pause_writing(self) -> None:
@@ -96,7 +95,6 @@ def write_text_now(ws: Any, data: bytes) -> bool:
             return False
         # The frame was handed over and the socket failed: as send() does, end the connection.
         _LOGGER.debug("write failed, closing the connection", exc_info=True)
-        assert ws.raw_transport is not None
         ws.raw_transport.abort()
     return True
 
