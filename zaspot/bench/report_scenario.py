@@ -23,6 +23,7 @@ renderer (text, csv, html).
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import math
 import os
@@ -30,15 +31,24 @@ import random
 import sqlite3
 import tempfile
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+from zaspot.config import Config
 from zaspot.core import events as ev
+from zaspot.core.bus import EventBus
+from zaspot.core.state import FleetState
 from zaspot.diagnostics.alarms import AlarmManager
 from zaspot.diagnostics.faults import from_reading, from_status
 from zaspot.diagnostics.readings import Reading
-from zaspot.store import messages, schema
+from zaspot.health import render_csv, render_html, render_text
+from zaspot.health import report as health_report
+from zaspot.health.loadtemp import LoadTemperature
+from zaspot.health.outages import INPUTS as OUTAGE_INPUTS
+from zaspot.health.outages import OutageLog
+from zaspot.ocpp.context import ServerContext
+from zaspot.store import Store, messages, schema
 from zaspot.store.unit import Unit, apply_unit
 
 DAY = 86_400.0
@@ -47,7 +57,10 @@ V16_CODES = {"EVCommunicationError": 6, "GroundFailure": 5, "ConnectorLockFailur
              "OtherError": 3, "HighTemperature": 2, "ReaderFailure": 2, "InternalError": 2, "PowerMeterFailure": 1}
 V201_CODES = {"IsolationFault": 4, "CableCheckFailed": 3, "GroundFailure": 3, "CoolingFailure": 2,
               "ContactorWelded": 1, "PrechargeTimeout": 2}
-MODELS = {"1.6": [("Voltaro", "AC22-2"), ("Kestrel", "Duo 11")], "2.0.1": [("Voltaro", "DC150"), ("Northbeam", "HPC 300")]}
+MODELS = {"1.6": [("Voltaro", "AC22-2"), ("Kestrel", "Duo 11")],
+          "2.0.1": [("Voltaro", "DC150"), ("Northbeam", "HPC 300")]}
+CONNECTOR = ("INSERT INTO connectors (station_id, evse_id, connector_id, status, updated_at) VALUES (?, ?, ?, ?, ?) "
+             "ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET status = excluded.status")
 
 
 @dataclass
@@ -76,16 +89,16 @@ class _Station:
 
 
 def fleet(stations: int, start: float, end: float, rng: random.Random) -> list[_Station]:
-    """Every fourth station a 2.0.1 DC charger, the rest 1.6 AC; one in twenty fails often;
+    """Every fourth station a 2.0.1 DC charger, the rest 1.6 AC; one in twenty fails often and long;
     one connector in fifty drifts over the last third of the history."""
     out = []
     for i in range(stations):
         version = "2.0.1" if i % 4 == 3 else "1.6"
-        vendor, model = MODELS[version][i % 2]
+        vendor, model = MODELS[version][(i // 4) % 2]
         st = _Station(f"CP-{i + 1:04d}", version, vendor, model, 1 / 8 if i % 20 == 7 else 1 / 45)
         for n in (1, 2):
             drift = start + (end - start) * 2 / 3 if (2 * i + n) % 50 == 17 else None
-            st.ports.append(_Port(n, 1 if st.dc else n, rng.uniform(0.04, 0.06) if st.dc else rng.uniform(0.10, 0.14),
+            st.ports.append(_Port(n, 1 if st.dc else n, rng.uniform(0.08, 0.12) if st.dc else rng.uniform(0.5, 0.7),
                                   drift, start))
         out.append(st)
     return out
@@ -165,7 +178,7 @@ class _History:
         self.counts["sessions"] += 1
 
     def _reading(self, st: _Station, p: _Port, tx: str, t: float, current: float) -> None:
-        season = 10 + 8 * math.sin(2 * math.pi * (t / DAY - 100) / 365) + 4 * math.sin(2 * math.pi * (t / DAY - 0.4))
+        season = 10 + 8 * math.sin(2 * math.pi * (t / DAY - 100) / 365) + 1.5 * math.sin(2 * math.pi * (t / DAY - 0.4))
         slope = p.slope
         if p.drift_from is not None and t > p.drift_from:
             slope *= 1 + 0.6 * (t - p.drift_from) / (self.end - p.drift_from)
@@ -199,12 +212,13 @@ class _History:
 
     def _problem(self, st: _Station, component: str, variable: str, evse: int, connector: int, instance: str | None,
                  ts: float, active: bool, code: str | None) -> None:
-        payload = {"generatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)), "seqNo": 0, "eventData": [{
-            "eventId": 1, "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)), "trigger": "Delta",
-            "actualValue": "true" if active else "false", "techCode": code, "eventNotificationType": "HardWiredNotification",
-            "component": {"name": component, "instance": instance, "evse": {"id": evse, "connectorId": connector}},
-            "variable": {"name": variable}}]}
-        fault = from_reading(st.id, Reading(component, variable, "true" if active else "false", instance, evse, connector,
+        """A 2.0.1 NotifyEvent of a Problem or Tripped variable: the device event, its fault, the alarm."""
+        value, stamp = "true" if active else "false", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+        place = {"name": component, "evse": {"id": evse, "connectorId": connector}, "instance": instance}
+        data = {"eventId": 1, "timestamp": stamp, "trigger": "Delta", "actualValue": value, "techCode": code,
+                "eventNotificationType": "HardWiredNotification", "component": place, "variable": {"name": variable}}
+        payload = {"generatedAt": stamp, "seqNo": 0, "eventData": [{k: v for k, v in data.items() if v is not None}]}
+        fault = from_reading(st.id, Reading(component, variable, value, instance, evse, connector,
                                             code if active else None), "NotifyEvent", ts)
         self.steps(lambda u: (u.emit(ev.DeviceEvent(st.id, "NotifyEvent", payload, time=ts)), u.emit(fault),
                               self.alarms.on_fault(fault, u)))
@@ -270,7 +284,7 @@ def _day_plan(h: _History, st: _Station, day0: float, restart: float | None) -> 
                 st.away_until = max(st.away_until, at + minutes * 60 + 600)
     for p in st.ports:
         at = max(p.free_at, day0 + rng.uniform(0, DAY))
-        minutes = min(3 * 1440, math.exp(rng.gauss(math.log(90), 1.0)))
+        minutes = min(3 * 1440, math.exp(rng.gauss(math.log(90), 1.0)) * (3 if st.fault_rate > 0.1 else 1))
         if rng.random() < st.fault_rate and not any(a < at + minutes * 60 and at < b for a, b in blocked):
             codes = V201_CODES if st.dc else V16_CODES
             plan.append(h.fault(st, p, at, minutes, rng.choices(list(codes), list(codes.values()))[0]))
@@ -333,20 +347,13 @@ def write_history(path: str, stations: int, days: float, end: float, meter_every
             clock.run_until(min(day0 + DAY, end))
             h.apply()
             conn.execute("COMMIT")
-        for (sid, evse, connector), status in h.status.items():  # each port's last status, as the store keeps it
-            conn.execute(*_connector_row(sid, evse, connector, status, end))
+        conn.executemany(CONNECTOR, [(*key, status, end) for key, status in h.status.items()])  # each port's last
         counts = {t: n for t, n in conn.execute("SELECT type, COUNT(*) FROM events GROUP BY type")}
         totals = {name: conn.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
                   for name in ("events", "alarms", "temperatures", "meter_samples")}
     finally:
         conn.close()
     return {**totals, "by_type": counts, **h.counts, "exclusions": h.exclusions, "start": start, "end": end}
-
-
-def _connector_row(sid: str, evse: int, connector: int, status: str, ts: float) -> tuple[str, tuple]:
-    return ("INSERT INTO connectors (station_id, evse_id, connector_id, status, updated_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET status = excluded.status",
-            (sid, evse, connector, status, ts))
 
 
 # -- the measurements --------------------------------------------------------------------
@@ -362,15 +369,6 @@ async def _timed(figures: dict[str, Any], name: str, work: Any) -> Any:
 async def measure(path: str, history: dict[str, Any]) -> dict[str, Any]:
     """On the written store: the outage consumer's catch-up, the temperature fold and drift
     test, the monthly report and each renderer, as a server would run them."""
-    from zaspot.config import Config
-    from zaspot.core.bus import EventBus
-    from zaspot.core.state import FleetState
-    from zaspot.health import render_csv, render_html, render_text, report
-    from zaspot.health.loadtemp import LoadTemperature
-    from zaspot.health.outages import OutageLog
-    from zaspot.ocpp.context import ServerContext
-    from zaspot.store import Store
-
     out: dict[str, Any] = {}
     store = await Store.open(path)
     try:
@@ -380,17 +378,18 @@ async def measure(path: str, history: dict[str, Any]) -> dict[str, Any]:
         outages = OutageLog(ctx)
         await _timed(out, "catch_up_s", outages.start())
         await outages.stop()
-        out["outage_events"] = sum(history["by_type"].get(t, 0) for t in _outage_inputs())
-        out["outages"] = (await store._query("SELECT COUNT(*) AS n FROM outages"))[0]["n"]
+        out["outage_events"] = sum(history["by_type"].get(t, 0) for t in OUTAGE_INPUTS)
+        out["outages"] = len(await store.outages_between(history["start"], history["end"] + 1))
         temperature = LoadTemperature(ctx)
         out["hours_folded"] = await _timed(out, "fold_s", temperature.fold(until=history["end"]))
-        drifts = await _timed(out, "drift_check_s", temperature.check())
-        out["drift_events"] = len(drifts)
-        monthly = await _timed(out, "monthly_s", report.monthly(store, ctx.config.health, None, history["end"]))
-        out["month"], out["ports"] = monthly["month"], monthly["availability"]["site"]["ports"]
-        out["site_uptime"] = monthly["availability"]["site"]["uptime"]
-        out["flagged"] = sum(1 for s in monthly["temperature"]["series"] if s.get("flagged"))
-        for name, renderer in (("text", render_text), ("csv", render_csv), ("html", render_html), ("html_warm", render_html)):
+        out["drift_events"] = len(await _timed(out, "drift_check_s", temperature.check()))
+        monthly = await _timed(out, "monthly_s",
+                               health_report.monthly(store, ctx.config.health, None, history["end"]))
+        site = monthly["availability"]["site"]
+        out.update(month=monthly["month"], ports=site["ports"], site_uptime=site["uptime"],
+                   flagged=sum(1 for s in monthly["temperature"]["series"] if s.get("flagged")))
+        for name, renderer in (("text", render_text), ("csv", render_csv), ("html", render_html),
+                               ("html_warm", render_html)):  # the first html render imports matplotlib
             began = time.perf_counter()
             page = renderer.render(monthly)
             out[f"{name}_s"] = round(time.perf_counter() - began, 3)
@@ -400,26 +399,18 @@ async def measure(path: str, history: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _outage_inputs() -> tuple[str, ...]:
-    from zaspot.health.outages import INPUTS
-
-    return INPUTS
-
-
 async def report(stations: int = 200, days: float = 365.0, meter_every: float = 900.0, seed: int = 19) -> dict:
     """`zaspot bench --scenario report`: the figures, as --json prints them."""
-    import asyncio
-
     figures: dict[str, Any] = {"scenario": "report", "stations": stations, "days": days, "meter_every": meter_every}
     with tempfile.TemporaryDirectory(prefix="zaspot-bench-report-") as workdir:
         path = os.path.join(workdir, "history.db")
         try:
-            end = math.floor(time.time() / 3600) * 3600
             began = time.perf_counter()
-            history = await asyncio.to_thread(write_history, path, stations, days, end, meter_every, seed)
+            history = await asyncio.to_thread(write_history, path, stations, days, time.time() // 3600 * 3600,
+                                              meter_every, seed)
             figures["history"] = {k: v for k, v in history.items() if k != "exclusions"}
-            figures["history"].update(write_s=round(time.perf_counter() - began, 1), excluded=len(history["exclusions"]),
-                                      db_mb=round(os.path.getsize(path) / 1e6, 1))
+            figures["history"].update(write_s=round(time.perf_counter() - began, 1),
+                                      excluded=len(history["exclusions"]), db_mb=round(os.path.getsize(path) / 1e6, 1))
             figures["result"] = await measure(path, history)
         except Exception as exc:
             figures["result"] = {"failed": f"{type(exc).__name__}: {exc}"[:400]}
@@ -440,10 +431,11 @@ def report_table(f: dict[str, Any]) -> str:
     rate = r["outage_events"] / r["catch_up_s"] if r["catch_up_s"] else 0
     lines += [f"outage consumer catch-up: {r['outage_events']:,} events in {r['catch_up_s']:.2f} s "
               f"({rate:,.0f} events/s), {r['outages']:,} outages",
-              f"temperature fold: {r['hours_folded']:,} hours in {r['fold_s']:.2f} s; drift check {r['drift_check_s']:.2f} s "
-              f"({r['drift_events']} TemperatureDrift events)",
+              f"temperature fold: {r['hours_folded']:,} hours with readings in {r['fold_s']:.2f} s; "
+              f"drift check {r['drift_check_s']:.2f} s ({r['drift_events']} TemperatureDrift events)",
               f"report {r['month']} ({r['ports']} ports, site uptime {r['site_uptime']} %, {r['flagged']} drifting): "
               f"monthly {r['monthly_s']:.2f} s",
               f"render: text {r['text_s']:.3f} s ({r['text_kb']:,} KB), csv {r['csv_s']:.3f} s ({r['csv_kb']:,} KB), "
-              f"html {r['html_s']:.2f} s with matplotlib's import, {r['html_warm_s']:.2f} s after ({r['html_kb']:,} KB)"]
+              f"html {r['html_s']:.2f} s with matplotlib's import, {r['html_warm_s']:.2f} s after "
+              f"({r['html_kb']:,} KB)"]
     return "\n".join(lines)

@@ -315,11 +315,17 @@ def _drift(report: dict[str, Any], charts: _Charts) -> str:
     for n, s in enumerate([s for s in series if s.get("flagged")][:DRIFT_CHARTS]):
         parts.append(_drift_chart(s, n, charts))
     rows = [[_port(s), s.get("location"), s.get("instance") or "", _num(s.get("baseline"), 4),
-             _num(s.get("current"), 4), _num(s.get("rise_pct"), 1, " %"), "drifting" if s.get("flagged") else "steady"]
+             _num(s.get("current"), 4), _num(s.get("rise_pct"), 1, " %"), _verdict(s)]
             for s in series]
     parts.append(_table(["port", "location", "instance", "baseline °C/A", "now °C/A", "rise", "drift test"],
                         rows, {3, 4, 5}, "drift"))
     return "\n".join(parts)
+
+
+def _verdict(series: dict[str, Any]) -> str:
+    if series.get("flagged"):
+        return "drifting"
+    return "steady" if series.get("baseline") is not None else "no baseline yet"
 
 
 def _drift_chart(series: dict[str, Any], n: int, charts: _Charts) -> str:
