@@ -158,13 +158,17 @@ async def test_after_a_crash_a_connected_station_is_offline_from_its_last_seen_u
         await until(lambda: _db(tmp_path, "SELECT 1 FROM health_ports WHERE station_id = 'CP-5' AND connector_id = 2"))
         server.kill9()  # no disconnect is ever written
         last_seen = _db_sync(tmp_path, "SELECT last_seen FROM stations WHERE id = 'CP-5'")[0][0]
+        # ... or its port's last status, if that came after (a boundary never goes back)
+        boundary = dict(_db_sync(tmp_path, "SELECT evse_id, updated_at FROM health_ports WHERE station_id = 'CP-5'"))
         server.start()
         client = await station_16(server.url, "CP-5")
         rows = await until(lambda: _db(tmp_path, "SELECT cause, detail, started, ended FROM outages "
                                                  "WHERE station_id = 'CP-5' AND ended IS NOT NULL"))
         connected = _db_sync(tmp_path, "SELECT MAX(ts) FROM events WHERE type = 'station_connected' "
                                        "AND station_id = 'CP-5'")[0][0]
-        assert sorted(rows) == [("offline", "zaspot not running", last_seen, connected)] * 2
+        rows = _db_sync(tmp_path, "SELECT evse_id, cause, detail, started, ended FROM outages WHERE station_id = 'CP-5'")
+        assert sorted(rows) == [(evse, "offline", "zaspot not running", max(last_seen, boundary[evse]), connected)
+                                for evse in (1, 2)]
         await client.close()
     finally:
         server.stop()
