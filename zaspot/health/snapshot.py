@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from zaspot.health import uptime
+
 _LOGGER = logging.getLogger(__name__)
 
 WINDOW = 30 * 86400.0  # s: "recent" is the last 30 days
@@ -42,6 +44,7 @@ class Snapshot:
         self.computed_at: float | None = None  # wall time of the last computation that worked
         self._task: asyncio.Task[None] | None = None
         self._withdraw: list[Callable[[], None]] = []
+        self._computing = asyncio.Lock()  # one at a time: an older computation never lands after a newer one
 
     @property
     def stations(self) -> dict[str, dict[str, Any]]:
@@ -84,20 +87,19 @@ class Snapshot:
 
     async def refresh(self) -> bool:
         """Compute the snapshot now; False (logged, the last one kept) when that fails."""
-        now = time.time()
-        try:
-            computed = await self.compute(now - WINDOW, now)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            _LOGGER.exception("health snapshot: computing the last 30 days failed; the last snapshot stays")
-            return False
-        self._computed, self.computed_at = computed, now
-        return True
+        async with self._computing:
+            now = time.time()
+            try:
+                computed = await self.compute(now - WINDOW, now)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _LOGGER.exception("health snapshot: computing the last 30 days failed; the last snapshot stays")
+                return False
+            self._computed, self.computed_at = computed, now
+            return True
 
     async def compute(self, start: float, end: float) -> dict[str, dict[str, Any]]:
-        from zaspot.health import uptime  # part 1 of #19, not committed yet: a top-level import once it is
-
         store = self.ctx.store
         figures = await uptime.availability(store, self.config, start, end)
         trips = await trips_per_station(store, start, end)

@@ -76,6 +76,10 @@ def _hours(value: float | None) -> str:
     return "–" if value is None else fmt.hours(value)
 
 
+def _many(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
 def _count(n: int | None, loud: str = "bold red") -> Text:
     return Text(str(n), style=loud) if n else Text("0", style="bright_black")
 
@@ -202,8 +206,8 @@ class StationHealthScreen(Screen[None]):
         up = s.get("uptime_30d")
         self.query_one("#health-station-title", Static).update(
             f"[b]{escape(self.label)}[/b] · uptime {'–' if up is None else f'{up:.3f} %'} over {WINDOW_DAYS} days"
-            f" (target {s.get('target', 97):g} %) · {s.get('open_alarms') or 0} open alarms"
-            f" · {s.get('module_trips_30d') or 0} module trips · escape: back")
+            f" (target {s.get('target', 97):g} %) · {_many(s.get('open_alarms') or 0, 'open alarm')}"
+            f" · {_many(s.get('module_trips_30d') or 0, 'module trip')} · escape: back")
 
     @work(exclusive=True, group="health-station")
     async def load(self) -> None:
@@ -212,10 +216,14 @@ class StationHealthScreen(Screen[None]):
         try:
             figures = await feed.command("reports/availability", station_id=self.station_id, days=WINDOW_DAYS)
             outages = await feed.command("reports/outages", station_id=self.station_id, start=now - WINDOW_DAYS * 86400)
+            summary = (await feed.command("reports/snapshot") or {}).get(self.station_id)
         except ApiError as exc:
             self.query_one("#health-station-title", Static).update(
                 f"[b]{escape(self.label)}[/b] · [b red]cannot read its health — {exc.code}: {escape(exc.message)}[/]")
             return
+        if summary is not None:
+            self.summary = summary
+            self._title()
         self._show_ports([p for p in figures.get("ports", []) if p.get("station_id") == self.station_id],
                          self.summary.get("target", 97.0))
         self._show_outages(outages, now)
