@@ -7,9 +7,8 @@ from __future__ import annotations
 import csv
 import io
 
-from zaspot.health import render_csv, render_text
-
 from tests.health.clock import utc
+from zaspot.health import render_csv, render_text
 
 
 START, END = utc("2026-11-01T00:00"), utc("2026-12-01T00:00")

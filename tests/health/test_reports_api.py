@@ -4,11 +4,8 @@ analytics of a month, and a clear refusal for each kind of bad input."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import time
 
-import orjson
 import pytest
 
 from tests.health.clock import utc

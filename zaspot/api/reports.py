@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from zaspot.api.registry import ApiError, arg, handler
 from zaspot.health import report as health_report
+from zaspot.health import uptime
 from zaspot.health.faults import analytics
 from zaspot.health.report import ReportError
 
@@ -71,12 +72,6 @@ def _month(msg: dict[str, Any]) -> str | None:
         raise ApiError("invalid_format", str(exc)) from None
 
 
-def _uptime() -> Any:
-    from zaspot.health import uptime  # part 1 of #19
-
-    return uptime
-
-
 @handler("reports/monthly")
 async def reports_monthly(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     try:
@@ -88,7 +83,7 @@ async def reports_monthly(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 @handler("reports/availability")
 async def reports_availability(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     start, end = _window(conn, msg, time.time())
-    return await _uptime().availability(conn.ctx.store, _config(conn), start, end, _station(msg))
+    return await uptime.availability(conn.ctx.store, _config(conn), start, end, _station(msg))
 
 
 @handler("reports/outages")
@@ -103,20 +98,20 @@ async def reports_outages(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 @handler("reports/faults")
 async def reports_faults(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     """Fault analytics of a month ({month}; the last complete one by default) or of {start, end}."""
-    config, now, uptime = _config(conn), time.time(), _uptime()
+    config, now = _config(conn), time.time()
     if msg.get("start") is not None or msg.get("end") is not None:
         if msg.get("month") is not None:
             raise ApiError("invalid_format", "give a month or a start and end, not both")
         start, end = _window(conn, msg, now)
     else:
         start, end = uptime.month_bounds(_month(msg) or uptime.last_month(now, config.zone), config.zone)
-    availability = await uptime.availability(conn.ctx.store, config, start, min(end, now))
+    availability = await uptime.availability(conn.ctx.store, config, start, end, now=now)
     return await analytics(conn.ctx.store, config, start, end, availability)
 
 
 @handler("reports/temperature")
 async def reports_temperature(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    from zaspot.health import drift  # part 4 of #19
+    from zaspot.health import drift  # TEMP until part 4 of #19 lands: a top-level import then
 
     return await drift.summary(conn.ctx.store, _config(conn), _station(msg))
 

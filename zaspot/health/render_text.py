@@ -52,10 +52,10 @@ def _heading(report: dict[str, Any], zone: ZoneInfo) -> list[str]:
         f"Fleet health, {month}{so_far}, {report['timezone']}; target {report['target']:g}% uptime per port",
         f"generated {_when(report['generated_at'], zone)}",
         "",
-        f"Site uptime {pct(site['uptime'])} (12 months {pct(rolling['uptime'])}); {site['ports']} ports, "
-        f"{site['below_target']} below target",
-        f"Outages {num(site['outage_minutes'])} min, excluded {num(site['excluded_minutes'])} min; "
-        f"failures {site['failures']}, MTBF {num(site['mtbf_hours'])} h, MTTR {num(site['mttr_hours'], 2)} h",
+        (f"Site uptime {pct(site['uptime'])} (12 months {pct(rolling['uptime'])}); {site['ports']} ports, "
+         f"{site['below_target']} below target"),
+        (f"Outages {num(site['outage_minutes'])} min, excluded {num(site['excluded_minutes'])} min; "
+         f"failures {site['failures']}, MTBF {num(site['mtbf_hours'])} h, MTTR {num(site['mttr_hours'], 2)} h"),
     ]
 
 
