@@ -23,3 +23,8 @@ class TemperatureDrift(Event):
     baseline: float = 0.0  # °C per A in the baseline days
     current: float = 0.0  # °C per A now (the smoothed value the test flags)
     rise_pct: float = 0.0
+
+    @property
+    def component(self) -> str:
+        """The alarm's component: each series its own (a connector's and its cable's drift are two)."""
+        return "module" if self.instance else self.location

@@ -188,11 +188,10 @@ def limit_fault(e: LimitProblem) -> ev.Fault:
 def drift_fault(e: TemperatureDrift) -> ev.Fault:
     """A temperature per ampere risen past its baseline (zaspot.health.drift) as the fault its
     `TemperatureDrift` alarm opens and closes on: wear, a loose contact or a failing fan."""
-    component = "module" if e.instance else "connector"
     info = (f"{e.current:.3f} °C/A against a baseline of {e.baseline:.3f} °C/A (+{e.rise_pct:.0f}%)"
             if e.active else None)
     origin = f"health:drift:{e.location}:{e.evse_id}/{e.connector_id}:{e.instance or ''}"
-    return ev.Fault(e.station_id, origin, component, "TemperatureDrift", e.active, "warning", e.evse_id, e.connector_id, e.instance, None, info, "health", time=e.time)
+    return ev.Fault(e.station_id, origin, e.component, "TemperatureDrift", e.active, "warning", e.evse_id, e.connector_id, e.instance, None, info, "health", time=e.time)
 
 
 async def setup(ctx, commands) -> Callable[[], Any]:
