@@ -12,6 +12,7 @@ session may mark it disconnected.
 
 from __future__ import annotations
 
+import asyncio
 import http
 import itertools
 import logging
@@ -30,6 +31,7 @@ from websockets.headers import parse_subprotocol
 from websockets.http11 import Request, Response
 
 from zaspot.core.logformat import WEBSOCKETS_LOGGER, about, quiet_websockets, where
+from zaspot.ocpp import schemas
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.security import StationAuth, tls_context
 from zaspot.ocpp.session import Session
@@ -111,6 +113,7 @@ class OcppServer:
         await self.auth.start()
         quiet_websockets()  # its lines name no station; ours do (connected, refused, …)
         warn_if_slow()  # a websockets outside pyproject's range may turn the answers' fast path off
+        await asyncio.to_thread(schemas.compile_all)  # every schema before any station: no first message compiles one
         self._server = await serve(
             self._handle,
             host,
