@@ -190,7 +190,8 @@ async def rules_list(conn: ApiConnection, msg: dict[str, Any]) -> Any:
         last = rules.engine.traces.last(rule_id)
         out.append({**state.rule.summary(), "running": len(state.active),
                     "last_run": last.to_dict() if last else None})
-    return {"rules": out, "errors": [str(e) for e in rules.folder.all_errors()], "folder": str(rules.folder.folder)}
+    return {"rules": out, "errors": [str(e) for e in rules.folder.all_errors()], "folder": str(rules.folder.folder),
+            "warning": rules.folder.warning}  # e.g. the folder does not exist: every rule is off
 
 
 @handler("rules/reload")

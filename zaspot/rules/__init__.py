@@ -84,14 +84,22 @@ class Rules:
             undo()
 
 
-async def start(ctx: Any, commands: Any, poll_s: float | None = None) -> Rules:
-    config = ctx.config
+def rules_folder(config: Any) -> Path:
+    """Where a config's rules are: `rules:` relative to zaspot.yaml (like plugins/), else to the working directory."""
     folder = Path(config.rules)
     if not folder.is_absolute() and config.source not in ("", "<defaults>"):
-        folder = Path(config.source).parent / folder  # relative to zaspot.yaml, like plugins/
+        folder = Path(config.source).parent / folder
+    return folder
+
+
+async def start(ctx: Any, commands: Any, poll_s: float | None = None) -> Rules:
+    folder = rules_folder(ctx.config)
     rules = Rules(ctx, commands, folder, POLL_S if poll_s is None else poll_s)
     await rules.start()
-    _LOGGER.info("rules: %d running from %s", len(rules.engine.states), folder)
+    if rules.folder.warning:
+        _LOGGER.warning("%s (create it, or set rules: in zaspot.yaml)", rules.folder.warning)
+    else:
+        _LOGGER.info("rules: %d running from %s", len(rules.engine.states), folder)
     _RUNNING[id(ctx)] = rules
     return rules
 

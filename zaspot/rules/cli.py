@@ -12,11 +12,29 @@ from zaspot.core.registry import ACTION
 from zaspot.rules.catalog import offline_registry
 from zaspot.rules.durations import parse_duration
 from zaspot.rules.loader import Loader, check_paths, rule_files
+from zaspot.rules.reload import missing_folder_warning
 from zaspot.rules.triggers import platforms
 
 
+def _default_folder() -> Path:
+    """The folder `zaspot run` here would load: ./zaspot.yaml's `rules:`, else ./rules."""
+    from zaspot.config import ConfigError, load
+    from zaspot.rules import rules_folder
+
+    try:
+        return rules_folder(load("zaspot.yaml" if Path("zaspot.yaml").exists() else None))
+    except ConfigError:
+        return Path("rules")
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    paths = args.paths or ["rules"]
+    paths = args.paths
+    if not paths:  # the running server's folder: missing is a warning there, so it is one here
+        folder = _default_folder()
+        warning = missing_folder_warning(folder)
+        if warning:
+            print(f"warning: {warning} (create it, or set rules: in zaspot.yaml)", file=sys.stderr)
+        paths = [] if warning else [str(folder)]
     missing = [p for p in paths if not Path(p).exists()]
     for p in missing:
         print(f"{p}: no such file or folder", file=sys.stderr)
@@ -57,7 +75,8 @@ def configure(sub: argparse._SubParsersAction) -> None:
     rules = sub.add_parser("rules", help="check rule files, or replay recorded events through them")
     commands = rules.add_subparsers(dest="rules_command", required=True, metavar="check|test")
     check = commands.add_parser("check", help="validate rule files: one `file:line: message` per error")
-    check.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders (default: ./rules)")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="rule files or folders (default: the rules folder of ./zaspot.yaml, else ./rules)")
     check.set_defaults(func=_cmd_check)
     test = commands.add_parser("test", help="replay recorded events through rules; prints what would have fired")
     test.add_argument("files", nargs="+", metavar="FILE", help="rule files or folders")

@@ -77,6 +77,12 @@ class RuleFolder:
     def all_errors(self) -> list[RuleError]:
         return [e for name in sorted(self.errors) for e in self.errors[name]]
 
+    @property
+    def warning(self) -> str | None:
+        """What the operator must know while no rule can run (the folder is polled: it clears
+        once the folder is made)."""
+        return missing_folder_warning(self.folder)
+
     def start(self) -> None:
         self.reload(force=True)
         self._task = asyncio.get_running_loop().create_task(self._watch(), name="rules.reload")
@@ -94,6 +100,15 @@ class RuleFolder:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+def missing_folder_warning(folder: Path) -> str | None:
+    """A rules folder that does not exist leaves every rule off, the safety ones included:
+    said loudly (start, `zaspot rules check`, doctor, the TUI's top line), never an INFO line."""
+    if folder.is_dir():
+        return None
+    cause = "is not a folder" if folder.exists() else "does not exist"
+    return f"rules folder {folder.absolute()} {cause}: every rule is off"
 
 
 def _mtime(path: Path) -> float:

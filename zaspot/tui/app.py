@@ -100,6 +100,7 @@ class ZaspotTui(App[None]):
             return
         self.model.load(snap.stations, snap.transactions, snap.reservations, snap.sessions)
         self._banner.auth_mode = snap.auth_mode
+        self._banner.warnings = snap.warnings
         self.query_one(FleetTable).rebuild()
         self.query_one(AlarmsPane).load(snap.alarms)
         self._show_rules(snap.rule_traces)

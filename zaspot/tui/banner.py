@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -19,6 +20,7 @@ class Banner(Static):
         self.url = url
         self.totals: dict[str, Any] = {}
         self.auth_mode: str | None = None  # None: the server does not say (older server)
+        self.warnings: list[str] = []  # from the server: said first, it must not be missed
 
     def watch_link(self, link: LinkState) -> None:
         self.set_class(not link.connected, "lost")
@@ -34,8 +36,9 @@ class Banner(Static):
         t = self.totals
         alarms = t.get("alarms", 0)
         offline = t.get("stations", 0) - t.get("online", 0)
+        warnings = "".join(f"[b black on yellow] ⚠ {escape(w)} [/]  ·  " for w in self.warnings)
         self.update(
-            f"[b]zaspot[/b] {self.url}{auth_label(self.auth_mode)}  ·  {t.get('stations', 0)} stations, {t.get('online', 0)} online"
+            f"[b]zaspot[/b] {warnings}{self.url}{auth_label(self.auth_mode)}  ·  {t.get('stations', 0)} stations, {t.get('online', 0)} online"
             + (f", [b red]{offline} offline[/]" if offline else "")
             + f"  ·  {t.get('charging', 0)} charging, {fmt.kw(t.get('power_w', 0.0))}"
             + (f"  ·  [b red]{alarms} open alarm{'s' if alarms != 1 else ''}[/]" if alarms else "  ·  no open alarms")

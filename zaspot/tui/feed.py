@@ -37,6 +37,7 @@ class Snapshot:
     auth_mode: str | None = None  # cards/mode: "open" | "list"; None: an older server
     reservations: list[dict[str, Any]] = field(default_factory=list)  # the active ones
     sessions: list[dict[str, Any]] = field(default_factory=list)  # running sessions with their cost so far
+    warnings: list[str] = field(default_factory=list)  # what the top line must say (every rule off)
 
 
 @dataclass(slots=True)
@@ -142,8 +143,10 @@ async def load_snapshot(client: Client) -> Snapshot:
     mode = await optional(client, "cards/mode")
     reservations = await optional(client, "reservations/list", active_only=True)
     sessions = await running_sessions(client, transactions)
+    rules = await optional(client, "rules/list")
+    warnings = [rules["warning"]] if isinstance(rules, dict) and rules.get("warning") else []
     return Snapshot(stations, transactions, alarms or [], traces, mode.get("mode") if isinstance(mode, dict) else None,
-                    reservations or [], sessions)
+                    reservations or [], sessions, warnings)
 
 
 async def running_sessions(client: Client, transactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
