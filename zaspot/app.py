@@ -7,7 +7,6 @@ import gc
 import logging
 import signal
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import zaspot.api.catalog  # noqa: F401  (registers every API type)
@@ -27,6 +26,7 @@ from zaspot.lifecycle import reservations, stale, transfers
 from zaspot.limits import LimitOwner
 from zaspot.pricing.setup import setup as setup_pricing
 from zaspot.ocpp.commands import Commands
+from zaspot.ops.database import check_database, is_memory
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.framelog import FrameLog
 from zaspot.ocpp.liveness import Liveness
@@ -63,8 +63,9 @@ class App:
 
     async def _start(self) -> None:
         cfg = self.config
-        Path(cfg.db).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self._store = store = await Store.open(cfg.db)
+        # A folder, an unwritable file or a newer zaspot's schema: one clear line (ops/database.py), no traceback.
+        db = cfg.db if is_memory(cfg.db) else check_database(cfg.db)
+        self._store = store = await Store.open(db)
         # The config's station names, sites and notes win over what station/update set.
         await store.name_stations([(s.id, s.name, s.site, s.notes) for s in cfg.stations])
         bus = EventBus()

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ def _loop_factory() -> Any:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from zaspot.app import run
+    from zaspot.ops.database import DatabaseUnusable
 
     try:
         config = _load_config(args)
@@ -60,7 +62,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # found while starting (e.g. a TLS certificate that won't load)
         print(f"zaspot: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # port in use, database path not writable, …
+    except DatabaseUnusable as exc:  # --db a folder, not writable, from a newer zaspot
+        print(f"zaspot: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:  # what the checks before opening could not foresee
+        print(f"zaspot: database {config.db}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # port in use, …
         print(f"zaspot: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
@@ -105,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     from zaspot.cards.cli import configure as configure_cards
     from zaspot.health.cli import configure as configure_health
     from zaspot.lifecycle.cli import configure as configure_lifecycle
+    from zaspot.ops.cli import configure as configure_ops
     from zaspot.pricing.cli import configure as configure_pricing
     from zaspot.sim.cli import configure as configure_sim
     from zaspot.tui.cli import configure as configure_tui
@@ -118,11 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     configure_lifecycle(sub)
     configure_pricing(sub)
     configure_health(sub)
+    configure_ops(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # what there is to run, as a usage error (exit 2)
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

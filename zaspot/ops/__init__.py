@@ -1,0 +1,2 @@
+"""Running zaspot for real: the startup checks of the database, `zaspot backup`,
+`zaspot restore` and `zaspot doctor` (see README, "Running it for real")."""
