@@ -7,25 +7,63 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from zaspot.api.client import DEFAULT_URL, ApiError, ZaspotClient
+from zaspot.config import Config, ConfigError, load
+
+CONFIG_FILE = "zaspot.yaml"
 
 Work = Callable[[ZaspotClient], Awaitable[int]]
 ApiErrorHandler = Callable[[ApiError], bool]
 
 
 def connection_options(parser: argparse.ArgumentParser) -> None:
-    """--url and --token, defaulting to $ZASPOT_URL and $ZASPOT_TOKEN so one export serves every command.
+    """--url (or -c) and --token; $ZASPOT_URL, ./zaspot.yaml and $ZASPOT_TOKEN otherwise (server_url),
+    so one export, or the server's own config beside the client, serves every command.
     (--timeout is each command's own: not all have one, and their defaults differ.)"""
-    parser.add_argument("--url", default=os.environ.get("ZASPOT_URL", DEFAULT_URL),
-                        help=f"API URL (default {DEFAULT_URL})")
+    parser.add_argument("--url", help=f"API URL (default: $ZASPOT_URL, else the host and port of "
+                                      f"./{CONFIG_FILE}, else {DEFAULT_URL})")
+    parser.add_argument("-c", "--config", help="take the URL from this zaspot.yaml's host, port and tls")
     parser.add_argument("--token", default=os.environ.get("ZASPOT_TOKEN"), help="access token (or $ZASPOT_TOKEN)")
+
+
+def server_url(args: argparse.Namespace) -> str:
+    """Where the running zaspot is: --url, else -c FILE's address, else $ZASPOT_URL, else the
+    address in ./zaspot.yaml (a client started beside its server), else port 9000 here.
+    ConfigError for a config that does not load or does not say (port 0)."""
+    if getattr(args, "url", None):
+        return str(args.url)
+    if getattr(args, "config", None):
+        return api_url(load(args.config))
+    if os.environ.get("ZASPOT_URL"):
+        return os.environ["ZASPOT_URL"]
+    if Path(CONFIG_FILE).exists():
+        return api_url(load(CONFIG_FILE))
+    return DEFAULT_URL
+
+
+def api_url(config: Config) -> str:
+    """The operator API's URL on this machine for a server running with `config`."""
+    if config.port == 0:
+        raise ConfigError(f"{config.source}: port 0 (any free port) says nowhere to connect: give --url")
+    host = config.host
+    if host in ("", "0.0.0.0", "::"):  # listening everywhere: here is one of them
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{'wss' if config.tls else 'ws'}://{host}:{config.port}/api/websocket"
 
 
 async def with_client(args: argparse.Namespace, work: Work, on_api_error: ApiErrorHandler | None = None) -> int:
     """`await work(client)` against the running zaspot; a failure is one line and exit 1.
     `on_api_error` may report an ApiError its own way (True: reported) instead of the one line."""
+    try:
+        args.url = server_url(args)
+    except ConfigError as exc:
+        print(f"zaspot: {exc}", file=sys.stderr)
+        return 1
     try:
         async with ZaspotClient(args.url, args.token) as client:
             return await work(client)

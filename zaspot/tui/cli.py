@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import sys
 
-from zaspot.api.client import DEFAULT_URL
+from zaspot.api.shell import connection_options, server_url
+from zaspot.config import ConfigError
 
 
 def configure(subparsers: argparse._SubParsersAction) -> None:
     tui = subparsers.add_parser("tui", help="watch and control a running zaspot in the terminal")
-    tui.add_argument("--url", default=DEFAULT_URL, help="operator API (default %(default)s)")
-    tui.add_argument("--token", default=os.environ.get("ZASPOT_TOKEN"), help="API token (default: $ZASPOT_TOKEN)")
+    connection_options(tui)  # --url, -c, --token: found as `zaspot api` finds its server
     tui.set_defaults(func=_cmd_tui)
 
     demo = subparsers.add_parser("demo", help="a server, a simulated mixed fleet with faults, and the TUI")
@@ -24,7 +24,12 @@ def configure(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_tui(args: argparse.Namespace) -> int:
     from zaspot.tui.app import ZaspotTui
 
-    ZaspotTui(args.url, args.token).run()
+    try:
+        url = server_url(args)
+    except ConfigError as exc:
+        print(f"zaspot: {exc}", file=sys.stderr)
+        return 1
+    ZaspotTui(url, args.token).run()
     return 0
 
 
