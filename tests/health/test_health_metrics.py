@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.health.clock import utc, virtual_clock  # noqa: F401  (the fixture)
-from tests.health.test_snapshot import fault, start, stations_for, trip, until
+from tests.health.test_snapshot import fault, start, stations_for, trip
 from zaspot.store import Store
 
 pytestmark = pytest.mark.timeout(60)

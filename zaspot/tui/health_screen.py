@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -27,6 +28,7 @@ RELOAD_EVERY = 2.0  # s: the snapshot is a cached dict on the server; open alarm
 DETAIL_EVERY = 10.0  # s: a station's ports and outages are computed on each read
 WINDOW_DAYS = 30
 BAR_WIDTH = 20
+DEFAULT_TARGET = 97.0  # HealthConfig's; each station's figures say the server's own
 MAX_OUTAGES = 200
 
 _CSS = """
@@ -87,7 +89,7 @@ def _count(n: int | None, loud: str = "bold red") -> Text:
 class HealthScreen(Screen[None]):
     DEFAULT_CSS = _CSS
     BINDINGS = [Binding("escape", "app.pop_screen", "Fleet")]
-    HELP = (("enter", "the selected station's ports and its outages in the last 30 days"),
+    KEYS = (("enter", "the selected station's ports and its outages in the last 30 days"),
             ("escape", "back"))
 
     def __init__(self) -> None:
@@ -136,20 +138,20 @@ class HealthScreen(Screen[None]):
         keep = self.selected
         table.clear()
         ordered = worst_first(self.stations)
-        target = next((r.get("target") for _, r in ordered if r.get("target") is not None), None)
-        floor = bar_floor([r["uptime_30d"] for _, r in ordered if r.get("uptime_30d") is not None], target or 97.0)
+        target = next((r["target"] for _, r in ordered if r.get("target") is not None), DEFAULT_TARGET)
+        floor = bar_floor([r["uptime_30d"] for _, r in ordered if r.get("uptime_30d") is not None], target)
         for sid, row in ordered:
-            goal = row.get("target") if row.get("target") is not None else target or 97.0
+            goal = row.get("target", target)
             table.add_row(Text(self._label(sid), style="bold"), uptime_bar(row.get("uptime_30d"), goal, floor),
                           f"{row.get('outage_minutes_30d') or 0:.0f} min", _count(row.get("failures_30d"), "yellow"),
                           _hours(row.get("mtbf_hours_30d")), _hours(row.get("mttr_hours_30d")),
                           _count(row.get("open_alarms")), _count(row.get("module_trips_30d"), "yellow"), key=sid)
         if keep is not None and keep in self.stations:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
-        below = sum(1 for _, r in ordered if r.get("uptime_30d") is not None and r["uptime_30d"] < (r.get("target") or 0))
-        goal_text = f"target {target:g} % (the bar runs {floor:g}–100 %, ┃ marks the target)" if target is not None else ""
+        below = sum(1 for _, r in ordered if r.get("uptime_30d") is not None and r["uptime_30d"] < r.get("target", target))
         self.query_one("#health-title", Static).update(
-            f"[b]Fleet health[/b] · last {WINDOW_DAYS} days · {goal_text} · "
+            f"[b]Fleet health[/b] · last {WINDOW_DAYS} days · target {target:g} %"
+            f" (the bar runs {floor:g}–100 %, ┃ marks the target) · "
             + (f"[b red]{below} below target[/]" if below else "all at or above target" if ordered else "no stations yet"))
 
     @property
@@ -157,7 +159,7 @@ class HealthScreen(Screen[None]):
         table = self.query_one("#health-stations", DataTable)
         if not table.row_count:
             return None
-        row_key, _ = table.coordinate_to_cell_key((table.cursor_row, 0))
+        row_key, _ = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0))
         return row_key.value
 
     @on(DataTable.RowSelected, "#health-stations")
@@ -206,7 +208,7 @@ class StationHealthScreen(Screen[None]):
         up = s.get("uptime_30d")
         self.query_one("#health-station-title", Static).update(
             f"[b]{escape(self.label)}[/b] · uptime {'–' if up is None else f'{up:.3f} %'} over {WINDOW_DAYS} days"
-            f" (target {s.get('target', 97):g} %) · {_many(s.get('open_alarms') or 0, 'open alarm')}"
+            f" (target {s.get('target', DEFAULT_TARGET):g} %) · {_many(s.get('open_alarms') or 0, 'open alarm')}"
             f" · {_many(s.get('module_trips_30d') or 0, 'module trip')} · escape: back")
 
     @work(exclusive=True, group="health-station")
@@ -225,7 +227,7 @@ class StationHealthScreen(Screen[None]):
             self.summary = summary
             self._title()
         self._show_ports([p for p in figures.get("ports", []) if p.get("station_id") == self.station_id],
-                         self.summary.get("target", 97.0))
+                         self.summary.get("target", DEFAULT_TARGET))
         self._show_outages(outages, now)
 
     def _show_ports(self, ports: list[dict[str, Any]], target: float) -> None:

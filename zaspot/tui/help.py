@@ -39,7 +39,7 @@ def help_columns() -> tuple[str, str]:
     left = ["[b]zaspot — keys[/b]", "", "[b]Fleet and navigation[/b]", *_keys(GENERAL),
             "", "[b]Station screen[/b] (its tabs: events, OCPP frames, firmware & logs, sessions)", *_keys(STATION_SCREEN),
             "", "[b]Cards screen[/b] (c)", *_keys(CardsScreen.HELP),
-            "", "[b]Health screen[/b] (h; station actions act on the station in view)", *_keys(HealthScreen.HELP)]
+            "", "[b]Health screen[/b] (h; station actions act on the station in view)", *_keys(HealthScreen.KEYS)]
     right = ["", "", "[b]Station actions[/b] (the selected station; each asks first)",
              *_keys(tuple((a.key, a.title) for a in ACTIONS)),
              "", "Results appear as notifications at the bottom right;", "errors stay until read.", "",
