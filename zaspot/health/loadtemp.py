@@ -213,8 +213,8 @@ class LoadTemperature:
                 if step.unpaired is not None:
                     self.unpaired.append(step.unpaired)
                     _LOGGER.warning(
-                        "temperature trends: the temperatures from %s to %s have no raw current left "
-                        "(retention folded it): they are not in the trends",
+                        "temperature trends: the temperatures from %s to %s have no raw current left to "
+                        "pair with (retention folded it into aggregates, or none was sent): not in the trends",
                         *(datetime.fromtimestamp(t, zone).isoformat(timespec="minutes") for t in step.unpaired))
                 if step.upto is None or step.upto >= hour_floor(until) or step.upto == step.before:
                     return hours
