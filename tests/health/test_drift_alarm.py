@@ -119,6 +119,42 @@ async def connected_and_charging(port: int) -> list[SimStation]:
     return stations
 
 
+async def the_wearing_ports_are_alarmed(app: App) -> None:
+    async def both_alarmed():
+        return len(await drift_alarms(app)) == 2 and fleet_drifts(app) == {"CP-1", "CP-2"}
+    await until(both_alarmed)
+    alarms = {(a["station_id"], a["evse_id"]): a for a in await drift_alarms(app)}
+    assert set(alarms) == WEARING
+    assert alarms[("CP-1", 2)]["component"] == "connector" and alarms[("CP-1", 2)]["connector_id"] == 2
+    said = re.search(r"([\d.]+) °C/A against a baseline of ([\d.]+) °C/A", alarms[("CP-2", 1)]["message"])
+    assert float(said[1]) > 0.33 and abs(float(said[2]) - 0.30) < 0.02
+
+
+async def the_series_say_so(app: App) -> None:
+    days = await app.ctx.store.temperature_load_days("CP-1")
+    assert {r["day"] for r in days} == {f"2026-11-{d:02d}" for d in range(1, 29)}
+    assert {r["n"] for r in days} == {READINGS}  # every reading paired with its current
+    report = await drift.summary(app.ctx.store, app.ctx.config.health)
+    assert [s["flagged"] for s in report["series"]] == [True, True, False, False]  # flagged first
+    series = {(s["station_id"], s["evse_id"]): s for s in report["series"]}
+    assert series[("CP-1", 2)]["flagged"] and series[("CP-1", 2)]["rise_pct"] > 25
+    assert not series[("CP-1", 1)]["flagged"] and abs(series[("CP-1", 1)]["rise_pct"]) < 10
+    assert not series[("CP-2", 2)]["flagged"] and series[("CP-2", 1)]["current"] > 0.38
+
+
+async def restart(app: App, tmp_path, port: int, stations: list[SimStation]) -> App:
+    """zaspot stopped and started again on its database; the stations connect to it again."""
+    await app.stop()
+    app = await start(tmp_path, port)
+
+    async def back():
+        return all(st.station_id in app.ctx.sessions for st in stations)
+    await until(back)
+    for st in stations:
+        await st.wait_booted()
+    return app
+
+
 async def test_a_connector_whose_heat_per_ampere_rises_gets_a_drift_alarm_and_a_steady_one_does_not(
         tmp_path, virtual_clock):  # noqa: F811
     clock = virtual_clock  # 2026-11-01T00:00 UTC
@@ -137,31 +173,12 @@ async def test_a_connector_whose_heat_per_ampere_rises_gets_a_drift_alarm_and_a_
         assert set(opened) == WEARING  # the steady ports are left alone
         assert all(RAMP_FROM + 3 <= d <= RAMP_FROM + 9 for d in opened.values()), opened  # within days of the rise
 
-        async def both_alarmed():
-            return len(await drift_alarms(app)) == 2 and fleet_drifts(app) == {"CP-1", "CP-2"}
-        await until(both_alarmed)
-        alarms = {(a["station_id"], a["evse_id"]): a for a in await drift_alarms(app)}
-        assert set(alarms) == WEARING
-        assert alarms[("CP-1", 2)]["component"] == "connector" and alarms[("CP-1", 2)]["connector_id"] == 2
-        said = re.search(r"([\d.]+) °C/A against a baseline of ([\d.]+) °C/A", alarms[("CP-2", 1)]["message"])
-        assert float(said[1]) > 0.33 and abs(float(said[2]) - 0.30) < 0.02
-
-        days = await app.ctx.store.temperature_load_days("CP-1")
-        assert {r["day"] for r in days} == {f"2026-11-{d:02d}" for d in range(1, 29)}
-        assert {r["n"] for r in days} == {READINGS}  # every reading paired with its current
-        report = await drift.summary(app.ctx.store, app.ctx.config.health)
-        assert [s["flagged"] for s in report["series"]] == [True, True, False, False]  # flagged first
-        series = {(s["station_id"], s["evse_id"]): s for s in report["series"]}
-        assert series[("CP-1", 2)]["flagged"] and series[("CP-1", 2)]["rise_pct"] > 25
-        assert not series[("CP-1", 1)]["flagged"] and abs(series[("CP-1", 1)]["rise_pct"]) < 10
-        assert not series[("CP-2", 2)]["flagged"] and series[("CP-2", 1)]["current"] > 0.38
+        await the_wearing_ports_are_alarmed(app)
+        await the_series_say_so(app)
 
         # A restart: the drift test at start finds the alarms as they are and repeats nothing.
         logged = await logged_drifts(app)
-        await app.stop()
-        app = await start(tmp_path, port)
-        for st in stations:
-            await st.wait_booted()
+        app = await restart(app, tmp_path, port, stations)
         assert await app.ctx.health.temperature.check() == []
         assert await logged_drifts(app) == logged
         assert {(a["station_id"], a["evse_id"]) for a in await drift_alarms(app)} == WEARING
