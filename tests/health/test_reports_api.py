@@ -5,6 +5,7 @@ analytics of a month, and a clear refusal for each kind of bad input."""
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.helpers import start_app
 from zaspot.api.client import ApiError, ZaspotClient
 from zaspot.health.config import MaintenanceWindow
 from zaspot.health.exclusions import load_config
+from zaspot.health.uptime import last_month
 
 
 @pytest.fixture
@@ -101,3 +103,17 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(client, kind, d
     error = await refused(client, kind, **data)
     assert (error.code, error.message) == (code, message)
     assert await client.command("reports/exclusions") == []
+
+
+async def test_every_report_type_answers_on_a_running_server(app, client):
+    now = time.time()
+    monthly = await client.command("reports/monthly")
+    assert monthly["month"] == last_month(now, app.ctx.config.health.zone) and monthly["partial"] is False
+    assert set(monthly) >= {"availability", "rolling_12m", "days", "outages", "faults", "temperature", "exclusions"}
+    window = await client.command("reports/availability", days=7, station_id="CP-1")
+    assert window["end"] - window["start"] == 7 * 86400 and window["end"] == pytest.approx(now, abs=60)
+    assert await client.command("reports/outages", start="2026-11-01", end="2026-12-01") == []
+    faults = await client.command("reports/faults", month="2026-11")
+    assert (faults["start"], faults["end"], faults["codes"]) == (utc("2026-11-01T00:00"), utc("2026-12-01T00:00"), [])
+    assert await client.command("reports/temperature", station_id="CP-1") == {"series": []}
+    assert isinstance(await client.command("reports/snapshot"), dict)

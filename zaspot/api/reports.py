@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from zaspot.api.registry import ApiError, arg, handler
 from zaspot.health import report as health_report
-from zaspot.health import uptime
+from zaspot.health import drift, uptime
 from zaspot.health.faults import analytics
 from zaspot.health.report import ReportError
 
@@ -111,8 +111,6 @@ async def reports_faults(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 @handler("reports/temperature")
 async def reports_temperature(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    from zaspot.health import drift  # TEMP until part 4 of #19 lands: a top-level import then
-
     return await drift.summary(conn.ctx.store, _config(conn), _station(msg))
 
 

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from zaspot.health import uptime
+from zaspot.health import drift, uptime
 from zaspot.health.faults import analytics
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -78,8 +78,6 @@ def with_minutes(outages: list[dict[str, Any]], start: float, end: float) -> lis
 
 async def monthly(store: Any, config: Any, month: str | None, now: float) -> dict[str, Any]:
     """The report of `month` ('2026-11'; None: the last complete month) as of `now`."""
-    from zaspot.health import drift  # TEMP until part 4 of #19 lands: a top-level import then
-
     zone = config.zone
     month = check_month(month) if month is not None else uptime.last_month(now, zone)
     start, end = uptime.month_bounds(month, zone)
