@@ -22,14 +22,15 @@ turns the fast path off with a warning at start (`warn_if_slow`), never silently
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import inspect
 import logging
 from typing import Any
 
-import websockets
 from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConcurrencyError
-from websockets.protocol import Protocol, State
+from websockets.protocol import State
+from websockets.server import ServerProtocol
 
 _LOGGER = logging.getLogger(__name__)
 _OPEN = State.OPEN
@@ -53,14 +54,14 @@ PROBLEM = _fast_path_problem()  # None: answers are written at once
 def warn_if_slow() -> None:
     """At start: say so when every frame has to go through send() (about a third fewer msgs/s)."""
     if PROBLEM is not None:
-        _LOGGER.warning("websockets %s: %s, so every frame goes through send() (slower); "
-                        "install the websockets version pyproject.toml names", websockets.__version__, PROBLEM)
+        _LOGGER.warning("websockets %s: %s, so every frame goes through send() (slower); install the "
+                        "websockets version pyproject.toml names", importlib.metadata.version("websockets"), PROBLEM)
 
 
 class WriteNowConnection(ServerConnection):
     """A server connection that knows, without websockets' internals, whether a write can go at once."""
 
-    def __init__(self, protocol: Protocol, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, protocol: ServerProtocol, *args: Any, **kwargs: Any) -> None:
         super().__init__(protocol, *args, **kwargs)
         self.sansio = protocol  # the Sans-I/O protocol it was built with (public API)
         self.raw_transport: Any = None  # asyncio's Transport, or uvloop's (no subclass of it)
