@@ -32,20 +32,21 @@ class Pump:
     """A station sending MeterValues one after another; `acked` holds the readings answered."""
 
     def __init__(self, station: SimStation) -> None:
-        self.station, self.acked = station, []
+        self.station, self.acked, self.stopping = station, [], False
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
         n = 0
-        while True:
+        while not self.stopping:
             wh = BASE[self.station.protocol] + n
             await self.station.call("MeterValues", meter_payload(self.station.protocol, wh))
             self.acked.append(wh)
             n += 1
 
     async def stop(self) -> None:
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
+        # A flag, not cancel(): a cancel landing as an answer arrives can be lost in wait_for (Python 3.11).
+        self.stopping = True
+        await asyncio.wait_for(self.task, 15)
 
 
 def stored(db: Path, station_id: str) -> set[int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import urllib.parse
 from pathlib import Path
 
 from zaspot import __version__
@@ -77,9 +76,12 @@ def _check_writable(db: Path, file: Path) -> None:
 
 
 def connect_read_only(db: Path, timeout: float = 5.0) -> sqlite3.Connection:
-    """A connection that never writes (doctor, backup's source checks)."""
-    uri = f"file:{urllib.parse.quote(str(db))}?mode=ro"
-    return sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    """A connection that refuses writes (doctor, backup's source, the checks). Not SQLite's
+    mode=ro: that leaves the -wal and -shm it opened behind, and left by root they would
+    stop the service's user from opening its database. This one, closed last, removes them."""
+    conn = sqlite3.connect(db, timeout=timeout, isolation_level=None)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
 
 
 def schema_version(db: Path) -> int | None:

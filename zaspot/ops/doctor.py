@@ -1,8 +1,8 @@
 """`zaspot doctor [-c zaspot.yaml]`: is this box ready to run zaspot (or running it well)?
 
 One line per check: config, database, port, tls, rules, clock; `ok`, `warn` or `FAIL`, and
-exit 1 when one fails. It only reads: no database is created, migrated or checkpointed, so
-it is safe beside a running zaspot.
+exit 1 when one fails. It changes nothing zaspot keeps (no database is created or migrated;
+its connections refuse writes), so it is safe beside a running zaspot.
 """
 
 from __future__ import annotations
