@@ -19,7 +19,7 @@ from tests.health.clock import utc, virtual_clock  # noqa: F401  (the fixture)
 from tests.helpers import free_port
 from zaspot.app import App
 from zaspot.config import Config
-from zaspot.health import uptime
+from zaspot.health import calendar, uptime
 from zaspot.health.config import HealthConfig, MaintenanceWindow
 from zaspot.sim.station import SimStation
 
@@ -162,9 +162,9 @@ async def test_a_month_of_drops_faults_maintenance_and_a_restart_gives_the_hand_
 
         clock.set(utc("2026-12-01T00:10"))
         store, config = app.ctx.store, app.ctx.config.health
-        start_, end = uptime.month_bounds("2026-11", config.zone)
+        start_, end = calendar.month_bounds("2026-11", config.zone)
         figures = await uptime.availability(store, config, start_, end)
-        rolling = await uptime.availability(store, config, *uptime.rolling_bounds("2026-11", config.zone))
+        rolling = await uptime.availability(store, config, *calendar.rolling_bounds("2026-11", config.zone))
         days = {d["day"]: d["uptime"] for d in await uptime.daily(store, config, start_, end)}
         outages = await store.outages_between(start_, end)
     finally:

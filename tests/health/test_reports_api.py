@@ -12,9 +12,9 @@ import pytest
 from tests.health.clock import utc
 from tests.helpers import start_app
 from zaspot.api.client import ApiError, ZaspotClient
+from zaspot.health.calendar import last_month
 from zaspot.health.config import MaintenanceWindow
 from zaspot.health.exclusions import load_config
-from zaspot.health.uptime import last_month
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from zaspot.health import exclusions, uptime
+from zaspot.health import calendar, exclusions, uptime
 from zaspot.health.config import HealthConfig, MaintenanceWindow
 from zaspot.health.outages import OUTAGE_ROW, PORT_ROW
 from zaspot.ranges import Invalid
@@ -58,7 +58,7 @@ async def test_a_port_commissioned_mid_month_is_judged_from_its_first_status(sto
     assert [d["uptime"] for d in days[:15]] == [100.0] * 15  # connector 1 alone
     assert days[19]["day"] == "2026-11-20" and days[19]["uptime"] == round(100 * (2880 - 360) / 2880, 3)
     # A month before it was commissioned: no such port. A port with no time yet: None.
-    october = await uptime.availability(store, config, *uptime.month_bounds("2026-10", UTC), now=dec1)
+    october = await uptime.availability(store, config, *calendar.month_bounds("2026-10", UTC), now=dec1)
     assert october["ports"] == [] and october["site"]["uptime"] is None
     early = await uptime.availability(store, config, nov1, dec1, now=at("2026-11-10T00:00"))
     assert {p["evse_id"]: p["uptime"] for p in early["ports"]} == {1: 100.0, 2: None}
@@ -69,11 +69,11 @@ async def test_an_open_outage_counts_up_to_now_and_the_future_is_nobody_s(store)
     await write(store, [("CP-2", 1, 1, nov1, "Unavailable", None)],
                 [(1, "CP-2", 1, 1, "unavailable", None, None, nov1 + DAY, None)])
     now = nov1 + 2 * DAY
-    figures = await uptime.availability(store, HealthConfig(), *uptime.month_bounds("2026-11", UTC), now=now)
+    figures = await uptime.availability(store, HealthConfig(), *calendar.month_bounds("2026-11", UTC), now=now)
     port = figures["ports"][0]
     assert (port["minutes"], port["outage_minutes"], port["uptime"]) == (2880, 1440, 50.0)
     assert figures["minutes"] == 2880
-    days = await uptime.daily(store, HealthConfig(), *uptime.month_bounds("2026-11", UTC), now=now)
+    days = await uptime.daily(store, HealthConfig(), *calendar.month_bounds("2026-11", UTC), now=now)
     assert [d["uptime"] for d in days[:3]] == [100.0, 0.0, None]
 
 
@@ -128,15 +128,15 @@ async def test_config_windows_replace_the_last_start_s_and_leave_the_api_s(store
 
 
 def test_months_and_days_in_the_health_timezone():
-    assert uptime.month_bounds("2026-11", PRAGUE) == (at("2026-11-01T00:00", PRAGUE), at("2026-12-01T00:00", PRAGUE))
-    assert uptime.month_bounds("2026-12", UTC)[1] == at("2027-01-01T00:00")
-    assert uptime.last_month(at("2026-12-01T00:30", PRAGUE), PRAGUE) == "2026-11"
-    assert uptime.last_month(at("2026-11-30T23:30"), PRAGUE) == "2026-11"  # already December in Prague
-    assert uptime.last_month(at("2027-01-15T00:00"), UTC) == "2026-12"
-    assert uptime.rolling_bounds("2026-11", UTC) == (at("2025-12-01T00:00"), at("2026-12-01T00:00"))
+    assert calendar.month_bounds("2026-11", PRAGUE) == (at("2026-11-01T00:00", PRAGUE), at("2026-12-01T00:00", PRAGUE))
+    assert calendar.month_bounds("2026-12", UTC)[1] == at("2027-01-01T00:00")
+    assert calendar.last_month(at("2026-12-01T00:30", PRAGUE), PRAGUE) == "2026-11"
+    assert calendar.last_month(at("2026-11-30T23:30"), PRAGUE) == "2026-11"  # already December in Prague
+    assert calendar.last_month(at("2027-01-15T00:00"), UTC) == "2026-12"
+    assert calendar.rolling_bounds("2026-11", UTC) == (at("2025-12-01T00:00"), at("2026-12-01T00:00"))
     with pytest.raises(ValueError):
-        uptime.month_bounds("November", UTC)
+        calendar.month_bounds("November", UTC)
     # October 2026 in Prague has 31 days, one of them 25 hours long (DST ends on the 25th)
-    bounds, days = uptime.day_bounds(*uptime.month_bounds("2026-10", PRAGUE), PRAGUE)
+    bounds, days = calendar.day_bounds(*calendar.month_bounds("2026-10", PRAGUE), PRAGUE)
     assert len(days) == 31 and days[24] == "2026-10-25"
     assert bounds[25] - bounds[24] == 25 * 3600

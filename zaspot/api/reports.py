@@ -23,8 +23,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from zaspot.api.registry import ApiError, arg, handler
+from zaspot.health import calendar, drift, uptime
 from zaspot.health import report as health_report
-from zaspot.health import drift, uptime
 from zaspot.health.faults import analytics
 from zaspot.health.report import ReportError
 
@@ -104,7 +104,7 @@ async def reports_faults(conn: ApiConnection, msg: dict[str, Any]) -> Any:
             raise ApiError("invalid_format", "give a month or a start and end, not both")
         start, end = _window(conn, msg, now)
     else:
-        start, end = uptime.month_bounds(_month(msg) or uptime.last_month(now, config.zone), config.zone)
+        start, end = calendar.month_bounds(_month(msg) or calendar.last_month(now, config.zone), config.zone)
     availability = await uptime.availability(conn.ctx.store, config, start, end, now=now)
     return await analytics(conn.ctx.store, config, start, end, availability)
 

@@ -34,8 +34,9 @@ from typing import Any
 
 from zaspot.core.health_events import TemperatureDrift
 from zaspot.diagnostics.setup import CONSUMER as DIAGNOSTICS
+from zaspot.health.calendar import day_of
 from zaspot.health.config import DriftConfig, HealthConfig
-from zaspot.health.loadtemp import MARK, day_of
+from zaspot.store.health_temps import FOLD_MARK
 from zaspot.store.publish import publish
 from zaspot.store.unit import Unit
 
@@ -92,7 +93,7 @@ async def summary(store: Any, config: HealthConfig, station_id: str | None = Non
     flagged first:
     {"series": [{"station_id", "evse_id", "connector_id", "location", "instance", "baseline",
                  "current", "rise_pct", "flagged", "days": [{"day", "slope", "ewma", "limit"}]}]}"""
-    upto = await store.health_mark(MARK)
+    upto = await store.health_mark(FOLD_MARK)
     if upto is None:
         return {"series": []}
     grouped: dict[tuple, list[dict[str, Any]]] = {}

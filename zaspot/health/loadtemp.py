@@ -32,11 +32,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from zaspot.health import drift
+from zaspot.health.calendar import day_of
 from zaspot.store import health_temps as rows
 
 _LOGGER = logging.getLogger(__name__)
 HOUR = 3600.0
-MARK = "temperature_load"
+MARK = rows.FOLD_MARK
 PORT_LOCATIONS = ("connector", "cable", "inlet", "evse")
 MODULE = "module"
 LOCATIONS = PORT_LOCATIONS + (MODULE,)
@@ -45,10 +47,6 @@ HOURS_PER_STEP = 24  # hours with readings folded per transaction: a catch-up ne
 
 def hour_floor(ts: float) -> float:
     return ts - ts % HOUR
-
-
-def day_of(ts: float, zone: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ts, zone).date().isoformat()
 
 
 class Currents:
@@ -221,7 +219,5 @@ class LoadTemperature:
 
     async def check(self) -> list[Any]:
         """The drift test now: the TemperatureDrift events that changed, committed."""
-        from zaspot.health import drift  # drift reads this module's mark
-
         async with self._lock:
             return await drift.check(self.ctx)

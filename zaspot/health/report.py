@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from zaspot.health import drift, uptime
+from zaspot.health import calendar, drift, uptime
 from zaspot.health.faults import analytics
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -79,12 +79,12 @@ def with_minutes(outages: list[dict[str, Any]], start: float, end: float) -> lis
 async def monthly(store: Any, config: Any, month: str | None, now: float) -> dict[str, Any]:
     """The report of `month` ('2026-11'; None: the last complete month) as of `now`."""
     zone = config.zone
-    month = check_month(month) if month is not None else uptime.last_month(now, zone)
-    start, end = uptime.month_bounds(month, zone)
+    month = check_month(month) if month is not None else calendar.last_month(now, zone)
+    start, end = calendar.month_bounds(month, zone)
     if start > now:
         raise ReportError(f"{month} has not begun yet")
     end, partial = min(end, now), end > now
-    rolling_start, rolling_end = uptime.rolling_bounds(month, zone)
+    rolling_start, rolling_end = calendar.rolling_bounds(month, zone)
     rolling_end = min(rolling_end, now)
     availability = await uptime.availability(store, config, start, end, now=now)
     return {

@@ -9,26 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
-from zaspot.config import Config, ConfigError, load
-
-DEFAULT_CONFIG = "zaspot.yaml"
+from zaspot.config import ConfigError
+from zaspot.ops.configfile import DEFAULT_CONFIG, config_of
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", help=f"config file (default: ./{DEFAULT_CONFIG} if present)")
     parser.add_argument("--db", help="database file (default: the config's db:, else ./zaspot.db)")
-
-
-def config_of(args: argparse.Namespace) -> Config:
-    path = args.config
-    if path is None and Path(DEFAULT_CONFIG).exists():
-        path = DEFAULT_CONFIG
-    config = load(path)
-    if getattr(args, "db", None):
-        config.db = args.db
-    return config
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ import orjson
 
 from zaspot.config import Config, ConfigError
 from zaspot.ops import procs
+from zaspot.ops.configfile import config_of
 from zaspot.ops.database import (
     DatabaseUnusable,
     check_database,
@@ -78,8 +79,6 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def diagnose(args: argparse.Namespace) -> Iterator[Check]:
-    from zaspot.ops.cli import config_of
-
     try:
         config = config_of(args)
     except ConfigError as exc:

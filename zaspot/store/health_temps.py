@@ -23,6 +23,7 @@ ON CONFLICT (station_id, evse_id, connector_id, location, instance, day) DO UPDA
     n = n + excluded.n, sum_i = sum_i + excluded.sum_i, sum_t = sum_t + excluded.sum_t,
     sum_ii = sum_ii + excluded.sum_ii, sum_it = sum_it + excluded.sum_it, sum_tt = sum_tt + excluded.sum_tt
 """
+FOLD_MARK = "temperature_load"  # how far the temperature fold (zaspot.health.loadtemp) has got
 _SET_MARK = ("INSERT INTO health_marks (name, upto, updated_at) VALUES (?, ?, ?) "
              "ON CONFLICT (name) DO UPDATE SET upto = excluded.upto, updated_at = excluded.updated_at")
 # The highest phase per reading: a three-phase connector's load is its most loaded phase.
