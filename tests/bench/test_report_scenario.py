@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from zaspot.bench.report_scenario import report_table, write_history
+from zaspot.bench.health_history import write_history
+from zaspot.bench.report_scenario import report_table
 
 pytestmark = pytest.mark.timeout(120)
 
