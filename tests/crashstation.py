@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -83,7 +83,7 @@ class CrashStation:
 
     def _stamp(self) -> str:
         self._clock_ms += 101
-        moment = datetime.fromtimestamp(self._clock_ms / 1000, timezone.utc)
+        moment = datetime.fromtimestamp(self._clock_ms / 1000, UTC)
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     def _value(self, sample: int) -> int:
@@ -173,7 +173,7 @@ class CrashStation:
                     f"{self.url}/ocpp/{self.id}", subprotocols=[f"ocpp{self.version}"],
                     open_timeout=5, close_timeout=1, ping_interval=None, max_size=None,
                 )
-            except (OSError, InvalidHandshake, asyncio.TimeoutError):
+            except (TimeoutError, OSError, InvalidHandshake):
                 failures += 1  # the server is down (being restarted): back off and retry
                 await asyncio.sleep(min(0.5, 0.02 * 2**failures) * self._rng.uniform(0.5, 1.0))
                 continue
@@ -181,7 +181,7 @@ class CrashStation:
             self.connects += 1
             try:
                 await self._drive(ws)
-            except asyncio.TimeoutError:  # (an OSError too: caught first)
+            except TimeoutError:  # (an OSError too: caught first)
                 self.stalls += 1
                 self.error_log.append(f"{self.id}: no answer to {self.outstanding[0]} in {self.answer_timeout}s")
             except (ConnectionClosed, OSError):

@@ -7,12 +7,13 @@ import gc
 import logging
 import signal
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import zaspot.api.catalog  # noqa: F401  (registers every API type)
 from zaspot.api.http import ROUTES
-from zaspot.cards.setup import setup as setup_cards
 from zaspot.api.websocket import ApiConnection
+from zaspot.cards.setup import setup as setup_cards
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
 from zaspot.core.metrics import Metrics
@@ -24,19 +25,19 @@ from zaspot.ems.setup import setup as setup_ems
 from zaspot.health.setup import setup as setup_health
 from zaspot.lifecycle import reservations, stale, transfers
 from zaspot.limits import LimitOwner
-from zaspot.pricing.setup import setup as setup_pricing
 from zaspot.ocpp.commands import Commands
-from zaspot.ops.database import check_database, is_memory
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.framelog import FrameLog
 from zaspot.ocpp.liveness import Liveness
 from zaspot.ocpp.server import OcppServer
+from zaspot.ops.database import check_database, is_memory
+from zaspot.pricing.setup import setup as setup_pricing
 from zaspot.rules import start as start_rules
 from zaspot.store import Store
 from zaspot.store.fleet import away_at_start
 from zaspot.store.publish import publish
-from zaspot.store.unit import Unit
 from zaspot.store.retention import Retention
+from zaspot.store.unit import Unit
 
 _LOGGER = logging.getLogger("zaspot")
 

@@ -108,13 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.set_defaults(func=_cmd_plugins)
 
     from zaspot.api.cli import configure as configure_api
-    from zaspot.rules.cli import configure as configure_rules
     from zaspot.bench.cli import configure as configure_bench
     from zaspot.cards.cli import configure as configure_cards
     from zaspot.health.cli import configure as configure_health
     from zaspot.lifecycle.cli import configure as configure_lifecycle
     from zaspot.ops.cli import configure as configure_ops
     from zaspot.pricing.cli import configure as configure_pricing
+    from zaspot.rules.cli import configure as configure_rules
     from zaspot.sim.cli import configure as configure_sim
     from zaspot.tui.cli import configure as configure_tui
 

@@ -10,7 +10,7 @@ timers run on the monotonic clock, so sockets, pings and timeouts are untouched.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -36,7 +36,7 @@ class VirtualClock:
 
 def utc(text: str) -> float:
     """'2026-11-01T00:00' as a Unix time, in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import io
 from tests.health.clock import utc
 from zaspot.health import render_csv, render_text
 
-
 START, END = utc("2026-11-01T00:00"), utc("2026-12-01T00:00")
 MONTH_MIN = 30 * 24 * 60
 

@@ -5,7 +5,7 @@ makes a rule act; a fresh reading still does."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -46,7 +46,7 @@ async def test_a_backlog_is_stored_in_order_with_station_time_and_triggers_nothi
     try:
         client = await OcppClient.connect(f"ws://127.0.0.1:{app.server.port}", "BACKLOG", "1.6")
         await client.boot()
-        offline_since = datetime.now(timezone.utc) - timedelta(hours=6)  # back one hour ago
+        offline_since = datetime.now(UTC) - timedelta(hours=6)  # back one hour ago
         start = await client.call("StartTransaction", {"connectorId": 1, "idTag": "T", "meterStart": 0,
                                                         "timestamp": iso(offline_since)})
         tx = start[2]["transactionId"]
@@ -68,7 +68,7 @@ async def test_a_backlog_is_stored_in_order_with_station_time_and_triggers_nothi
         assert (row["state"], row["started_at"]) == ("ended", offline_since.replace(microsecond=0).timestamp())
 
         # Back to the present: a hot reading now gets the limit.
-        await client.ws.send(orjson.dumps([2, "now", "MeterValues", hot_meter(tx, datetime.now(timezone.utc), 1)]).decode())
+        await client.ws.send(orjson.dumps([2, "now", "MeterValues", hot_meter(tx, datetime.now(UTC), 1)]).decode())
         frames = [orjson.loads(await asyncio.wait_for(client.ws.recv(), 5)) for _ in range(2)]
         calls = [f for f in frames if f[0] == 2]
         assert calls and calls[0][2] == "SetChargingProfile"

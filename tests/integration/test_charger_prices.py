@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import start_app
 from zaspot.api.client import ZaspotClient
 from zaspot.app import App
 from zaspot.config import load
 from zaspot.sim import SimStation
 from zaspot.sim.pricing import told
-from tests.helpers import start_app
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,7 +32,7 @@ TEXT = "6.05 CZK/kWh now (spot-based), incl. 21 % VAT"  # (3.0 + 2.0) * 1.21
 
 def _config(tmp_path: Path) -> Path:
     start = int(time.time()) // 900 * 900 - 7200
-    rows = [f"{datetime.fromtimestamp(start + q * 900, timezone.utc).isoformat()},{SPOT}" for q in range(24)]
+    rows = [f"{datetime.fromtimestamp(start + q * 900, UTC).isoformat()},{SPOT}" for q in range(24)]
     (tmp_path / "prices.csv").write_text("start,price\n" + "\n".join(rows) + "\n")
     (tmp_path / "rules").mkdir()
     config = tmp_path / "zaspot.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from zaspot.app import App
@@ -24,7 +24,7 @@ RULE = """
 
 async def test_a_price_above_the_threshold_fires_a_price_rule(tmp_path: Path):
     hour = int(time.time()) // 3600 * 3600
-    rows = [f"{datetime.fromtimestamp(hour + h * 3600, timezone.utc).isoformat()},{price}"
+    rows = [f"{datetime.fromtimestamp(hour + h * 3600, UTC).isoformat()},{price}"
             for h, price in ((-1, 0.20), (0, 0.42), (1, 0.18))]
     (tmp_path / "prices.csv").write_text("start,price\n" + "\n".join(rows) + "\n")
     (tmp_path / "rules").mkdir()

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,7 +30,7 @@ from zaspot.pricing.sources.ote import OteConfig, OtePrices
 from zaspot.store import Store
 
 FIXTURES = ROOT / "tests" / "fixtures" / "prices"
-NOON = datetime(2026, 3, 29, 10, 0, tzinfo=timezone.utc).timestamp()  # 12:00 CEST on the spring day
+NOON = datetime(2026, 3, 29, 10, 0, tzinfo=UTC).timestamp()  # 12:00 CEST on the spring day
 
 
 class _Recorded(http.server.BaseHTTPRequestHandler):
@@ -38,7 +38,7 @@ class _Recorded(http.server.BaseHTTPRequestHandler):
 
     asked: list[str] = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         type(self).asked.append(self.path)
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))

@@ -98,7 +98,7 @@ async def _run(command: Command, cwd: Path, env: dict[str, str]) -> tuple[int, s
     )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), 120)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         return -1, "timed out after 120 s"

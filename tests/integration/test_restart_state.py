@@ -18,7 +18,7 @@ import itertools
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ CRASH_VARIABLE = "ZASPOT_CRASH_AFTER_COMMIT"
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def until(check: Callable[[], Awaitable[Any]], timeout: float, what: str, every: float = 0.1) -> Any:
@@ -457,7 +457,7 @@ async def test_a_crash_between_the_commit_and_the_consumers_is_resumed_once(tmp_
             frame = await asyncio.wait_for(unanswered, 10)
         except ConnectionError:
             frame = None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             frame = "no answer and no close within 10 s"
         assert frame is None, (
             f"the server did not crash as {CRASH_VARIABLE}=status_changed:GroundFailure asked: it answered the "

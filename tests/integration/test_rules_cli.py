@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.helpers import ROOT
-from zaspot.core.events import StationConnected, StatusChanged, StationOnline, Temperature
+from zaspot.core.events import StationConnected, StationOnline, StatusChanged, Temperature
 from zaspot.rules.replay import replay
 from zaspot.store import Store
 from zaspot.store.unit import Unit

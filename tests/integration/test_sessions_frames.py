@@ -10,7 +10,7 @@ import asyncio
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ def at(hhmm: str) -> float:
 
 
 def iso(hhmm: str) -> str:
-    return datetime.fromtimestamp(at(hhmm), timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(at(hhmm), UTC).isoformat().replace("+00:00", "Z")
 
 
 def _config(tmp_path: Path) -> Path:
@@ -139,7 +139,7 @@ async def test_hand_computed_sessions_through_the_server(tmp_path: Path):
             by_card = await api.command("history/sessions", id_token="LOCK-1")
             by_station = await api.command("history/sessions", station_id="F-201")
             later = await api.command("history/sessions", since=at("10:11"))
-            earlier = await api.command("history/sessions", until=datetime.fromtimestamp(at("10:10"), timezone.utc)
+            earlier = await api.command("history/sessions", until=datetime.fromtimestamp(at("10:10"), UTC)
                                         .isoformat())
             with pytest.raises(ApiError) as bad:
                 await api.command("history/sessions", since="yesterday")

@@ -68,7 +68,7 @@ async def _charge(url: str, index: int, acked: dict[str, int], stop: asyncio.Eve
                     "evse": {"id": 1, "connectorId": 1}, "meterValue": value})
             if reply[0] == 3:
                 acked[station_id] = seq
-    except (websockets.exceptions.ConnectionClosed, asyncio.TimeoutError, OSError):
+    except (TimeoutError, websockets.exceptions.ConnectionClosed, OSError):
         pass  # the server was killed under us
 
 

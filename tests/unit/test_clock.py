@@ -1,5 +1,5 @@
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from zaspot.ocpp import clock
 
@@ -8,7 +8,7 @@ def test_now_iso_is_utc_with_milliseconds():
     text = clock.now_iso()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", text)
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    assert abs((datetime.now(timezone.utc) - parsed).total_seconds()) < 5
+    assert abs((datetime.now(UTC) - parsed).total_seconds()) < 5
 
 
 def test_now_iso_follows_the_clock_across_seconds(monkeypatch):

@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-from zaspot.sim import SimStation
-from zaspot.sim import pricing
+from zaspot.sim import SimStation, pricing
 from zaspot.sim.tinycsms import TinyCSMS
 
 pytestmark = pytest.mark.timeout(30)

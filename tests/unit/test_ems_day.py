@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 
-
 from zaspot.ems.controller import Controller, safe_limits
 from zaspot.ems.grants import GrantBook
 from zaspot.ems.prices.base import PriceSlot
@@ -56,7 +55,7 @@ def test_dynamic_load_balancing_keeps_every_circuit_and_shares_fairly():
     site = _site()
     sim = SiteSim(site, _evs(), Profile())
     trace = run(sim, _controller(site, "dynamic_load_balancing"), GrantBook(site), tick_s=5, step_s=5)
-    worst = {name: 0.0 for name in site.circuits}
+    worst = dict.fromkeys(site.circuits, 0.0)
     unfair = 0.0
     for t, amps in zip(trace.t, trace.ev_amps):
         for (circuit, _), a in _circuit_amps(site, amps).items():

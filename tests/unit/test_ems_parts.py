@@ -14,11 +14,12 @@ from zaspot.config import ConfigError, load
 from zaspot.ems.allocate import Demand, Limits, allocate
 from zaspot.ems.config import load as load_ems
 from zaspot.ems.grants import GrantBook
-from zaspot.ems.site import SiteEntry, StationEntry, build_site
 from zaspot.ems.plan import plan
-from zaspot.ems.prices import day_ahead, file as price_file
+from zaspot.ems.prices import day_ahead
+from zaspot.ems.prices import file as price_file
 from zaspot.ems.prices.base import PriceSlot
 from zaspot.ems.sensors.http_json import HttpJsonConfig, HttpJsonSensor
+from zaspot.ems.site import SiteEntry, StationEntry, build_site
 from zaspot.ems.view import Limit
 
 
@@ -130,7 +131,7 @@ def test_price_file_csv_and_day_ahead_json(tmp_path):
 
 
 class _Meter(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         body = json.dumps({"em": {"total": -1500.0, "phases": [{"a": 3.0}, {"a": -2.0}, {"a": 1.0}]}}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -10,9 +10,9 @@ import pytest
 
 from zaspot.core.bus import EventBus
 from zaspot.core.consumer import LogConsumer
-from zaspot.store.publish import publish
 from zaspot.core.events import Sample, StatusChanged
 from zaspot.store import Store, messages
+from zaspot.store.publish import publish
 from zaspot.store.unit import Unit
 
 

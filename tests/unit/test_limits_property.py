@@ -45,6 +45,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
+from zaspot.core.rounding import floor_tenth
 from zaspot.core.state import FleetState
 from zaspot.ems.controller import Controller, safe_limits
 from zaspot.ems.grants import GrantBook
@@ -54,7 +55,6 @@ from zaspot.ems.site import CircuitEntry, EvseSpec, Key, Site, SiteEntry, Statio
 from zaspot.ems.sitesim import Profile, SimBattery
 from zaspot.ems.strategies import BUILTIN
 from zaspot.ems.view import Battery, EvseState, Readings, Snapshot
-from zaspot.core.rounding import floor_tenth
 from zaspot.limits.owner import RETRY_MAX, EvseLimit
 from zaspot.ocpp.charging_profiles import v16_set, v201_set
 

@@ -13,8 +13,15 @@ from collections import defaultdict
 import pytest
 
 from zaspot.core.energy_events import PriceUpdated
-from zaspot.core.events import (MeterSample, PowerModule, Sample, StationOffline, StationOnline, StatusChanged,
-                                Temperature)
+from zaspot.core.events import (
+    MeterSample,
+    PowerModule,
+    Sample,
+    StationOffline,
+    StationOnline,
+    StatusChanged,
+    Temperature,
+)
 from zaspot.core.state import FleetState
 from zaspot.rules import services
 from zaspot.rules.catalog import offline_registry

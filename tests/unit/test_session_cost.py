@@ -5,13 +5,13 @@ and session fees, the clamp; and that a stored cost recomputes to the same digit
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from zaspot.pricing.slot import PriceSlot
 from zaspot.pricing.cost import NoPrice, Reading, price_periods, recompute, session_cost, slots_between, stored
+from zaspot.pricing.slot import PriceSlot
 from zaspot.pricing.tariff import Tariff
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -19,7 +19,7 @@ Q = 900  # s, a quarter hour
 
 
 def utc(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
 def local(text: str, fold: int = 0) -> float:

@@ -16,7 +16,7 @@ from zaspot.core.state import FleetState
 from zaspot.ems.config import load as load_ems
 from zaspot.ems.controller import Controller, safe_limits
 from zaspot.ems.grants import GrantBook
-from zaspot.ems.inputs import SessionState, Sessions
+from zaspot.ems.inputs import Sessions, SessionState
 from zaspot.ems.plan import Request, next_at, plan_site
 from zaspot.ems.prices.base import PriceSlot
 from zaspot.ems.site import CircuitEntry, SiteEntry, StationEntry, build_site

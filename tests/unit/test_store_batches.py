@@ -144,8 +144,8 @@ async def test_a_big_batch_goes_to_the_thread_in_one_transaction(store):
 
 
 async def test_a_bad_row_fails_alone_in_a_batch_on_the_loop(store):
-    from zaspot.store.messages import METER_SAMPLE as _METER_SAMPLE
     from zaspot.store.cards import _ADD_ID_TOKEN
+    from zaspot.store.messages import METER_SAMPLE as _METER_SAMPLE
 
     good = ("CP1", 1, 1, None, 1.0, "Power.Active.Import", None, None, None, "W", 5.0)
     on_loop = store.stats.on_loop

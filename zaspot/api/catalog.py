@@ -2,5 +2,13 @@
 (zaspot/api/registry.py). The app imports it before it serves the API."""
 
 from zaspot.api import (  # noqa: F401  (they register)
-    cards, handlers, plans, prices, reports, reservations, sessions, stations, transfers,
+    cards,
+    handlers,
+    plans,
+    prices,
+    reports,
+    reservations,
+    sessions,
+    stations,
+    transfers,
 )

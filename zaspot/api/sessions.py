@@ -10,7 +10,7 @@ local midnight); a session is in the range when it started in it.
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from zaspot.api.registry import ApiError, arg, handler, limit_arg
@@ -29,7 +29,7 @@ def time_arg(msg: dict[str, Any], key: str) -> float | None:
             if len(text) == 10:
                 return datetime.combine(date.fromisoformat(text), datetime.min.time()).timestamp()  # local midnight
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
         except ValueError:
             pass
     raise ApiError("invalid_format", f"'{key}' must be epoch seconds, a date (YYYY-MM-DD) or an ISO 8601 time, "

@@ -7,8 +7,9 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 from zaspot.api.client import DEFAULT_URL, ApiError, ZaspotClient
 from zaspot.config import Config, ConfigError, load

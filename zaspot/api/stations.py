@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from zaspot.api.registry import ApiError, handler
 from zaspot.api.handlers import station_row
+from zaspot.api.registry import ApiError, handler
 from zaspot.store.publish import publish
 from zaspot.store.security import STATION_TEXT_FIELDS, rename_station
 from zaspot.store.unit import Unit

@@ -70,7 +70,7 @@ class ApiConnection:
     async def _authenticate(self) -> bool:
         try:
             msg = orjson.loads(await asyncio.wait_for(self.ws.recv(), AUTH_TIMEOUT))
-        except (asyncio.TimeoutError, orjson.JSONDecodeError):
+        except (TimeoutError, orjson.JSONDecodeError):
             msg = None
         token = msg.get("access_token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
         reason = await self._check_token(token)

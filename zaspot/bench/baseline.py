@@ -11,18 +11,20 @@ import argparse
 import asyncio
 import itertools
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ocpp.routing import on
-from ocpp.v16 import ChargePoint as CP16, call_result as r16
-from ocpp.v201 import ChargePoint as CP201, call_result as r201
+from ocpp.v16 import ChargePoint as CP16
+from ocpp.v16 import call_result as r16
+from ocpp.v201 import ChargePoint as CP201
+from ocpp.v201 import call_result as r201
 from websockets.asyncio.server import serve
 
 _tx_ids = itertools.count(1)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 class Baseline16(CP16):

@@ -153,7 +153,7 @@ class Fleet:
     async def _recv(self, proc) -> dict:
         try:
             line = await asyncio.wait_for(proc.stdout.readline(), self.step_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TimeoutError(f"a load process did not report within {self.step_timeout}s") from None
         if not line:
             raise RuntimeError(f"a load process exited ({await proc.wait()}) before reporting")
@@ -184,7 +184,7 @@ class Fleet:
         for p in self._procs:
             try:
                 await asyncio.wait_for(p.wait(), 30)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 p.kill()
                 await p.wait()
         self._procs = []

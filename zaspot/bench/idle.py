@@ -21,7 +21,7 @@ class CallFailed(Exception):
 
 
 class IdleStation:
-    __slots__ = ("url", "sid", "version", "timeout", "ws", "n", "on_call")
+    __slots__ = ("n", "on_call", "sid", "timeout", "url", "version", "ws")
 
     def __init__(self, url: str, sid: str, version: str, timeout: float = 30.0):
         self.url, self.sid, self.version, self.timeout = f"{url.rstrip('/')}/{sid}", sid, version, timeout

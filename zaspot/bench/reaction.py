@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -61,7 +61,7 @@ def rules_folder(workdir: str) -> str:
 
 
 def _ts() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def temperature_frame(version: str, mid: str, celsius: float) -> bytes:

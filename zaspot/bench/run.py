@@ -15,7 +15,7 @@ from .load import LoadResult, run_load
 from .servers import TARGETS, ServerProcess
 from .stats import ratio
 
-__all__ = ["TARGETS", "bench", "run_bench", "format_table"]
+__all__ = ["TARGETS", "bench", "format_table", "run_bench"]
 
 
 async def bench_target(target: str, stations: int, duration: float, protocol: str,

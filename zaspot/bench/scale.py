@@ -17,7 +17,7 @@ import tempfile
 import orjson
 
 from .fleet import Fleet
-from .idle import METER, HEARTBEAT, IdleStation
+from .idle import HEARTBEAT, METER, IdleStation
 from .load import meter_payload
 from .servers import ServerProcess, listen_overflows, write_zaspot_config
 from .stats import percentile_ms, ratio

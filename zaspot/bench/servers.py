@@ -152,7 +152,7 @@ class ServerProcess:
         self.proc.terminate()
         try:
             await asyncio.wait_for(self.proc.wait(), 15)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.proc.kill()
             await self.proc.wait()
 

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 
@@ -74,7 +74,7 @@ def meter_frames(messages: int, start: float, every: float = 60.0) -> list[bytes
     out = []
     for k in range(messages):
         p = meter_payload("1.6", energy_wh=1000.0 + 120.0 * k)
-        p["meterValue"][0]["timestamp"] = datetime.fromtimestamp(start + k * every, timezone.utc) \
+        p["meterValue"][0]["timestamp"] = datetime.fromtimestamp(start + k * every, UTC) \
             .isoformat(timespec="seconds").replace("+00:00", "Z")
         out.append(orjson.dumps(p))
     return out

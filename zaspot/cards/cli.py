@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from zaspot.api.client import ApiError, ZaspotClient
 from zaspot.api.shell import connection_options, run_client, table

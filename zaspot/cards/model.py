@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from zaspot.ocpp.cards_v16 import utc_iso
@@ -70,12 +70,12 @@ def parse_expiry(value: Any) -> float | None:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+            return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise CardError(f"expiry must be a date (YYYY-MM-DD) or an ISO 8601 time, not {value!r}") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -88,7 +88,7 @@ def readable_expiry(ts: float | None) -> str:
     """A date when it is midnight UTC (what `--expiry 2027-01-31` gives), else ISO; "" for none."""
     if ts is None:
         return ""
-    moment = datetime.fromtimestamp(ts, timezone.utc)
+    moment = datetime.fromtimestamp(ts, UTC)
     if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
         return moment.strftime("%Y-%m-%d")
     return iso(ts) or ""

@@ -23,7 +23,7 @@ MATCH_ALL = "*"
 
 
 class _Subscription:
-    __slots__ = ("name", "callback", "inline", "queue", "task", "drops", "handled", "failures")
+    __slots__ = ("callback", "drops", "failures", "handled", "inline", "name", "queue", "task")
 
     def __init__(self, name: str, callback: Listener, queue_size: int, inline: bool) -> None:
         self.name = name

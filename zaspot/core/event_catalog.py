@@ -5,7 +5,12 @@ type is known however little of zaspot was imported before.
 """
 
 from zaspot.core import (  # noqa: F401  (they register)
-    card_events, connection_events, energy_events, health_events, lifecycle_events, pricing_events,
+    card_events,
+    connection_events,
+    energy_events,
+    health_events,
+    lifecycle_events,
+    pricing_events,
 )
 from zaspot.core.events import event_types, rebuild
 

@@ -135,7 +135,7 @@ class StationWatch:
                 _LOGGER.warning("%s: no inventory: %s", self.station_id, outcome.error or outcome.status)
                 return None
             return await asyncio.wait_for(report, self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             _LOGGER.warning("%s: inventory report incomplete after %g s", self.station_id, self.timeout)
             return None
         finally:

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
+from zaspot.core.consumer import LogConsumer
 from zaspot.core.energy_events import LimitProblem
 from zaspot.core.health_events import TemperatureDrift
-from zaspot.core.consumer import LogConsumer
 from zaspot.diagnostics.alarms import AlarmManager
 from zaspot.diagnostics.interpret import Interpreter
 from zaspot.diagnostics.inventory import ReportCollector, StationWatch

@@ -6,12 +6,11 @@ The manager feeds it live snapshots; the site simulator feeds it simulated ones,
 
 from __future__ import annotations
 
+from zaspot.core.rounding import floor_tenth
 from zaspot.ems.allocate import Limits, allocate
 from zaspot.ems.site import GRID, Key, Site
 from zaspot.ems.strategies.base import BATTERY, PV, SITE_METER, Strategy
-from zaspot.ems.view import Decision, Limit, Snapshot, demand
-from zaspot.ems.view import EvseState
-from zaspot.core.rounding import floor_tenth
+from zaspot.ems.view import Decision, EvseState, Limit, Snapshot, demand
 
 
 def safe_limits(site: Site, reserve_a: float = 0.0, cap_a: float | None = None) -> dict[Key, float]:

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from zaspot.core.rounding import floor_tenth
 from zaspot.ems.site import Key, Site
 from zaspot.ems.view import Limit
-from zaspot.core.rounding import floor_tenth
 
 EPS = 1e-9
 

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
-from zaspot.core.pricing_events import PricesFetched, SessionNeedChanged
 from zaspot.core.energy_events import EmsState, LimitChanged, LimitInForce
+from zaspot.core.pricing_events import PricesFetched, SessionNeedChanged
 from zaspot.ems.config import EmsConfig
 from zaspot.ems.controller import Controller
 from zaspot.ems.grants import Grant, GrantBook

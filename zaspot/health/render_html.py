@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -111,9 +111,9 @@ class _Charts:
 
 def _zone(name: Any) -> ZoneInfo | timezone:
     try:
-        return ZoneInfo(str(name)) if name else timezone.utc
+        return ZoneInfo(str(name)) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def _when(ts: Any, zone: Any) -> str:

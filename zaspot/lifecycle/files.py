@@ -141,7 +141,7 @@ class FileEndpoint:
                 http.conn.start_next_cycle()
         except h11.RemoteProtocolError as exc:
             await http.try_text(exc.error_status_hint, f"bad request: {exc}")
-        except (ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError, ssl.SSLError):
+        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         except Exception:  # our bug or a store failure: this request fails, the endpoint goes on
             _LOGGER.exception("files: a request from %s failed", http.peer)

@@ -107,7 +107,7 @@ class FirmwareService:
 
     async def _download(self, method: str, token: str, name: str | None) -> Download | None:
         update = await self.ctx.store.firmware_update_by_token(token)
-        if update is None or update["status"] in rows.FIRMWARE_DONE and update["status"] != "timed_out":
+        if update is None or (update["status"] in rows.FIRMWARE_DONE and update["status"] != "timed_out"):
             return None  # a station that timed out may still be fetching: its word will count
         file = await self.ctx.store.firmware_file(update["firmware"])
         return Download(Path(file["path"]), who=update["station_id"]) if file else None

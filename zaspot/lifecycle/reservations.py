@@ -164,7 +164,7 @@ class Reservations:
             soonest = min(self._deadlines.values(), default=time.time() + _MAX_SLEEP)
             try:
                 await asyncio.wait_for(self._wake.wait(), min(max(soonest - time.time(), 0.01), _MAX_SLEEP))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _expire_due(self) -> None:

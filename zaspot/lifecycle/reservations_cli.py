@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from zaspot.api.client import ZaspotClient
 from zaspot.api.shell import connection_options, run_client, table

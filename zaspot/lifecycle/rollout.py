@@ -90,7 +90,7 @@ class Rollouts:
                 return
             try:
                 await asyncio.wait_for(wake.wait(), step)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _step(self, rollout_id: int) -> bool | float | None:

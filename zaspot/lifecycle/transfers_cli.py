@@ -13,8 +13,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from zaspot.api.client import ZaspotClient
 from zaspot.api.shell import connection_options, run_client, table

@@ -28,11 +28,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from zaspot.core import events as ev
 from zaspot.core.energy_events import LimitInForce, LimitProblem
-from zaspot.store.publish import publish_event
 from zaspot.limits.intents import EMS_PREFIX, Composed, Intent, compose, floor_tenth
 from zaspot.limits.readback import read_back
+from zaspot.store.publish import publish_event
 
 _LOGGER = logging.getLogger(__name__)
 Key = tuple[str, int]

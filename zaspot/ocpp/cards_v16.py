@@ -10,7 +10,7 @@ A local-list entry is version-neutral: `(id_token, info)`, info None for a remov
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 MAX_ID_TAG = 20  # a 1.6 idTag (and parentIdTag) is at most 20 characters
@@ -18,7 +18,7 @@ MAX_ID_TAG = 20  # a 1.6 idTag (and parentIdTag) is at most 20 characters
 
 def utc_iso(ts: float) -> str:
     """UNIX seconds as OCPP writes a time: ISO 8601, UTC, with a Z."""
-    moment = datetime.fromtimestamp(ts, timezone.utc)
+    moment = datetime.fromtimestamp(ts, UTC)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if moment.microsecond:
         text += ".%03d" % (moment.microsecond // 1000)

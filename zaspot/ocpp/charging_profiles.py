@@ -14,7 +14,7 @@ renews them, so a station that loses zaspot falls back to a safe limit by itself
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from zaspot.core.rounding import floor_tenth
@@ -34,7 +34,7 @@ def _limit(kw: float | None, amps: float | None) -> tuple[str, float]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _schedule(unit: str, limit: float, duration_s: float | None,

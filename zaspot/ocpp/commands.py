@@ -15,8 +15,18 @@ from typing import Any
 
 from zaspot.core import events as ev
 from zaspot.ocpp import (
-    cards_v16, cards_v201, commands_v16, commands_v201, firmware_v16, firmware_v201, logs_v16, logs_v201,
-    pricing_v16, pricing_v201, reservations_v16, reservations_v201,
+    cards_v16,
+    cards_v201,
+    commands_v16,
+    commands_v201,
+    firmware_v16,
+    firmware_v201,
+    logs_v16,
+    logs_v201,
+    pricing_v16,
+    pricing_v201,
+    reservations_v16,
+    reservations_v201,
 )
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.errors import CallTimeout, CommandError, StationNotConnected

@@ -120,7 +120,7 @@ def _generate(key: Key, text: bytes) -> CodeType:
 
 def _load(code: CodeType) -> Validator:
     namespace: dict[str, Any] = {}
-    exec(code, namespace)  # noqa: S102 (code fastjsonschema generated from the ocpp package's schemas)
+    exec(code, namespace)
     check: Validator = namespace["validate"]
     return check
 

@@ -160,7 +160,7 @@ class OcppServer:
         refuse = self.auth.refusals.refuse
         if station_id is None:
             return await refuse(
-                "", remote, "bad_station_id", f"no station id in the path {ascii(request.path[:80])}",
+                "", remote, "bad_station_id", f"no station id in the path {request.path[:80]!a}",
                 http.HTTPStatus.NOT_FOUND,
                 body="Connect to /ocpp/<station_id>: a station id is 1-48 characters of "
                      "letters, digits and . _ - : @ + * # = (and /ocpp/ alone names no station)",

@@ -226,7 +226,7 @@ class Session:
                 if not self._write_now(frame):
                     await self.ws.send(frame, text=True)
                 reply = await asyncio.wait_for(future, timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise CallTimeout(self.station_id, action, timeout) from None
             except ConnectionClosed:
                 raise StationNotConnected(self.station_id) from None

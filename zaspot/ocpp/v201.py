@@ -13,12 +13,13 @@ from typing import Any
 from zaspot.core import events as ev
 from zaspot.diagnostics.temperature import location_v201
 from zaspot.ocpp import cards_v201, firmware_v201, logs_v201, needs_v201, pricing_v201, reservations_v201
+from zaspot.ocpp.clock import now_iso
 from zaspot.ocpp.metering import parse_time, samples_v201
 from zaspot.ocpp.session import on
 from zaspot.ocpp.station import StationSession, recorded
-from zaspot.ocpp.clock import now_iso
 from zaspot.store import messages
 from zaspot.store.unit import Unit
+
 
 def _temperature(component: dict[str, Any], value: Any) -> tuple[str, float, int, int, str | None] | None:
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from zaspot.pricing.cost import Cost
@@ -27,7 +27,7 @@ def iso(ts: float | None) -> str | None:
     """RFC 3339 in UTC, as OCPI has it."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _state(row: dict[str, Any]) -> str:

@@ -21,7 +21,8 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime, time as clock_time
+from datetime import datetime
+from datetime import time as clock_time
 from typing import Any
 
 from zaspot.core.energy_events import PriceUpdated

@@ -45,7 +45,7 @@ def _energy(s: ev.Sample) -> bool:
 class _Session:
     """A running session in memory: its tariff and its register readings so far."""
 
-    __slots__ = ("evse_id", "tariff", "locked_spot", "started_at", "readings", "stored_at", "_cached")
+    __slots__ = ("_cached", "evse_id", "locked_spot", "readings", "started_at", "stored_at", "tariff")
 
     def __init__(self, evse_id: int, tariff: Tariff, locked_spot: float | None, started_at: float,
                  readings: list[Reading]) -> None:

@@ -175,4 +175,4 @@ def load_tariffs(pricing: RawSection | None, currency: str = "") -> Tariffs:
     return Tariffs(section.tariffs, section.default_tariff, currency)
 
 
-__all__ = ["ConfigError", "LOCKED", "PER_PERIOD", "SPOT", "Tariff", "TariffSection", "Tariffs", "load_tariffs"]
+__all__ = ["LOCKED", "PER_PERIOD", "SPOT", "ConfigError", "Tariff", "TariffSection", "Tariffs", "load_tariffs"]

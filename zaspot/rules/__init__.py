@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from zaspot.core.consumer import LogConsumer
-from zaspot.store.publish import publish_event
 from zaspot.rules import services
 from zaspot.rules.engine import Engine
 from zaspot.rules.reload import POLL_S, RuleFolder
+from zaspot.store.publish import publish_event
 
 _LOGGER = logging.getLogger("zaspot.rules")
 CONSUMER = "rules"

@@ -11,7 +11,7 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -109,7 +109,7 @@ class VirtualScheduler:
             if isinstance(trigger, IntervalTrigger):  # its start date is real time: count from the replay's
                 state["timer"] = self.clock.call_later(trigger.interval_length, run, None)
                 return
-            now = datetime.fromtimestamp(self.clock.now(), timezone.utc).astimezone()
+            now = datetime.fromtimestamp(self.clock.now(), UTC).astimezone()
             nxt = trigger.get_next_fire_time(previous, now)
             if nxt is not None:
                 state["timer"] = self.clock.call_later(max(0.0, nxt.timestamp() - self.clock.now()), run, nxt)

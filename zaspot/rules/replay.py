@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from zaspot.core.events import Event
 from zaspot.core.event_catalog import rebuild as rebuild_event
+from zaspot.core.events import Event
 from zaspot.core.registry import ACTION
 from zaspot.core.state import FleetState
 from zaspot.ocpp.commands import Outcome

@@ -15,7 +15,7 @@ _FORMATTER = string.Formatter()
 
 
 class Template:
-    __slots__ = ("text", "_parts")
+    __slots__ = ("_parts", "text")
 
     def __init__(self, text: str) -> None:
         """ValueError names what is wrong (unbalanced braces, a refused field)."""

@@ -13,4 +13,4 @@ from .fleet import Fleet
 from .rpc import CallError
 from .station import SimStation
 
-__all__ = ["SimStation", "Fleet", "CallError", "SCENARIOS"]
+__all__ = ["SCENARIOS", "CallError", "Fleet", "SimStation"]

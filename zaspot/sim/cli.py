@@ -51,7 +51,7 @@ async def simulate(args) -> int:
         try:
             await fleet.wait_booted(timeout=30)
             print(f"simulate: {len(fleet)} stations booted at {args.url}", flush=True)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             down = [s.station_id for s in fleet if not s.booted.is_set()]
             print(f"simulate: not booted after 30s: {', '.join(down[:10])}"
                   f"{' ...' if len(down) > 10 else ''} (still retrying)", flush=True)

@@ -5,8 +5,9 @@ Values are callables so GetVariables / NotifyReport always see live readings
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from .meter import module_temperature, station_body_temperature
 
@@ -57,7 +58,7 @@ def _setter(obj: dict, key: str, conv=lambda v: v.lower() == "true"):
     return set_
 
 
-def build(st: "SimStation") -> list[Var]:
+def build(st: SimStation) -> list[Var]:
     conns = list(st.connectors.values())
     out = [
         Var("ChargingStation", "Model", lambda: st.model),
@@ -103,7 +104,7 @@ def _avail(c) -> str:
 
 
 class DeviceModel:
-    def __init__(self, st: "SimStation"):
+    def __init__(self, st: SimStation):
         self.vars = build(st)
 
     def _match(self, comp: dict, var: dict) -> tuple[str, Var | None]:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 SCENARIOS = ("overheat", "ground_failure", "module_trip", "offline", "mixed", "charging", "none")
 
 
-async def overheat(st: "SimStation", connector_id: int = 1, peak_c: float = 80.0,
+async def overheat(st: SimStation, connector_id: int = 1, peak_c: float = 80.0,
                    ramp: float = 30.0, hold: float = 60.0, steps: int = 5) -> None:
     """Connector temperature climbs above 70 °C, stays there, then cools down."""
     c = st.connectors[connector_id]
@@ -31,12 +31,12 @@ async def overheat(st: "SimStation", connector_id: int = 1, peak_c: float = 80.0
     await _report_temp(st, connector_id)
 
 
-async def _report_temp(st: "SimStation", cid: int) -> None:
+async def _report_temp(st: SimStation, cid: int) -> None:
     await st._try(st.proto.report_temperatures([cid]) if st.protocol == "2.0.1"
                   else st.proto.meter(cid))
 
 
-async def ground_failure(st: "SimStation", connector_id: int = 1, hold: float = 60.0) -> None:
+async def ground_failure(st: SimStation, connector_id: int = 1, hold: float = 60.0) -> None:
     """Connector faults (GroundFailure), any transaction on it ends, then it recovers."""
     if connector_id in st.transactions:
         await st.stop_transaction(connector_id, "GroundFault" if st.protocol == "2.0.1" else "Other")
@@ -45,7 +45,7 @@ async def ground_failure(st: "SimStation", connector_id: int = 1, hold: float = 
     await st.proto.report_problem(connector_id, "GroundFailure", False)
 
 
-async def module_trip(st: "SimStation", module: int = 1, hold: float = 60.0) -> None:
+async def module_trip(st: SimStation, module: int = 1, hold: float = 60.0) -> None:
     """DC: one AcDcConverter trips (loses its share of power), later resets."""
     if not st.modules:
         raise ValueError(f"{st.station_id} has no power modules (kind={st.kind})")
@@ -63,19 +63,19 @@ async def module_trip(st: "SimStation", module: int = 1, hold: float = 60.0) -> 
     await st.proto.report_module(module, False)
 
 
-async def offline(st: "SimStation", hold: float = 30.0) -> None:
+async def offline(st: SimStation, hold: float = 30.0) -> None:
     """Drop the connection without a close frame, then reconnect after `hold`."""
     await st.go_offline(hold)
     await st.sleep(hold)
     await st.wait_booted(st.call_timeout + st.reconnect_delay / st.speed + 5)
 
 
-async def charging(st: "SimStation", duration: float = 3600.0) -> None:
+async def charging(st: SimStation, duration: float = 3600.0) -> None:
     """Cars come and go on every connector: idle, plug in, charge, leave."""
     await asyncio.gather(*(_charge_loop(st, cid, duration) for cid in st.connectors))
 
 
-async def _charge_loop(st: "SimStation", cid: int, duration: float) -> None:
+async def _charge_loop(st: SimStation, cid: int, duration: float) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + duration / st.speed
     while loop.time() < end:
@@ -88,7 +88,7 @@ async def _charge_loop(st: "SimStation", cid: int, duration: float) -> None:
             await st._try(st.stop_transaction(cid, st.rng.choice(["Local", "EVDisconnected"])))
 
 
-async def mixed(st: "SimStation", duration: float = 3600.0, every: float = 300.0) -> None:
+async def mixed(st: SimStation, duration: float = 3600.0, every: float = 300.0) -> None:
     """Normal charging with a random fault from time to time."""
     loop = asyncio.get_running_loop()
     end = loop.time() + duration / st.speed
@@ -106,7 +106,7 @@ async def mixed(st: "SimStation", duration: float = 3600.0, every: float = 300.0
         await asyncio.gather(charge, return_exceptions=True)
 
 
-async def run_scenario(st: "SimStation", name: str, **kw) -> None:
+async def run_scenario(st: SimStation, name: str, **kw) -> None:
     fn = {"overheat": overheat, "ground_failure": ground_failure, "module_trip": module_trip,
           "offline": offline, "mixed": mixed, "charging": charging}.get(name)
     if name == "none":

@@ -10,7 +10,8 @@ failures) come from `SimStation.features`, per-station feature state lives in
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 FEATURE_MODULES = ("zaspot.sim.cards", "zaspot.sim.reservations", "zaspot.sim.transfers", "zaspot.sim.pricing")
 _HANDLERS: dict[tuple[str, str], Callable[..., Any]] = {}

@@ -53,7 +53,7 @@ class Fleet:
     async def stop(self) -> None:
         await asyncio.gather(*(st.stop() for st in self.stations), return_exceptions=True)
 
-    async def __aenter__(self) -> "Fleet":
+    async def __aenter__(self) -> Fleet:
         await self.start()
         return self
 

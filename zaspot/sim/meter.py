@@ -9,7 +9,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 AMBIENT_C = 25.0
 AC_VOLTAGE = 230.0
@@ -18,7 +18,7 @@ PHASES = ("L1", "L2", "L3")
 
 def now_iso() -> str:
     # time.time(), not datetime.now(): a test's virtual clock (an accelerated month) moves it too.
-    return datetime.fromtimestamp(time.time(), timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass

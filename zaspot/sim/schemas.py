@@ -23,7 +23,7 @@ def _schema_path(version: str, action: str, response: bool) -> Path:
     return _ROOT / "v201" / "schemas" / name
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(version: str, action: str, response: bool):
     path = _schema_path(version, action, response)
     schema = json.loads(path.read_text(encoding="utf-8"))

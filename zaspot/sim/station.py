@@ -314,7 +314,7 @@ class SimStation:
         """Periodic traffic must survive a CALLERROR or a timeout."""
         try:
             await coro
-        except (asyncio.TimeoutError, ConnectionError) as exc:
+        except (TimeoutError, ConnectionError) as exc:
             self.errors.append(repr(exc))
         except Exception as exc:
             self.errors.append(repr(exc))

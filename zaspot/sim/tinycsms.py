@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 from websockets.asyncio.server import serve
@@ -23,7 +23,7 @@ from . import schemas
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def minimal_response(version: str, action: str) -> dict:
@@ -51,7 +51,7 @@ class TinyCSMS:
         self._server = None
         self.url = ""
 
-    async def __aenter__(self) -> "TinyCSMS":
+    async def __aenter__(self) -> TinyCSMS:
         self._server = await serve(self._handler, "127.0.0.1", 0,
                                    subprotocols=["ocpp2.0.1", "ocpp1.6"], compression=None)
         self.url = f"ws://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/ocpp"

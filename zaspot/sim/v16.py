@@ -29,7 +29,7 @@ class V16:
     version = "1.6"
     subprotocol = "ocpp1.6"
 
-    def __init__(self, st: "SimStation"):
+    def __init__(self, st: SimStation):
         self.st = st
         self.config = {
             "HeartbeatInterval": ("60", False), "MeterValueSampleInterval": ("10", False),

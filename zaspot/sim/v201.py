@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from . import features, pricing, reservations, v201_handlers
@@ -31,7 +31,7 @@ class V201:
     version = "2.0.1"
     subprotocol = "ocpp2.0.1"
 
-    def __init__(self, st: "SimStation"):
+    def __init__(self, st: SimStation):
         self.st = st
         self.dm = DeviceModel(st)
         self._event_ids = itertools.count(1)
@@ -103,7 +103,7 @@ class V201:
         knob, dc = self.st.features.get("charging_needs") or {}, self.st.kind == "dc"
         needs: dict = {"requestedEnergyTransfer": "DC" if dc else "AC_three_phase"}
         if knob.get("hours") is not None:
-            leave = datetime.now(timezone.utc) + timedelta(hours=knob["hours"])
+            leave = datetime.now(UTC) + timedelta(hours=knob["hours"])
             needs["departureTime"] = leave.isoformat(timespec="seconds").replace("+00:00", "Z")
         if knob.get("kwh") is not None:
             wh = int(knob["kwh"] * 1000)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
-from typing import Any, Callable
+from typing import Any
 
 # op: (sql, rows, fn, args, future)
 Op = tuple[str | None, list | None, Callable[..., Any] | None, tuple, asyncio.Future]

@@ -10,26 +10,27 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import aiosqlite
 import orjson
 
 from ..core.events import Event, Sample, StationBooted
 from . import fleet, messages, schema
-from .checkpoint import Checkpointer
 from .cards import CardStore
-from .lifecycle import LifecycleStore
-from .pricing import PricingStore
-from .prices import PriceStore
-from .reads import Reads
-from .reservations import ReservationStore
+from .checkpoint import Checkpointer
 from .diagnostics import DiagnosticsStore
+from .ems import EmsStore
 from .eventlog import EventLogStore
 from .health_outages import HealthOutageStore
 from .health_reads import HealthReads
 from .health_temps import HealthTemperatureStore
-from .ems import EmsStore
+from .lifecycle import LifecycleStore
+from .prices import PriceStore
+from .pricing import PricingStore
+from .reads import Reads
+from .reservations import ReservationStore
 from .rules import RulesStore
 from .security import SecurityStore
 from .unit import Unit, apply_unit, crash_if_asked

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -38,7 +39,7 @@ def _json(value: Any) -> str:
 
 
 class Unit:
-    __slots__ = ("steps", "events", "_given")
+    __slots__ = ("_given", "events", "steps")
 
     def __init__(self) -> None:
         self.steps: list[tuple[str | None, list | None, Callable[..., Any] | None, tuple]] = []

@@ -31,7 +31,8 @@ import queue
 import sqlite3
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import schema
 from .batch import Op, WriterStats, apply_batch, locked

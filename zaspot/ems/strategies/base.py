@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from zaspot.core.rounding import floor_tenth
 from zaspot.ems.allocate import Limits
 from zaspot.ems.site import GRID, Key
 from zaspot.ems.view import Decision, EvseState, Snapshot
-from zaspot.core.rounding import floor_tenth
 
 SITE_METER, PV, BATTERY = "site_meter", "pv", "battery"
 

@@ -15,9 +15,9 @@ own day; the rates of a day are kept once the bank has fixed that day's (or the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Awaitable, Callable
 
 from zaspot.core.http_client import HttpClient
 from zaspot.pricing.sources.market import with_query

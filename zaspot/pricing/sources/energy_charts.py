@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from zaspot.pricing.slot import QUARTER, PriceSlot
 from zaspot.core.http_client import HttpClient
+from zaspot.pricing.slot import QUARTER, PriceSlot
 from zaspot.pricing.sources.market import check_url, today_and_tomorrow, with_query
 from zaspot.ranges import Range
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
-from zaspot.pricing.slot import PriceSlot
 from zaspot.core.http_client import HttpClient
+from zaspot.pricing.slot import PriceSlot
 from zaspot.pricing.sources.market import check_url, day_bounds, today_and_tomorrow, with_query
 from zaspot.ranges import Range
 
@@ -66,7 +66,7 @@ def _text(element: ET.Element, path: str) -> str:
 
 
 def _time(text: str) -> float:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%MZ").replace(tzinfo=timezone.utc).timestamp()
+    return datetime.strptime(text, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC).timestamp()
 
 
 def _period(period: ET.Element, unit: str, divisor: float, fill_forward: bool) -> list[PriceSlot]:
@@ -148,4 +148,4 @@ class EntsoePrices:
 
 
 def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y%m%d%H%M")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y%m%d%H%M")

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from zaspot.pricing.slot import HOUR, QUARTER, PriceSlot
 from zaspot.core.http_client import HttpClient
+from zaspot.pricing.slot import HOUR, QUARTER, PriceSlot
 from zaspot.pricing.sources.market import check_url, day_bounds, today_and_tomorrow, with_query
 from zaspot.ranges import Range
 

@@ -6,8 +6,19 @@ from types import ModuleType
 from typing import Any
 
 from zaspot.core.registry import TRIGGER, Registry
-from zaspot.rules.triggers import (alarm, converter, event, fault, meter, price, station, status,
-                                   temperature, time, transaction)
+from zaspot.rules.triggers import (
+    alarm,
+    converter,
+    event,
+    fault,
+    meter,
+    price,
+    station,
+    status,
+    temperature,
+    time,
+    transaction,
+)
 
 BUILTIN: dict[str, ModuleType] = {
     "status": status, "temperature": temperature, "converter": converter, "fault": fault, "alarm": alarm,
