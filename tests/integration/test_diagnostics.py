@@ -116,6 +116,34 @@ async def test_a_2_0_1_problem_after_its_faulted_status_supersedes_the_generic_a
     await st.stop()
 
 
+async def test_a_2_0_1_report_during_a_fault_keeps_its_reason_and_the_recovery_clears_it(app):
+    """A base report while the connector is faulted says Problem=true without a techCode: the
+    same fault, not a new one that would outlive the recovery (which clears GroundFailure)."""
+    st = await booted(app, "GND-REPORT", "2.0.1")
+    await base_report_seen(app, "GND-REPORT")
+    item = ground_failure_problem("Connector", {"id": 1, "connectorId": 1})
+    st.connectors[1].status = "Faulted"
+    await st.proto.notify_event([item])
+    await st.proto.send_status(1, "Faulted")
+    await settle(app.ctx.bus)
+    reported = len([e for e in app.recorder.of("fault") if e.source == "NotifyReport"])
+    outcome = await app.commands.raw("GND-REPORT", "GetBaseReport", {"requestId": 4242, "reportBase": "FullInventory"},
+                                     source="test")
+    assert outcome.ok
+    for _ in range(500):  # its pages arrive after the answer
+        await settle(app.ctx.bus)
+        if any(e.source == "NotifyReport" and e.active for e in app.recorder.of("fault")[reported:]):
+            break
+        await asyncio.sleep(0.01)
+    assert [r["code"] for r in await app.ctx.store.alarms("GND-REPORT", open_only=True)] == ["GroundFailure"]
+    st.connectors[1].status = "Available"
+    await st.proto.notify_event([{**item, "actualValue": "false"}])
+    await st.proto.send_status(1, "Available")
+    await settle(app.ctx.bus)
+    assert await app.ctx.store.alarms("GND-REPORT", open_only=True) == []
+    await st.stop()
+
+
 @pytest.mark.parametrize("reason_first", [True, False])
 async def test_a_2_0_1_problem_on_the_whole_evse_is_the_same_fault_as_its_faulted_connector(app, reason_first):
     sid = f"GND-EVSE-{reason_first}"

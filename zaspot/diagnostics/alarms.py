@@ -58,6 +58,11 @@ def _contains(outer: tuple[int, int], inner: tuple[int, int]) -> bool:
     return outer == inner or (connector == 0 and evse in (0, inner[0]))
 
 
+def _variable_of(origin: str) -> str:
+    """The device-model variable a fault origin names ("Connector/1/1.Problem" -> "Problem")."""
+    return origin.rsplit(".", 1)[-1] if "." in origin else ""
+
+
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return _contains(a, b) or _contains(b, a)
 
@@ -87,8 +92,13 @@ class AlarmManager:
 
     def on_fault(self, f: ev.Fault, unit: Unit) -> None:
         mine = self.of(f.station_id)
+        held = [a for a in mine if a.details.get("origin") == f.origin]
+        if f.active and held and f.code == _variable_of(f.origin):
+            # The variable set again without a techCode (a 2.0.1 NotifyReport, which has no
+            # techCode): the fault its origin holds, told with less, not a new one.
+            return
         # An origin holds one code at a time: whatever else it had raised is over.
-        for alarm in [a for a in mine if a.details.get("origin") == f.origin]:
+        for alarm in held:
             if not f.active and f.code not in (None, alarm.code):
                 continue
             if f.active and alarm.code == f.code:
