@@ -13,6 +13,13 @@ from zaspot.config import ConfigError
 def configure(subparsers: argparse._SubParsersAction) -> None:
     tui = subparsers.add_parser("tui", help="watch and control a running zaspot in the terminal")
     connection_options(tui)  # --url, -c, --token: found as `zaspot api` finds its server
+    web = tui.add_argument_group("in a browser")
+    web.add_argument("--web", action="store_true",
+                     help="serve the TUI as a web page instead (each browser session asks for an API token)")
+    web.add_argument("--host", help="--web: the address to listen on (default 127.0.0.1, this machine only)")
+    web.add_argument("--port", type=int, help="--web: the port (default 8080)")
+    web.add_argument("--public-url", help="--web: the address browsers use, behind a reverse proxy "
+                                          "(e.g. https://tui.example.com)")
     tui.set_defaults(func=_cmd_tui)
 
     demo = subparsers.add_parser("demo", help="a server, a simulated mixed fleet with faults, and the TUI")
@@ -29,6 +36,13 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"zaspot: {exc}", file=sys.stderr)
         return 1
+    if args.web:
+        from zaspot.tui.web import serve
+
+        return serve(url, args)
+    if args.host or args.port is not None or args.public_url:
+        print("zaspot: --host, --port and --public-url are for --web", file=sys.stderr)
+        return 2
     ZaspotTui(url, args.token).run()
     return 0
 
