@@ -48,7 +48,7 @@ class ZaspotProcess:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         cmd = [sys.executable, "-m", "zaspot", "run", "--host", "127.0.0.1", "--port", str(self.port),
                "--db", str(self.db), *self.extra]
-        self._log_file = open(self.log, "ab")
+        self._log_file = open(self.log, "ab")  # noqa: SIM115  (the process's output while it runs; stop() closes it)
         self.proc = subprocess.Popen(cmd, stdout=self._log_file, stderr=subprocess.STDOUT, env=env, cwd=self.db.parent)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

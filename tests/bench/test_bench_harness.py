@@ -25,7 +25,7 @@ def _zaspot_runs() -> bool:
     try:
         return subprocess.run([sys.executable, "-m", "zaspot", "run", "--help"], env=env, cwd=REPO,
                               capture_output=True, timeout=30).returncode == 0
-    except Exception:
+    except (OSError, subprocess.SubprocessError):
         return False
 
 

@@ -198,7 +198,7 @@ def _parsed(kind: str, data: str | bytes) -> Any:
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(version=st.sampled_from(["1.6", "2.0.1"]), raw=frames)
 def test_random_frames_get_a_spec_answer_or_a_clean_close(fuzz_target, version, raw):
-    server, stations, bystander = fuzz_target
+    _server, stations, bystander = fuzz_target
     kind, data = raw
     outcome = stations[version].exchange(kind, data)
     _check(version, _parsed(kind, data), outcome)
@@ -208,7 +208,7 @@ def test_random_frames_get_a_spec_answer_or_a_clean_close(fuzz_target, version, 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(version=st.sampled_from(["1.6", "2.0.1"]), data=st.data())
 def test_mutated_valid_frames_get_a_spec_answer_or_a_clean_close(fuzz_target, version, data):
-    server, stations, bystander = fuzz_target
+    _server, stations, bystander = fuzz_target
     action, payload = data.draw(st.sampled_from(VALID_CALLS[version]))
     frame = _mutate([2, "m-1", action, orjson.loads(orjson.dumps(payload))], data)
     text = orjson.dumps(frame).decode()

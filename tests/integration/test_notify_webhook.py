@@ -74,7 +74,7 @@ async def test_a_500_is_retried_and_the_notification_arrives() -> None:
 async def test_a_client_error_is_not_retried() -> None:
     with HookServer(statuses=[400]) as hook:
         notifier = WebhookNotifier(WebhookConfig(url=hook.url, retries=3, backoff=0))
-        with pytest.raises(WebhookError, match="after 1 attempt.*HTTP 400"):
+        with pytest.raises(WebhookError, match=r"after 1 attempt.*HTTP 400"):
             await notifier.send(Notification("hello"))
         assert hook.requests.qsize() == 1
 

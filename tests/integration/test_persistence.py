@@ -138,7 +138,7 @@ async def test_repeated_stops_and_seqnos_are_answered_and_stored_once(app):
     await app.ctx.bus.drain()
 
     store = app.ctx.store
-    ended = [e for e in app.recorder.of("transaction_ended")]
+    ended = list(app.recorder.of("transaction_ended"))
     assert sorted(e.transaction_id for e in ended) == sorted([str(tx), "999999", tx201])
     assert len(await store.transaction_events("DUP-201", tx201)) == 3
     assert (await store.transaction("DUP-16", "999999"))["state"] == "orphan"

@@ -16,6 +16,7 @@ import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
@@ -36,7 +37,7 @@ NOON = datetime(2026, 3, 29, 10, 0, tzinfo=UTC).timestamp()  # 12:00 CEST on the
 class _Recorded(http.server.BaseHTTPRequestHandler):
     """OTE's chart data for 29 March 2026 (other days: not published), the CNB's rates."""
 
-    asked: list[str] = []
+    asked: ClassVar[list[str]] = []
 
     def do_GET(self):
         type(self).asked.append(self.path)

@@ -158,7 +158,7 @@ async def test_the_shell_reserves_refuses_lists_and_cancels(site, version):
 
 
 async def test_the_card_s_group_goes_with_it_and_a_blocked_card_gets_no_reservation(site):
-    app, stations, client = site
+    _app, stations, client = site
     await client.command("cards/add", id_token="FLEET001", group="FLEET")
     await client.command("cards/add", id_token="BLOCKED1")
     await client.command("cards/block", id_token="BLOCKED1")

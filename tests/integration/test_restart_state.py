@@ -251,8 +251,8 @@ def restore_problems(station_id: str, before: dict[str, Any], after: dict[str, A
     """Field by field, what differs between the restarted server's state of a station and
     the first one's (online/connected must be false: it has not reconnected)."""
     if after is None:
-        return [f"{station_id} has no live state after the restart (state is None): the fleet state was not "
-                f"rebuilt from the database (before the restart it showed {before})"]
+        return [(f"{station_id} has no live state after the restart (state is None): the fleet state was not "
+                 f"rebuilt from the database (before the restart it showed {before})")]
     problems = []
     for field in ("online", "connected"):
         if after.get(field) is not False:

@@ -205,7 +205,7 @@ async def test_traces_are_stored_and_the_api_lists_rules_and_reloads(make_app, t
     assert [r["id"] for r in listed["rules"]] == ["ground_failure_inoperative"]
     assert listed["rules"][0]["last_run"]["run_id"] == trace["run_id"]
     assert reloaded["loaded"] == ["ground_failure_inoperative"]
-    assert reloaded["errors"] == [f"{tmp_path / 'rules' / 'bad.yaml'}:2: unknown trigger platform 'nope' (known: "
-                                  "alarm, converter, event, fault, meter, price, station, status, temperature, "
-                                  "time, transaction)"]
+    assert reloaded["errors"] == [(f"{tmp_path / 'rules' / 'bad.yaml'}:2: unknown trigger platform 'nope' (known: "
+                                   "alarm, converter, event, fault, meter, price, station, status, temperature, "
+                                   "time, transaction)")]
     await st.stop()

@@ -124,8 +124,8 @@ async def test_session_plan_and_charge_now_from_the_shell(tmp_path: Path):
         code, out, err = await _zaspot(app, "plan", str(tx), "--kwh", "30", "--by", "07:00")
         assert code == 0, err
         by = next_at("07:00", time.time())
-        assert out == f"session {tx} on EV-1 EVSE 1: 30 kWh by {time.strftime('%Y-%m-%d %H:%M', time.localtime(by))}" \
-                      " (operator:local)\n"
+        assert out == (f"session {tx} on EV-1 EVSE 1: 30 kWh by {time.strftime('%Y-%m-%d %H:%M', time.localtime(by))}"
+                   " (operator:local)\n")
         plan = await _plan(app, "EV-1/1", lambda p: p["need_wh"] == 30_000)
         assert plan["energy_from"] == plan["departure_from"] == "operator:local" and plan["departure"] == by
 

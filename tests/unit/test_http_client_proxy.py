@@ -55,14 +55,14 @@ async def test_http_proxy_from_the_environment_carries_a_sensor_read_and_a_webho
 async def test_https_proxy_tunnels_a_webhook_to_a_server_whose_certificate_is_checked(
         env: pytest.MonkeyPatch, pki: tuple[Path, ssl.SSLContext]) -> None:
     ca_file, server_context = pki
-    async with LocalHttp({"/hooks/ops": (200, {}, b"")}, ssl_context=server_context) as hook:
-        async with LocalHttp(tunnel_port=hook.port) as proxy:
-            env.setenv("HTTPS_PROXY", proxy.url)
-            env.setenv("SSL_CERT_FILE", str(ca_file))  # the CA the system's store does not have
-            # Port 1: nothing listens there; only the proxy's tunnel reaches the hook.
-            notifier = WebhookNotifier(WebhookConfig(url="https://localhost:1/hooks/ops", retries=0))
-            await notifier.send(Notification("CP-1 connector at 82 °C"))
-            await notifier.close()
+    async with (LocalHttp({"/hooks/ops": (200, {}, b"")}, ssl_context=server_context) as hook,
+                LocalHttp(tunnel_port=hook.port) as proxy):
+        env.setenv("HTTPS_PROXY", proxy.url)
+        env.setenv("SSL_CERT_FILE", str(ca_file))  # the CA the system's store does not have
+        # Port 1: nothing listens there; only the proxy's tunnel reaches the hook.
+        notifier = WebhookNotifier(WebhookConfig(url="https://localhost:1/hooks/ops", retries=0))
+        await notifier.send(Notification("CP-1 connector at 82 °C"))
+        await notifier.close()
     assert [(r.method, r.target) for r in proxy.requests] == [("CONNECT", "localhost:1")]
     assert [(r.method, r.target) for r in hook.requests] == [("POST", "/hooks/ops")]
     assert orjson.loads(hook.requests[0].body)["message"] == "CP-1 connector at 82 °C"

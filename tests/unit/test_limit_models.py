@@ -38,7 +38,7 @@ def test_a_model_gets_the_profile_shape_it_takes(tmp_path):
     limit.intents["operator:ops"] = Intent("operator:ops", 16.0)
     args = owner._profile(limit, compose(list(limit.intents.values()), 0.0))
     assert args == {"stack_level": 3, "station_wide": True, "kw": 11.04}  # 16 A x 230 V x 3
-    action, payload = commands_v16.set_power_limit(evse_id=1, **args)
+    _action, payload = commands_v16.set_power_limit(evse_id=1, **args)
     profile = payload["csChargingProfiles"]
     assert (payload["connectorId"], profile["stackLevel"], profile["chargingProfilePurpose"]) == \
         (0, 3, "ChargePointMaxProfile")

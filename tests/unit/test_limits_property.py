@@ -203,7 +203,7 @@ class Model:
     def snapshot(self) -> Snapshot:
         t, v = self.day_time(), self.site.voltage
         states = []
-        for key, e in self.evses.items():
+        for e in self.evses.values():
             car = e.car(t)
             if car is None:
                 states.append(EvseState(e.spec, False))
@@ -355,8 +355,8 @@ class Model:
                 cap = self.capacity[c][p]
                 before = prev.get((c, p), math.inf)
                 assert amps <= cap + EPS or amps <= before + EPS, (
-                    f"after a {where} at t={self.now - self.start:.1f}s: {name} on {c} L{p + 1} adds up to "
-                    f"{amps:.2f} A > fuse - margin {cap:.2f} A (it was {before:.2f} A)",
+                    (f"after a {where} at t={self.now - self.start:.1f}s: {name} on {c} L{p + 1} adds up to "
+                     f"{amps:.2f} A > fuse - margin {cap:.2f} A (it was {before:.2f} A)"),
                     {e.key: (self.in_force(e), e.accepted, e.pending, e.intent) for e in self.evses.values()})
                 prev[c, p] = amps
 
@@ -622,7 +622,7 @@ def test_a_car_drawing_less_is_capped_above_its_draw_and_the_other_gets_the_room
 @pytest.mark.parametrize("strategy", ["dynamic_load_balancing", "active_load_management"])
 def test_a_one_phase_car_on_a_three_phase_station_is_not_capped_below_its_draw(strategy):
     history = _under_draw(strategy, "A", 1.0, small_phases=1, small_w=16 * 230.0)
-    _, s, b = history[-1]
+    _, s, _b = history[-1]
     assert s is not None and s >= 15.5 - 1e-6, history  # it draws 16 A on L1; its fair share is 15.5 A
 
 
@@ -707,7 +707,7 @@ async def test_an_intent_that_goes_back_while_a_send_is_on_its_way_is_sent_after
 
 
 async def test_a_rise_that_timed_out_stays_counted():
-    owner, wire, grant, answer, settle = await _owner_with_wire()
+    owner, _wire, grant, answer, settle = await _owner_with_wire()
     grant(10.0)
     await settle()
     await answer(0)
@@ -721,7 +721,7 @@ async def test_a_rise_that_timed_out_stays_counted():
 async def test_a_lease_that_runs_out_never_raises_what_an_evse_may_draw():
     """A profile's tail (after its lease) is the safe limit or the limit, whichever is lower:
     an EVSE paused at 0 A stays paused if its renewals fail, so its room is never needed."""
-    owner, wire, grant, answer, settle = await _owner_with_wire()
+    _owner, wire, grant, answer, settle = await _owner_with_wire()
     grant(0.0, lease_s=60.0)
     await settle()
     sent = wire.sent[0][0]

@@ -4,6 +4,7 @@ ENTSO-E's missing points filled forward, PT60M, the CNB's rates."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ def _utc(text: str) -> float:
 
 
 def _contiguous(slots) -> bool:
-    return all(a.end == b.start for a, b in zip(slots, slots[1:]))
+    return all(a.end == b.start for a, b in itertools.pairwise(slots))
 
 
 def _ote_prices(name: str) -> list[float]:

@@ -25,8 +25,8 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
 
 @pytest.mark.parametrize("text, expected", [
     ("- id: a\n  trigger:\n    - platform: thermometer\n" + GOOD_ACTION,
-     "r.yaml:3: unknown trigger platform 'thermometer' (known: alarm, converter, event, fault, meter, price, "
-     "station, status, temperature, time, transaction)"),
+     ("r.yaml:3: unknown trigger platform 'thermometer' (known: alarm, converter, event, fault, meter, price, "
+      "station, status, temperature, time, transaction)")),
     ("- id: a\n  trigger: {platform: temperature, above: 70}\n  condition:\n    - \"celsius >\"\n" + GOOD_ACTION,
      "r.yaml:4: bad expression 'celsius >': invalid syntax"),
     ("- id: a\n  trigger: {platform: temperature, above: 70}\n  action:\n    - service: reboot_everything\n",
@@ -54,8 +54,8 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
     ("- id: a\n  trigger: {platform: station}\n", "r.yaml:1: rule a: 'action' is required"),
     ("- trigger: {platform: station}\n" + GOOD_ACTION, "r.yaml:1: rule: 'id' is required"),
     ("- id: a\n  trigger: {platform: station}\n  action:\n    - service: set_power_limit\n      data: {kilowatts: 11}\n",
-     "r.yaml:5: service set_power_limit: unknown data key 'kilowatts' (known: amps, connector_id, duration, "
-     "evse_id, kw, scope, station_id)"),
+     ("r.yaml:5: service set_power_limit: unknown data key 'kilowatts' (known: amps, connector_id, duration, "
+      "evse_id, kw, scope, station_id)")),
     ("- id: a\n  trigger: {platform: station}\n  action:\n    - service: notify\n      data: {message: \"{station.__class__}\"}\n",
      "r.yaml:5: service notify: field {station.__class__} is not allowed: use names like {station_id} or {station.model}"),
     ("- id: a\n  trigger: {platform: station}\n  action:\n    - service: set_power_limit\n      data: {kw: 11, duration: ages}\n",
@@ -99,7 +99,7 @@ def test_a_broken_rule_does_not_stop_the_others_in_its_file(tmp_path):
 def test_duplicate_ids_across_files_name_the_first(tmp_path):
     for name in ("a.yaml", "b.yaml"):
         (tmp_path / name).write_text("- id: same\n  trigger: {platform: station}\n" + GOOD_ACTION)
-    rules, errors = check_paths([tmp_path], LOADER)
+    _rules, errors = check_paths([tmp_path], LOADER)
     assert [str(e) for e in errors] == [f"{tmp_path}/b.yaml:1: id 'same' is already used at {tmp_path}/a.yaml:1"]
 
 

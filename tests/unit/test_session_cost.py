@@ -126,7 +126,7 @@ def test_energy_is_split_over_periods_in_proportion_to_time() -> None:
                                                   (utc("2026-05-04T10:30"), 3.0))]
     readings = [Reading(utc("2026-05-04T10:10"), 0),            # 10:10 - 10:40: 30 min, 6 kWh, 0.2 kWh/min
                 Reading(utc("2026-05-04T10:40"), 6000)]
-    cost = session_cost(readings, Tariff("spot"), slots + [PriceSlot(utc("2026-05-04T10:45"), utc("2026-05-04T11:00"), 9)])
+    cost = session_cost(readings, Tariff("spot"), [*slots, PriceSlot(utc("2026-05-04T10:45"), utc("2026-05-04T11:00"), 9)])
     # 5 min in the first (1 kWh * 1.00), 15 in the second (3 kWh * 2.00), 10 in the third (2 kWh * 3.00)
     # -> 1 + 6 + 6 = 13.00
     assert [p["energy_wh"] for p in cost.periods] == [1000, 3000, 2000]

@@ -2,6 +2,7 @@
 the JSON schemas shipped in the `ocpp` package."""
 from __future__ import annotations
 
+import fastjsonschema
 import pytest
 
 from zaspot.sim import SimStation, schemas
@@ -90,8 +91,8 @@ async def test_everything_sent_and_answered_is_schema_valid(protocol, kind):
 
 
 def test_schema_check_rejects_bad_payloads():
-    with pytest.raises(Exception):
+    with pytest.raises(fastjsonschema.JsonSchemaException):
         schemas.validate_request("1.6", "StatusNotification", {"connectorId": 1, "status": "Broken"})
-    with pytest.raises(Exception):
+    with pytest.raises(fastjsonschema.JsonSchemaException):
         schemas.validate_request("2.0.1", "MeterValues", {"evseId": 1, "meterValue": [
             {"timestamp": "2024-01-01T00:00:00Z", "sampledValue": [{"value": "12"}]}]})

@@ -45,7 +45,7 @@ def _garage(fuse: float = 17.0):
 def test_one_session_lands_only_in_the_cheapest_quarters_before_its_departure():
     prices = _quarters()
     site = _garage(fuse=100)
-    [(key, steps)] = plan_site([Request(("CP-1", 1), 10_000, 4 * H, 16, (0, 1, 2), ("grid", "garage"))], prices,
+    [(_key, steps)] = plan_site([Request(("CP-1", 1), 10_000, 4 * H, 16, (0, 1, 2), ("grid", "garage"))], prices,
                                0.0, site.capacity(), 230).items()
     assert {int(p.start // Q) for p in steps} <= {10, 11, 12, 13, 14}  # before 04:00 only those are cheap
     assert sum(p.energy_wh for p in steps) == pytest.approx(10_000)
@@ -59,7 +59,7 @@ def test_sessions_on_one_circuit_are_planned_within_its_fuse():
                 Request(("CP-3", 1), 2_000, 4 * H, 16, (0, 1, 2), ("grid", "garage"))]
     plans = plan_site(requests, prices, 0.0, site.capacity(), 230)
     for key, steps in plans.items():
-        assert sum(p.energy_wh for p in steps) == pytest.approx(dict((r.key, r.energy_wh) for r in requests)[key])
+        assert sum(p.energy_wh for p in steps) == pytest.approx({r.key: r.energy_wh for r in requests}[key])
         assert {int(p.start // Q) for p in steps} <= CHEAP, key
     for i in range(48):  # no quarter holds more than the circuit carries: 16 A x 230 V x 3 for 15 minutes
         assert sum(p.energy_wh for steps in plans.values() for p in steps if int(p.start // Q) == i) <= 2760 + 1e-6

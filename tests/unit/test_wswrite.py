@@ -65,11 +65,11 @@ async def frames_in_order() -> tuple[list[str], list[bool]]:
             if not taken[-1]:
                 await ws.send(data, text=True)
 
-    async with serve(handler, "127.0.0.1", 0, create_connection=WriteNowConnection) as server:
-        async with connect(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}") as client:
-            for i in range(200):
-                await client.send(f"m{i} ünïcode")
-            answers = [await client.recv() for _ in range(200)]
+    async with (serve(handler, "127.0.0.1", 0, create_connection=WriteNowConnection) as server,
+                connect(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}") as client):
+        for i in range(200):
+            await client.send(f"m{i} ünïcode")
+        answers = [await client.recv() for _ in range(200)]
     return answers, taken
 
 
@@ -140,9 +140,9 @@ async def test_another_kind_of_connection_goes_through_send():
         taken.append(write_text_now(ws, b"fast?"))
         await ws.send("slow")
 
-    async with serve(handler, "127.0.0.1", 0) as server:  # websockets' own ServerConnection
-        async with connect(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}") as client:
-            assert await client.recv() == "slow"
+    async with (serve(handler, "127.0.0.1", 0) as server,  # websockets' own ServerConnection
+                connect(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}") as client):
+        assert await client.recv() == "slow"
     assert taken == [False]
 
 

@@ -89,7 +89,8 @@ class ZaspotClient:
             raise ApiError(error.get("code", "error"), error.get("message", ""), reply.get("result"))
         return reply.get("result")
 
-    async def subscribe(self, event_type: str | None = None, station_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def subscribe(self, event_type: str | None = None,
+                        station_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
         """Live events until the connection closes (then the iterator ends)."""
         msg_id = next(self._ids)
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from zaspot.api.plans import priced_plans
-from zaspot.api.registry import HANDLERS, ApiError, arg, handler, limit_arg
+from zaspot.api.registry import HANDLERS, ApiError, Handler, arg, handler, limit_arg
 from zaspot.core.bus import MATCH_ALL
 from zaspot.core.event_catalog import event_types
 from zaspot.core.events import Event
@@ -67,7 +67,8 @@ def station_row(row: dict[str, Any], state: Any) -> dict[str, Any]:
 
 @handler("history/events")
 async def history_events(conn: ApiConnection, msg: dict[str, Any]) -> Any:
-    return await conn.ctx.store.events(arg(msg, "station_id", str, None), arg(msg, "event_type", str, None), limit_arg(msg))
+    return await conn.ctx.store.events(arg(msg, "station_id", str, None), arg(msg, "event_type", str, None),
+                                       limit_arg(msg))
 
 
 @handler("history/transactions")
@@ -98,6 +99,18 @@ async def history_alarms(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     )
 
 
+@handler("diagnostics/limits")
+async def diagnostics_limits(conn: ApiConnection, msg: dict[str, Any]) -> Any:
+    """The temperature alarm thresholds: zaspot.yaml's `diagnostics.temperature` rules, then the
+    built-in ones (the TUI colours each reading by its own location's and station model's limit)."""
+    from dataclasses import asdict
+
+    from zaspot.diagnostics.config import DEFAULT_LIMITS
+
+    return {"temperature": [asdict(t) for t in conn.ctx.config.diagnostics.temperature],
+            "defaults": [asdict(t) for t in DEFAULT_LIMITS.values()]}
+
+
 # --- live events -----------------------------------------------------------------
 
 
@@ -106,7 +119,8 @@ async def subscribe_events(conn: ApiConnection, msg: dict[str, Any]) -> Any:
     event_type = arg(msg, "event_type", str, None) or MATCH_ALL
     station_id = arg(msg, "station_id", str, None)
     if event_type != MATCH_ALL and event_type not in event_types():
-        raise ApiError("invalid_format", f"unknown event type {event_type!r}; known: {', '.join(sorted(event_types()))}")
+        known = ", ".join(sorted(event_types()))
+        raise ApiError("invalid_format", f"unknown event type {event_type!r}; known: {known}")
     sub_id = msg["id"]
 
     def forward(event: Event) -> None:
@@ -138,7 +152,8 @@ STATION_COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "trigger_message": ("trigger_message", {"message": str, "evse_id": int, "connector_id": int}),
     "get_variables": ("get_variables", {"keys": list}),
     "set_variables": ("set_variables", {"values": dict}),
-    "set_power_limit": ("set_power_limit", {"kw": (int, float), "amps": (int, float), "evse_id": int, "duration_s": (int, float)}),
+    "set_power_limit": ("set_power_limit", {"kw": (int, float), "amps": (int, float), "evse_id": int,
+                                            "duration_s": (int, float)}),
     "clear_power_limit": ("clear_power_limit", {"evse_id": int}),
     "data_transfer": ("data_transfer", {"vendor_id": str, "message_id": str, "data": object}),
     "raw": ("raw", {"action": str, "payload": dict}),

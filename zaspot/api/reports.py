@@ -124,7 +124,8 @@ async def reports_snapshot(conn: ApiConnection, msg: dict[str, Any]) -> Any:
 
 def _local(conn: ApiConnection, row: dict[str, Any]) -> dict[str, Any]:
     zone = _config(conn).zone
-    return {**row, "start_local": health_report.iso(row["start"], zone), "end_local": health_report.iso(row["end"], zone)}
+    return {**row, "start_local": health_report.iso(row["start"], zone),
+            "end_local": health_report.iso(row["end"], zone)}
 
 
 @handler("reports/exclusions")

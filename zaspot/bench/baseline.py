@@ -19,6 +19,7 @@ from ocpp.v16 import call_result as r16
 from ocpp.v201 import ChargePoint as CP201
 from ocpp.v201 import call_result as r201
 from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
 
 _tx_ids = itertools.count(1)
 
@@ -107,7 +108,7 @@ async def _handler(connection) -> None:
     cls = Baseline16 if connection.subprotocol == "ocpp1.6" else Baseline201
     try:
         await cls(station_id, connection).start()
-    except Exception:   # a closed socket ends the ChargePoint loop
+    except ConnectionClosed:   # a closed socket ends the ChargePoint loop
         pass
 
 

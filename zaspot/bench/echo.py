@@ -13,6 +13,7 @@ import asyncio
 import json
 
 from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
 
 _BOOT = {"status": "Accepted", "currentTime": "2024-01-01T00:00:00Z", "interval": 300}
 
@@ -23,7 +24,7 @@ async def _handler(connection) -> None:
             msg = json.loads(raw)
             if msg[0] == 2:
                 await connection.send(json.dumps([3, msg[1], _BOOT if msg[2] == "BootNotification" else {}]))
-    except Exception:
+    except ConnectionClosed:
         pass
 
 

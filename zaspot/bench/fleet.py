@@ -128,7 +128,8 @@ class Fleet:
         self._procs: list[asyncio.subprocess.Process] = []
 
     async def __aenter__(self) -> Fleet:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+        path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": path}
         try:
             for part in self.parts:
                 self._procs.append(await asyncio.create_subprocess_exec(

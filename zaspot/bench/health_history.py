@@ -316,7 +316,7 @@ def write_history(path: str, stations: int, days: float, end: float, meter_every
         h, clock = _History(conn, rng, end, meter_every), _Clock()
         for st in sites:
             clock.add(h.commission(st, start + rng.uniform(0, 60)))
-        for d in range(int(math.ceil(days))):
+        for d in range(math.ceil(days)):
             day0 = start + d * DAY
             restart = day0 + 3 * 3600 if d and d % RESTART_EVERY == 0 else None
             if restart is not None:
@@ -329,7 +329,7 @@ def write_history(path: str, stations: int, days: float, end: float, meter_every
             h.apply()
             conn.execute("COMMIT")
         conn.executemany(CONNECTOR, [(*key, status, end) for key, status in h.status.items()])  # each port's last
-        counts = {t: n for t, n in conn.execute("SELECT type, COUNT(*) FROM events GROUP BY type")}
+        counts = dict(conn.execute("SELECT type, COUNT(*) FROM events GROUP BY type"))
         totals = {name: conn.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
                   for name in ("events", "alarms", "temperatures", "meter_samples")}
     finally:

@@ -26,8 +26,8 @@ def _ratios(lines: list[str], figures: dict) -> None:
 def scale_table(f: dict) -> str:
     head = (f"{'target':<10} {'connected':>9} {'conn s':>7} {'RSS0 MB':>8} {'RSS1 MB':>8} {'KB/stn':>7} "
             f"{'msgs':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
-    lines = [f"scale: {f['stations']} stations, heartbeat + meter values every {f['interval']}s, "
-             f"{f['duration']}s of traffic, OCPP {f['protocol']}", head, "-" * len(head)]
+    lines = [(f"scale: {f['stations']} stations, heartbeat + meter values every {f['interval']}s, "
+              f"{f['duration']}s of traffic, OCPP {f['protocol']}"), head, "-" * len(head)]
     for name, r in f["results"].items():
         if _failed(lines, name, r):
             continue
@@ -59,8 +59,8 @@ def storm_table(f: dict) -> str:
 
 def reaction_table(f: dict) -> str:
     r = f["result"]
-    lines = [f"reaction: hot connector ({f['protocol']}) -> SetChargingProfile, {f['trials']} trials, "
-             f"under {f['stations']} idle stations"]
+    lines = [(f"reaction: hot connector ({f['protocol']}) -> SetChargingProfile, {f['trials']} trials, "
+              f"under {f['stations']} idle stations")]
     if _failed(lines, "zaspot", r):
         return "\n".join(lines)
     lines.append(f"reacted {r['reacted']}/{r['trials']}  p50 {_fmt(r['p50_ms'], '.2f')} ms  "
@@ -77,16 +77,16 @@ def storage_table(f: dict) -> str:
     lines = [f"storage: {f['source']}"]
     if _failed(lines, "zaspot", r):
         return "\n".join(lines)
-    lines += [f"database {r['db_bytes'] / 1e6:.1f} MB, {r['samples']} meter samples "
-              f"({r['samples_per_meter_value']} per meter value) from {r['stations']} stations",
-              f"bytes per sample: {r['bytes_per_sample']} (meter table + index), "
-              f"+{r['replay_bytes_per_sample']} in the rules' replay log, {r['db_bytes_per_sample']} whole file"]
+    lines += [(f"database {r['db_bytes'] / 1e6:.1f} MB, {r['samples']} meter samples "
+               f"({r['samples_per_meter_value']} per meter value) from {r['stations']} stations"),
+              (f"bytes per sample: {r['bytes_per_sample']} (meter table + index), "
+               f"+{r['replay_bytes_per_sample']} in the rules' replay log, {r['db_bytes_per_sample']} whole file")]
     if "bytes_per_station_day" in r:
-        lines += [f"per station-day at one meter value per {r['meter_interval_s']:.0f}s: "
-                  f"{r['bytes_per_station_day'] / 1e6:.2f} MB ({r['bytes_per_station_day_with_replay'] / 1e6:.2f} MB "
-                  f"with the replay log)",
-                  f"a year of {r['fleet']} stations: {r['fleet_year_gb']} GB "
-                  f"({r['fleet_year_gb_with_replay']} GB with the replay log), no retention"]
+        lines += [(f"per station-day at one meter value per {r['meter_interval_s']:.0f}s: "
+                   f"{r['bytes_per_station_day'] / 1e6:.2f} MB ({r['bytes_per_station_day_with_replay'] / 1e6:.2f} MB "
+                   f"with the replay log)"),
+                  (f"a year of {r['fleet']} stations: {r['fleet_year_gb']} GB "
+                   f"({r['fleet_year_gb_with_replay']} GB with the replay log), no retention")]
     if r.get("largest_kb"):
         lines.append("largest: " + ", ".join(f"{n} {kb} KB" for n, kb in r["largest_kb"].items()))
     return "\n".join(lines)

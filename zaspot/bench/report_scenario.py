@@ -91,8 +91,8 @@ async def report(stations: int = 200, days: float = 365.0, meter_every: float = 
 
 
 def report_table(f: dict[str, Any]) -> str:
-    lines = [f"report: {f['stations']} stations x 2 connectors, {f['days']:g} days of synthetic history "
-             f"(a meter value every {f['meter_every']:g} s while charging)"]
+    lines = [(f"report: {f['stations']} stations x 2 connectors, {f['days']:g} days of synthetic history "
+              f"(a meter value every {f['meter_every']:g} s while charging)")]
     h, r = f.get("history"), f["result"]
     if h:
         lines.append(f"history: {h['events']:,} events, {h['alarms']:,} alarms, {h['temperatures']:,} temperatures, "
@@ -102,13 +102,13 @@ def report_table(f: dict[str, Any]) -> str:
         lines.append(f"failed: {str(r['failed']).strip().splitlines()[-1][:200]}")
         return "\n".join(lines)
     rate = r["outage_events"] / r["catch_up_s"] if r["catch_up_s"] else 0
-    lines += [f"outage consumer catch-up: {r['outage_events']:,} events in {r['catch_up_s']:.2f} s "
-              f"({rate:,.0f} events/s), {r['outages']:,} outages",
-              f"temperature fold: {r['hours_folded']:,} hours with readings in {r['fold_s']:.2f} s; "
-              f"drift check {r['drift_check_s']:.2f} s ({r['drift_events']} TemperatureDrift events)",
-              f"report {r['month']} ({r['ports']} ports, site uptime {r['site_uptime']} %, {r['flagged']} drifting): "
-              f"monthly {r['monthly_s']:.2f} s",
-              f"render: text {r['text_s']:.3f} s ({r['text_kb']:,} KB), csv {r['csv_s']:.3f} s ({r['csv_kb']:,} KB), "
-              f"html {r['html_s']:.2f} s with matplotlib's import, {r['html_warm_s']:.2f} s after "
-              f"({r['html_kb']:,} KB)"]
+    lines += [(f"outage consumer catch-up: {r['outage_events']:,} events in {r['catch_up_s']:.2f} s "
+               f"({rate:,.0f} events/s), {r['outages']:,} outages"),
+              (f"temperature fold: {r['hours_folded']:,} hours with readings in {r['fold_s']:.2f} s; "
+               f"drift check {r['drift_check_s']:.2f} s ({r['drift_events']} TemperatureDrift events)"),
+              (f"report {r['month']} ({r['ports']} ports, site uptime {r['site_uptime']} %, {r['flagged']} drifting): "
+               f"monthly {r['monthly_s']:.2f} s"),
+              (f"render: text {r['text_s']:.3f} s ({r['text_kb']:,} KB), csv {r['csv_s']:.3f} s ({r['csv_kb']:,} KB), "
+               f"html {r['html_s']:.2f} s with matplotlib's import, {r['html_warm_s']:.2f} s after "
+               f"({r['html_kb']:,} KB)")]
     return "\n".join(lines)

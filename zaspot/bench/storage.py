@@ -101,7 +101,8 @@ async def fill(url: str, stations: int, messages: int) -> int:
 async def storage(stations: int = 20, messages: int = 250, db: str | None = None,
                   meter_interval: float = 60.0, fleet: int = 200) -> dict:
     """Analyze `db` if given, else a fresh database filled by a synthetic run."""
-    out: dict = {"scenario": "storage", "source": db or f"synthetic: {stations} stations x {messages} MeterValues, 1 min apart"}
+    source = db or f"synthetic: {stations} stations x {messages} MeterValues, 1 min apart"
+    out: dict = {"scenario": "storage", "source": source}
     if db is not None:
         out["result"] = analyze_db(db)
     else:

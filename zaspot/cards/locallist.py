@@ -281,11 +281,12 @@ class LocalLists:
             old.cancel()
         loop = asyncio.get_running_loop()
         self._retries[state.station_id] = loop.call_later(delay, self.request, state.station_id, True)
-        event = LocalListSynced(state.station_id, state.version, update_type, outcome.status or outcome.reason or "error",
-                                error=error)
+        event = LocalListSynced(state.station_id, state.version, update_type,
+                                outcome.status or outcome.reason or "error", error=error)
         await self._save(state, event, ok=False, error=error)
 
-    async def _save(self, state: ListState, event: LocalListSynced | None, *, ok: bool, error: str | None = None) -> None:
+    async def _save(self, state: ListState, event: LocalListSynced | None, *, ok: bool,
+                    error: str | None = None) -> None:
         if ok:
             state.failures, state.error, state.synced_at = 0, None, time.time()
             retry = self._retries.pop(state.station_id, None)

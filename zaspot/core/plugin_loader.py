@@ -65,7 +65,7 @@ class PluginLoader:
         for loaded in list(self._loaded):
             try:
                 await loaded.api.run_after_setup()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  (reported by _fail: the plugins list and the log)
                 self._loaded.remove(loaded)
                 await self._undo(loaded)
                 self._fail(loaded.info, exc)
@@ -87,7 +87,7 @@ class PluginLoader:
             info.registered, info.warnings = api.registered, api.warnings
             async with asyncio.timeout(SETUP_TIMEOUT):
                 teardown = await setup(api, config)
-        except Exception as exc:  # a broken plugin is reported, never fatal
+        except Exception as exc:  # noqa: BLE001  (a broken plugin is reported by _fail, never fatal)
             if api is not None:
                 await api.close()
             self._fail(info, exc)

@@ -70,7 +70,8 @@ class PluginContext:
         """An EMS strategy class, chosen by name in the EMS config."""
         self._add(reg.STRATEGY, name, cls, config_type)
 
-    def register_sensor(self, kind: str, name: str, factory: Callable[[Any], Any], config_type: type | None = None) -> None:
+    def register_sensor(self, kind: str, name: str, factory: Callable[[Any], Any],
+                        config_type: type | None = None) -> None:
         """A site meter, PV inverter or battery source: kind is one of site_meter, pv, battery."""
         if kind not in reg.SENSOR_KINDS:
             raise PluginError(f"sensor kind must be one of {', '.join(reg.SENSOR_KINDS)}, got {kind!r}")

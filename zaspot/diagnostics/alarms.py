@@ -4,8 +4,9 @@ One open alarm per station + component (+ instance, EVSE, connector) + code:
 a fault reported again while its alarm is open changes nothing. An alarm opens
 and closes in the diagnostics consumer's unit of work, its row and its event
 committed with the consumer's position in the event log; open alarms are
-restored on start, so a restart neither forgets nor repeats them. Temperatures open an `OverTemperature` alarm at the limit's raise point
-and clear it below its clear point (per site and per station model: config).
+restored on start, so a restart neither forgets nor repeats them. Temperatures open an
+`OverTemperature` alarm at the limit's raise point and clear it below its clear point (per site
+and per station model: config).
 """
 
 from __future__ import annotations

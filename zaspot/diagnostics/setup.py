@@ -191,7 +191,8 @@ def drift_fault(e: TemperatureDrift) -> ev.Fault:
     info = (f"{e.current:.3f} °C/A against a baseline of {e.baseline:.3f} °C/A (+{e.rise_pct:.0f}%)"
             if e.active else None)
     origin = f"health:drift:{e.location}:{e.evse_id}/{e.connector_id}:{e.instance or ''}"
-    return ev.Fault(e.station_id, origin, e.component, "TemperatureDrift", e.active, "warning", e.evse_id, e.connector_id, e.instance, None, info, "health", time=e.time)
+    return ev.Fault(e.station_id, origin, e.component, "TemperatureDrift", e.active, "warning", e.evse_id,
+                    e.connector_id, e.instance, None, info, "health", time=e.time)
 
 
 async def setup(ctx, commands) -> Callable[[], Any]:

@@ -54,7 +54,8 @@ def _room(limits: Limits) -> dict[Hashable, float]:
     return room
 
 
-def allocate(demands: Iterable[Demand], limits: Limits, mode: Literal["fair", "priority"] = "fair") -> dict[Hashable, float]:
+def allocate(demands: Iterable[Demand], limits: Limits,
+             mode: Literal["fair", "priority"] = "fair") -> dict[Hashable, float]:
     """Amps per phase for each EVSE; 0 for one that does not fit at its minimum."""
     demands = sorted(demands, key=lambda d: (-d.priority, d.order, str(d.key)))
     room = _room(limits)

@@ -90,8 +90,8 @@ class EmsManager:
     async def tick(self, now: float) -> Decision:
         readings = await self.sensors.read(now)
         await self._refresh_prices()
-        snap = Snapshot(now, self.site, self.sessions.states(self.site, self.ctx.fleet, self.ctx.needs), readings, self.prices,
-                        self.book.amps())
+        states = self.sessions.states(self.site, self.ctx.fleet, self.ctx.needs)
+        snap = Snapshot(now, self.site, states, readings, self.prices, self.book.amps())
         decision = self.controller.step(snap)
         self.last, self.decision = snap, decision
         limits = self.ctx.limits

@@ -27,7 +27,8 @@ async def setup(ctx: Any, commands: Any) -> Callable[[], Awaitable[None]]:
     api = PluginContext("ems", ctx, commands)
     builtin.register(api)
     try:
-        strategy = _build(ctx, "strategy", config.strategy, config.config or RawSection(ctx.config.source, None, "ems.config"))
+        raw = config.config or RawSection(ctx.config.source, None, "ems.config")
+        strategy = _build(ctx, "strategy", config.strategy, raw)
         sensors = {kind: _sensor(ctx, kind, raw) for kind, raw in config.sensors.items()}
         if not callable(getattr(strategy, "decide", None)):
             raise ConfigError(f"{ctx.config.source}: ems.strategy: '{config.strategy}' has no decide(snapshot) "
@@ -66,6 +67,7 @@ def _build(ctx: Any, kind: str, name: str, raw: RawSection) -> Any:
 
 def _sensor(ctx: Any, kind: str, raw: RawSection) -> Any:
     if kind not in builtin.SENSOR_KINDS:
-        raise ConfigError(f"{raw.location()}: {raw.where}: sensor kind must be one of {', '.join(builtin.SENSOR_KINDS)}")
+        kinds = ", ".join(builtin.SENSOR_KINDS)
+        raise ConfigError(f"{raw.location()}: {raw.where}: sensor kind must be one of {kinds}")
     platform, rest = platform_of(raw)
     return _build(ctx, f"sensor.{kind}", platform, rest)

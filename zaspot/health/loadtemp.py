@@ -41,7 +41,7 @@ HOUR = 3600.0
 MARK = rows.FOLD_MARK
 PORT_LOCATIONS = ("connector", "cable", "inlet", "evse")
 MODULE = "module"
-LOCATIONS = PORT_LOCATIONS + (MODULE,)
+LOCATIONS = (*PORT_LOCATIONS, MODULE)
 HOURS_PER_STEP = 24  # hours with readings folded per transaction: a catch-up never holds the writer long
 
 

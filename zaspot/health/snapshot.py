@@ -4,8 +4,8 @@ Every `health.refresh` s (and once at start) it computes, per station, the last 
 uptime, outage minutes, failures, MTBF and MTTR (zaspot.health.uptime.availability) and
 the power-module trips (a module's `tripped` turning true: store.module_trips, as the
 report counts them). It is a cache of that computation, never a source for the reports: a
-failing computation is logged and the last snapshot stays. Open alarms are read from the fleet state (ctx.fleet, their owner)
-each time `stations` is read, so they are never a refresh behind.
+failing computation is logged and the last snapshot stays. Open alarms are read from the fleet
+state (ctx.fleet, their owner) each time `stations` is read, so they are never a refresh behind.
 
     snapshot.stations  {station_id: {"uptime_30d", "outage_minutes_30d", "failures_30d",
                         "mtbf_hours_30d", "mttr_hours_30d", "ports", "target",

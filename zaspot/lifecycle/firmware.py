@@ -70,7 +70,8 @@ class FirmwareService:
     # --- files ------------------------------------------------------------------------
 
     async def files(self) -> list[dict[str, Any]]:
-        return [{k: f[k] for k in ("name", "size", "sha256", "added_at")} for f in await self.ctx.store.firmware_files()]
+        files = await self.ctx.store.firmware_files()
+        return [{k: f[k] for k in ("name", "size", "sha256", "added_at")} for f in files]
 
     async def upload_ticket(self, name: str, size: int, sha256: str) -> tuple[str, float]:
         """A one-time upload token for a new file (or a new version of one no rollout is using)."""

@@ -90,7 +90,8 @@ class EvseLimit:
         composed = compose(list(self.intents.values()), now)
         return {
             "station_id": self.key[0], "evse_id": self.key[1], "unit": self.unit,
-            "in_force_amps": self.accepted, "in_force_watts": None if self.accepted is None else self.watts(self.accepted),
+            "in_force_amps": self.accepted,
+            "in_force_watts": None if self.accepted is None else self.watts(self.accepted),
             "set_by": self.accepted_source, "reason": self.accepted_reason, "since": self.accepted_at or None,
             "applied": self.applied, "wanted_amps": composed.amps, "wanted_by": composed.source,
             "pending_amps": self.pending, "failures": self.failures, "error": self.last_error,
@@ -137,7 +138,8 @@ class LimitOwner:
     async def clear(self, station_id: str, evse_id: int, source: str) -> Any:
         """Take `source`'s intent away (an operator clears any operator's); the next one applies."""
         limit = self.evse(station_id, evse_id)
-        gone = [s for s in limit.intents if s == source or (source.startswith("operator:") and s.startswith("operator:"))]
+        operator = source.startswith("operator:")  # one operator's limit replaces another's
+        gone = [s for s in limit.intents if s == source or (operator and s.startswith("operator:"))]
         for s in gone:
             del limit.intents[s]
         return await self._apply(limit, by=source)
@@ -269,7 +271,8 @@ class LimitOwner:
         decrease = limit.accepted is None or (composed.amps or 0.0) < limit.accepted
         if outcome.ok:
             changed = (limit.accepted, limit.accepted_source) != (composed.amps, composed.source)
-            limit.accepted, limit.accepted_source, limit.accepted_reason = composed.amps, composed.source, composed.reason
+            limit.accepted, limit.accepted_source = composed.amps, composed.source
+            limit.accepted_reason = composed.reason
             limit.accepted_at, limit.failures, limit.last_error, limit.applied = now, 0, None, None
             limit.unconfirmed = None
             await self._problem(limit, "LimitRefused", False, "")

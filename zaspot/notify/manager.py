@@ -36,7 +36,7 @@ class _Channel:
             try:
                 await self.notifier.send(n)
                 self.delivered += 1
-            except Exception as exc:  # reported, and the next notification still goes out
+            except Exception as exc:  # noqa: BLE001  (logged, and the next notification still goes out)
                 self.failed += 1
                 _LOGGER.warning("notifier %s could not deliver %r: %s", self.name, n.message[:80], exc)
             finally:

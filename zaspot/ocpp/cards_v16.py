@@ -21,7 +21,7 @@ def utc_iso(ts: float) -> str:
     moment = datetime.fromtimestamp(ts, UTC)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if moment.microsecond:
-        text += ".%03d" % (moment.microsecond // 1000)
+        text += f".{moment.microsecond // 1000:03d}"
     return text + "Z"
 
 

@@ -20,4 +20,4 @@ def now_iso() -> str:
     if second != _second:
         _prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         _second = second
-    return "%s.%03dZ" % (_prefix, int((now - second) * 1000))
+    return f"{_prefix}.{int((now - second) * 1000):03d}Z"

@@ -93,7 +93,8 @@ class Commands:
     async def unlock_connector(
         self, station_id: str, connector_id: int = 1, evse_id: int | None = None, *, source: str = "operator"
     ) -> Outcome:
-        return await self.run(station_id, "unlock_connector", {"connector_id": connector_id, "evse_id": evse_id}, source)
+        args = {"connector_id": connector_id, "evse_id": evse_id}
+        return await self.run(station_id, "unlock_connector", args, source)
 
     async def change_availability(
         self, station_id: str, operative: bool, evse_id: int = 0, connector_id: int | None = None,

@@ -12,7 +12,8 @@ def reset(kind: str = "soft") -> tuple[str, dict[str, Any]]:
     return "Reset", {"type": "Hard" if kind == "hard" else "Soft"}
 
 
-def remote_start(id_token: str, evse_id: int | None = None, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
+def remote_start(id_token: str, evse_id: int | None = None,
+                 connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
     payload: dict[str, Any] = {"idTag": id_token}
     if connector_id or evse_id:
         payload["connectorId"] = connector_id or evse_id
@@ -30,14 +31,16 @@ def unlock_connector(connector_id: int = 1, evse_id: int | None = None) -> tuple
     return "UnlockConnector", {"connectorId": connector_id or evse_id or 1}
 
 
-def change_availability(operative: bool, evse_id: int = 0, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
+def change_availability(operative: bool, evse_id: int = 0,
+                        connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
     return "ChangeAvailability", {
         "connectorId": connector_id if connector_id is not None else evse_id,
         "type": "Operative" if operative else "Inoperative",
     }
 
 
-def trigger_message(message: str, evse_id: int | None = None, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
+def trigger_message(message: str, evse_id: int | None = None,
+                    connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
     payload: dict[str, Any] = {"requestedMessage": message}
     if connector_id or evse_id:
         payload["connectorId"] = connector_id or evse_id

@@ -29,7 +29,8 @@ def reset(kind: str = "soft") -> tuple[str, dict[str, Any]]:
     return "Reset", {"type": "Immediate" if kind == "hard" else "OnIdle"}
 
 
-def remote_start(id_token: str, evse_id: int | None = None, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
+def remote_start(id_token: str, evse_id: int | None = None,
+                 connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
     # remoteStartId: the command's row id, once it is stored (zaspot.ocpp.remote_start).
     payload: dict[str, Any] = {"idToken": {"idToken": id_token, "type": "Central"}}
     if evse_id:
@@ -45,14 +46,16 @@ def unlock_connector(connector_id: int = 1, evse_id: int | None = None) -> tuple
     return "UnlockConnector", {"evseId": evse_id or 1, "connectorId": connector_id or 1}
 
 
-def change_availability(operative: bool, evse_id: int = 0, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
+def change_availability(operative: bool, evse_id: int = 0,
+                        connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
     payload: dict[str, Any] = {"operationalStatus": "Operative" if operative else "Inoperative"}
     if evse_id:
         payload["evse"] = {"id": evse_id} | ({"connectorId": connector_id} if connector_id else {})
     return "ChangeAvailability", payload
 
 
-def trigger_message(message: str, evse_id: int | None = None, connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
+def trigger_message(message: str, evse_id: int | None = None,
+                    connector_id: int | None = None) -> tuple[str, dict[str, Any]]:
     payload: dict[str, Any] = {"requestedMessage": message}
     if evse_id:
         payload["evse"] = {"id": evse_id} | ({"connectorId": connector_id} if connector_id else {})

@@ -64,7 +64,8 @@ def _locate(payload: Any, path: list[Any]) -> tuple[Any, Any]:
     return parent, key
 
 
-def repair(version: str, action: str, payload: dict[str, Any], *, response: bool = False) -> tuple[dict[str, Any], list[Deviation]]:
+def repair(version: str, action: str, payload: dict[str, Any], *,
+           response: bool = False) -> tuple[dict[str, Any], list[Deviation]]:
     """Return a schema-valid copy of payload and the deviations mended, or raise SchemaError."""
     check = schemas.validator(version, action, response)
     if check is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 def iso(ts: float) -> str:
     """UTC, ISO 8601, milliseconds, `Z`: how OCPP writes a time."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + ".%03dZ" % int((ts % 1) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int((ts % 1) * 1000):03d}Z"
 
 
 def reserve_now(reservation_id: int, id_token: str, expires_at: float, evse_id: int | None = None,

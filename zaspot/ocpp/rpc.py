@@ -25,7 +25,7 @@ MAX_MESSAGE_ID_LENGTH = 36
 MAX_PAYLOAD_DEPTH = 64
 _TOO_DEEP = f"CALL payload is nested deeper than {MAX_PAYLOAD_DEPTH} levels"
 # The start of a CALL, to name its MessageId when the frame is too deep for the parser.
-_CALL_START = re.compile(r'\s*\[\s*2\s*,\s*"([^"\\]{1,%d})"' % MAX_MESSAGE_ID_LENGTH)
+_CALL_START = re.compile(rf'\s*\[\s*2\s*,\s*"([^"\\]{{1,{MAX_MESSAGE_ID_LENGTH}}})"')
 
 # Version-neutral error names -> what each version puts on the wire.
 _SPELLING = {
@@ -113,7 +113,8 @@ def parse(raw: str | bytes) -> Frame:
         return CallResult(message_id, msg[2])
     if kind == CALLERROR:
         if len(msg) < 4:
-            raise FrameError("FormatViolation", "CALLERROR must be [4, MessageId, Code, Description, Details]", message_id)
+            raise FrameError("FormatViolation", "CALLERROR must be [4, MessageId, Code, Description, Details]",
+                             message_id)
         return CallError(message_id, str(msg[2]), str(msg[3]), msg[4] if len(msg) > 4 else {})
     raise FrameError("MessageTypeNotSupported", f"MessageTypeId {kind!r} is not supported", message_id)
 

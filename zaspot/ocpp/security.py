@@ -102,7 +102,8 @@ def _count_failure(table: dict[Any, _Failures], key: Any, limit: int, now: float
 
 def _refuse(status: http.HTTPStatus, text: str, extra: list[tuple[str, str]] | None = None) -> Response:
     body = (text + "\n").encode()
-    headers = Headers([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))] + (extra or []))
+    headers = Headers([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+                       *(extra or [])])
     return Response(status.value, status.phrase, headers, body)
 
 
@@ -194,7 +195,8 @@ class StationAuth:
         if blocked:
             whom = "this address" if whole_address else f"{station_id} from this address"
             return await self.refusals.refuse(
-                station_id, remote, "backoff", f"too many failed attempts for {whom}; try again in {int(blocked) + 1} s",
+                station_id, remote, "backoff",
+                f"too many failed attempts for {whom}; try again in {int(blocked) + 1} s",
                 http.HTTPStatus.TOO_MANY_REQUESTS, [("Retry-After", str(int(blocked) + 1))])
         profile = self.profile(station_id)
         stored = self._passwords.get(station_id)

@@ -167,8 +167,8 @@ class OcppServer:
             )
         limit = self.ctx.config.ocpp.max_connections_per_address
         if limit and self._per_address[remote] >= limit:
-            return await refuse(station_id, remote, "too_many_per_address", f"more than {limit} connections from {remote}",
-                                http.HTTPStatus.TOO_MANY_REQUESTS)
+            return await refuse(station_id, remote, "too_many_per_address",
+                                f"more than {limit} connections from {remote}", http.HTTPStatus.TOO_MANY_REQUESTS)
         offered = _offered_subprotocols(request)
         if not any(name in offered for name in SUBPROTOCOLS):
             return await refuse(
@@ -198,7 +198,7 @@ class OcppServer:
             return
         station_id = station_id_from_path(ws.request.path)
         assert station_id is not None and ws.subprotocol is not None
-        remote = "%s:%s" % ws.remote_address[:2] if ws.remote_address else ""
+        remote = "{}:{}".format(*ws.remote_address[:2]) if ws.remote_address else ""
         session = SUBPROTOCOLS[ws.subprotocol](ws, station_id, self.ctx, remote)
         session.generation = next(self._generations)
         self._take_over(station_id, session)

@@ -120,14 +120,16 @@ class Session:
         name = self._routes.get(action)
         if name is None:
             if action in schemas.known_actions(self.version):
-                await self._send_error(frame.message_id, "NotSupported", f"{action} is not supported by this central system")
+                await self._send_error(frame.message_id, "NotSupported",
+                                       f"{action} is not supported by this central system")
             else:
                 await self._send_error(frame.message_id, "NotImplemented", f"Unknown action {action}")
             return
         if not self.accepted and action != "BootNotification":
             await self.restore()
         if not self.accepted and action != "BootNotification":
-            await self._send_error(frame.message_id, "SecurityError", "Station is not accepted: send BootNotification first")
+            await self._send_error(frame.message_id, "SecurityError",
+                                   "Station is not accepted: send BootNotification first")
             return
         payload = await self._checked_payload(frame)
         if payload is None:
@@ -139,7 +141,8 @@ class Session:
             return
         except Exception as exc:  # a bug or a store failure: the station retries
             _LOGGER.exception("%s: handling %s failed", self.station_id, action, extra=self.log_extra())
-            await self._send_error(frame.message_id, "InternalError", f"{action} could not be processed: {type(exc).__name__}")
+            await self._send_error(frame.message_id, "InternalError",
+                                   f"{action} could not be processed: {type(exc).__name__}")
             return
         try:
             schemas.validate(self.version, action, response, response=True)

@@ -27,7 +27,8 @@ def check_database(path: str | os.PathLike[str], create_folder: bool = True) -> 
     is one this zaspot knows; DatabaseUnusable otherwise. Creates a missing folder."""
     db = Path(path).expanduser().absolute()
     if db.is_dir():
-        raise DatabaseUnusable(f"database {db}: is a folder, not a database file (give a file, e.g. {db / 'zaspot.db'})")
+        raise DatabaseUnusable(f"database {db}: is a folder, not a database file "
+                               f"(give a file, e.g. {db / 'zaspot.db'})")
     _check_folder(db, create_folder)
     for file in [db, *(db.with_name(db.name + side) for side in SIDE_FILES)]:
         if file.exists():

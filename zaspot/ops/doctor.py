@@ -262,7 +262,8 @@ def check_rules(config: Config) -> Check:
     loader = Loader(platforms(registry), lambda name: getattr(registry.get(ACTION, name), "obj", None))
     rules, errors = check_paths([folder], loader)
     files = len(rule_files([folder]))
-    counts = f"{len(rules)} rule{'s' if len(rules) != 1 else ''} OK in {files} file{'s' if files != 1 else ''} ({folder})"
+    counts = (f"{len(rules)} rule{'s' if len(rules) != 1 else ''} OK in {files} file{'s' if files != 1 else ''}"
+              f" ({folder})")
     if errors:
         more = f" (and {len(errors) - 1} more: zaspot rules check {folder})" if len(errors) > 1 else ""
         return fail("rules", f"{counts}, {len(errors)} error{'s' if len(errors) != 1 else ''}: {errors[0]}{more}")
@@ -287,7 +288,8 @@ def _ntp_synchronized() -> str:
     except (OSError, subprocess.SubprocessError):
         return "NTP sync unknown"
     value = out.stdout.strip()
-    return {"yes": "NTP synchronized", "no": "NTP not synchronized"}.get(value, "NTP sync unknown (timedatectl cannot tell)")
+    known = {"yes": "NTP synchronized", "no": "NTP not synchronized"}
+    return known.get(value, "NTP sync unknown (timedatectl cannot tell)")
 
 
 def _newest_written(config: Config) -> float | None:

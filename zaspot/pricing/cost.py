@@ -15,6 +15,7 @@ fee. The session fee is for a session that delivered energy. VAT is added to the
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
@@ -123,7 +124,7 @@ def _split(readings: list[Reading], periods: list[_Period]) -> tuple[list[float]
     ends = [p.end for p in periods]
     energies = [0.0] * len(periods)
     total, highest, rose_at = 0.0, readings[0].wh, None
-    for a, b in zip(readings, readings[1:]):
+    for a, b in itertools.pairwise(readings):
         delta = b.wh - highest
         if delta <= 0:
             continue

@@ -204,7 +204,7 @@ class PriceFeed:
             return 0
         try:
             slots = await self._convert(await self.source.prices())
-        except Exception as exc:  # the source's own words; what is known stays
+        except Exception as exc:  # noqa: BLE001  (logged in the source's own words; what is known stays)
             self.last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             _LOGGER.warning("prices from %s: %s (keeping the %d periods known)", self.name, self.last_error,
                             len(self._slots))

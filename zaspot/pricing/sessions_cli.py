@@ -77,7 +77,7 @@ def receipt_lines(r: dict[str, Any]) -> list[str]:
     lines.append(f"Duration  {_hours(r['total_time'])}")
     lines.append(f"Energy    {r['total_energy']:.3f} kWh" if r["total_energy"] is not None else "Energy    unknown")
     if r["total_cost"] is None:
-        return lines + ["Cost      not priced (no pricing: section when it ran)"]
+        return [*lines, "Cost      not priced (no pricing: section when it ran)"]
     lines.append(f"Tariff    {r.get('tariff_text') or r['tariff']}")
     lines.append("")
     lines += table(("PERIOD", "KWH", f"SPOT {cur}/KWH", f"PRICE {cur}/KWH", "COST"), [

@@ -62,15 +62,17 @@ class Rules:
     async def _station_back(self, station_id: str) -> None:
         """Until the station is connected, or RESUME_WAIT has passed (then act anyway)."""
         deadline = time.monotonic() + RESUME_WAIT
-        while station_id not in self.ctx.sessions and time.monotonic() < deadline:
+        while station_id not in self.ctx.sessions and time.monotonic() < deadline:  # noqa: ASYNC110  (no signal for it)
             await asyncio.sleep(0.1)
 
     def _publish(self, metrics: Any) -> list[Any]:
         stats = self.engine.stats
         return [
             metrics.publish("zaspot_rules_loaded", "Rules running.", lambda: len(self.engine.states)),
-            metrics.publish("zaspot_rule_errors", "Errors in rule files right now.", lambda: len(self.folder.all_errors())),
-            metrics.publish("zaspot_rule_triggers_total", "Rule triggers that fired.", lambda: stats["triggered"], "counter"),
+            metrics.publish("zaspot_rule_errors", "Errors in rule files right now.",
+                            lambda: len(self.folder.all_errors())),
+            metrics.publish("zaspot_rule_triggers_total", "Rule triggers that fired.", lambda: stats["triggered"],
+                            "counter"),
             metrics.publish("zaspot_rule_runs_total", "Rule runs whose actions ran.", lambda: stats["runs"], "counter"),
             metrics.publish("zaspot_rule_actions_total", "Rule actions taken.", lambda: stats["actions"], "counter"),
         ]

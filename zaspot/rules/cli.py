@@ -44,8 +44,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for error in errors:
         print(error)
     files = len(rule_files([p for p in paths if p not in missing]))
-    print(f"{len(rules)} rules OK in {files} file{'s' if files != 1 else ''}, {len(errors)} error{'s' if len(errors) != 1 else ''}",
-          file=sys.stderr)
+    print(f"{len(rules)} rules OK in {files} file{'s' if files != 1 else ''}, "
+          f"{len(errors)} error{'s' if len(errors) != 1 else ''}", file=sys.stderr)
     return 1 if errors or missing else 0
 
 

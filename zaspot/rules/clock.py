@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -53,7 +54,7 @@ class RealScheduler:
 def _remove(job: Any) -> None:
     try:
         job.remove()
-    except Exception:  # already gone (scheduler shut down first)
+    except JobLookupError:  # already gone (scheduler shut down first)
         pass
 
 

@@ -63,11 +63,12 @@ class Expression:
     def _vet(self, tree: ast.AST) -> None:
         allowed = tuple(self._eval.nodes)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Expression) or isinstance(node, _CONTEXT_NODES):
+            if isinstance(node, (ast.Expression, _CONTEXT_NODES)):
                 continue
             if not isinstance(node, allowed):
                 raise ValueError(f"bad expression {self.text!r}: {type(node).__name__} is not allowed")
-            if isinstance(node, ast.Attribute) and (node.attr.startswith("_") or node.attr in simpleeval.DISALLOW_METHODS):
+            if isinstance(node, ast.Attribute) and (node.attr.startswith("_")
+                                                    or node.attr in simpleeval.DISALLOW_METHODS):
                 raise ValueError(f"bad expression {self.text!r}: attribute '{node.attr}' is not allowed")
             if isinstance(node, ast.Name) and node.id.startswith("_"):
                 raise ValueError(f"bad expression {self.text!r}: name '{node.id}' is not allowed")
@@ -88,11 +89,11 @@ class Expression:
             try:
                 self._eval.names = names
                 values[name] = _plain(self._eval.eval(name, previously_parsed=tree))
-            except Exception:
+            except Exception:  # noqa: BLE001  (a rule's own expression may raise anything: that value is unknown)
                 values[name] = None
         try:
             return Check(self.text, bool(self.value(names, functions)), values)
-        except Exception as exc:  # a condition that cannot be evaluated is false, and says why
+        except Exception as exc:  # noqa: BLE001  (a condition that cannot be evaluated is false, and says why)
             return Check(self.text, False, values, f"{type(exc).__name__}: {exc}")
 
 
@@ -102,7 +103,8 @@ def _reads(tree: ast.AST) -> list[str]:
         if isinstance(node, (ast.Attribute, ast.Name)):
             text = ast.unparse(node)
             inner = isinstance(node, ast.Name) and any(f.startswith(text + ".") for f in found)
-            if _dotted(node) and not inner and text not in found and text not in FUNCTIONS and text not in RUN_FUNCTIONS:
+            known = text in found or text in FUNCTIONS or text in RUN_FUNCTIONS
+            if _dotted(node) and not inner and not known:
                 found.append(text)
     # keep only the longest chains (`station.model`, not also `station`)
     return [f for f in found if not any(o != f and o.startswith(f + ".") for o in found) and f not in _NAMES]

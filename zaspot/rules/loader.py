@@ -186,7 +186,8 @@ def check_paths(paths: Iterable[str | Path], loader: Loader) -> tuple[list[Rule]
         errors += result.errors
         for rule in result.rules:
             if rule.id in seen:
-                errors.append(RuleError(rule.file, rule.line, f"id '{rule.id}' is already used at {seen[rule.id].where}"))
+                used = f"id '{rule.id}' is already used at {seen[rule.id].where}"
+                errors.append(RuleError(rule.file, rule.line, used))
                 continue
             seen[rule.id] = rule
             rules.append(rule)

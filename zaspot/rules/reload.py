@@ -67,7 +67,8 @@ class RuleFolder:
         for name in sorted(self.rules):
             for rule in self.rules[name]:
                 if rule.id in running:
-                    error = RuleError(rule.file, rule.line, f"id '{rule.id}' is already used at {running[rule.id].where}")
+                    used = f"id '{rule.id}' is already used at {running[rule.id].where}"
+                    error = RuleError(rule.file, rule.line, used)
                     self.errors.setdefault(name, []).append(error)
                     _LOGGER.error("%s", error)
                     continue

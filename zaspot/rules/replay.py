@@ -132,7 +132,8 @@ def format_report(report: ReplayReport) -> list[str]:
         per[trace.outcome] = per.get(trace.outcome, 0) + 1
     span = ""
     if report.first is not None:
-        span = f" from {datetime.fromtimestamp(report.first):%Y-%m-%d %H:%M} to {datetime.fromtimestamp(report.last):%Y-%m-%d %H:%M}"
+        first, last = datetime.fromtimestamp(report.first), datetime.fromtimestamp(report.last)
+        span = f" from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}"
     lines.append(f"{report.events} events replayed{span}; nothing was sent.")
     for rule_id, per in sorted(counts.items()):
         lines.append(f"  {rule_id}: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(per.items())))

@@ -42,7 +42,7 @@ class Run:
         started = time.monotonic()
         try:
             result = await fn(data)
-        except Exception as exc:  # a service's failure belongs in the trace, not in the log only
+        except Exception as exc:  # noqa: BLE001  (a service's failure belongs in the trace, not in the log only)
             self.step(path, service=service, data=shown, error=f"{type(exc).__name__}: {exc}",
                       took=round(time.monotonic() - started, 3))
             self.trace.errors += 1

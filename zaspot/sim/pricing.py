@@ -31,7 +31,8 @@ _PRICE = {"type": "object", "additionalProperties": False, "minProperties": 1,
           "properties": {"kWhPrice": {"type": "number", "minimum": 0}, "hourPrice": {"type": "number", "minimum": 0},
                          "flatFee": {"type": "number", "minimum": 0}}}
 _IDLE = {"type": "object", "additionalProperties": False,
-         "properties": {"graceMinutes": {"type": "integer", "minimum": 0}, "hourPrice": {"type": "number", "minimum": 0}}}
+         "properties": {"graceMinutes": {"type": "integer", "minimum": 0},
+                        "hourPrice": {"type": "number", "minimum": 0}}}
 _TEXTS = {"type": "array", "items": {
     "type": "object", "additionalProperties": False, "required": ["format", "content"],
     "properties": {"format": {"enum": ["ASCII", "HTML", "URI", "UTF8"]}, "language": {"type": "string"},

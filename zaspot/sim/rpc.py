@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import orjson
+from websockets.exceptions import ConnectionClosed
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class RpcLink:
         try:
             async for raw in self.ws:
                 self._dispatch(raw)
-        except Exception as exc:  # connection drop: the station decides what next
+        except Exception as exc:  # noqa: BLE001  (a drop or an unreadable frame ends the link: the station decides)
             log.debug("link closed: %r", exc)
         finally:
             if self._pending and not self._pending[1].done():
@@ -87,7 +88,7 @@ class RpcLink:
         try:
             msg = orjson.loads(raw)
             kind = msg[0]
-        except Exception:
+        except (orjson.JSONDecodeError, TypeError, KeyError, IndexError):  # not JSON, or not an array
             log.warning("unparsable frame: %r", raw[:200])
             return
         if kind == CALL:
@@ -115,7 +116,7 @@ class RpcLink:
             frame = [CALLERROR, msg_id, "InternalError", str(exc)[:200], {}]
         try:
             await self.ws.send(orjson.dumps(frame), text=True)
-        except Exception:
+        except ConnectionClosed:
             return
         if after is not None:
             res = after()  # a coroutine to await, or None when it spawned its own task

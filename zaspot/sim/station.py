@@ -241,7 +241,7 @@ class SimStation:
                 ws = await connect(self.url, subprotocols=[self.proto.subprotocol],
                                    compression=None, open_timeout=self.call_timeout,
                                    close_timeout=2)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  (logged; the station tries again as a real one does)
                 log.info("%s: connect failed: %r", self.station_id, exc)
                 await asyncio.sleep(self.reconnect_delay / self.speed)
                 continue
@@ -316,7 +316,7 @@ class SimStation:
             await coro
         except (TimeoutError, ConnectionError) as exc:
             self.errors.append(repr(exc))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (kept in errors and logged: a script never stops the station)
             self.errors.append(repr(exc))
             log.info("%s: %r", self.station_id, exc)
 

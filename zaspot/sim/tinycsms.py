@@ -16,8 +16,10 @@ import asyncio
 import itertools
 from datetime import UTC, datetime
 
+import fastjsonschema
 import orjson
 from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
 
 from . import schemas
 
@@ -67,7 +69,7 @@ class TinyCSMS:
     def _check(self, version: str, action: str, payload: dict, response: bool) -> None:
         try:
             schemas.validate(version, action, payload, response=response)
-        except Exception as exc:
+        except (fastjsonschema.JsonSchemaException, FileNotFoundError) as exc:  # invalid, or no such action
             self.invalid.append(f"{action}{' response' if response else ''}: {exc}")
 
     async def _handler(self, ws) -> None:
@@ -78,7 +80,7 @@ class TinyCSMS:
         try:
             async for raw in ws:
                 await self._on_frame(sid, version, ws, orjson.loads(raw))
-        except Exception:
+        except ConnectionClosed:
             pass
 
     async def _on_frame(self, sid: str, version: str, ws, msg: list) -> None:

@@ -88,7 +88,7 @@ async def _install(st, location: str, request_id: int | None, action: str) -> No
     st.firmware = st.features.get("firmware_version") or version_of(location)
     boots = st.boot_count
     await st.reboot("Reboot", "FirmwareUpdate")
-    while st.boot_count == boots:  # back, booted with the new version
+    while st.boot_count == boots:  # noqa: ASYNC110  (back, booted with the new version: no signal for it)
         await asyncio.sleep(STEP)
     await say("Installed")
 

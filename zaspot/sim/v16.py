@@ -35,8 +35,8 @@ class V16:
             "HeartbeatInterval": ("60", False), "MeterValueSampleInterval": ("10", False),
             "NumberOfConnectors": (str(len(st.connectors)), True),
             "AuthorizeRemoteTxRequests": ("false", False),
-            "MeterValuesSampledData": ("Energy.Active.Import.Register,Power.Active.Import,"
-                                       "Current.Import,Voltage,Temperature", False),
+            "MeterValuesSampledData": (("Energy.Active.Import.Register,Power.Active.Import,"
+                                        "Current.Import,Voltage,Temperature"), False),
         }
 
     # ---- messages the station sends -------------------------------------------------

@@ -119,11 +119,11 @@ def _savepoint(c: sqlite3.Connection, fn: Callable[..., Any], args: tuple) -> tu
         value = fn(*args)
         c.execute("RELEASE op")
         return True, value
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001  (whatever the op raised is its caller's answer)
         try:
             c.execute("ROLLBACK TO op")
             c.execute("RELEASE op")
-        except Exception:
+        except sqlite3.Error:
             raise _TxLost(e) from e
         return False, e
 
@@ -170,7 +170,7 @@ def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
     out: list[tuple[bool, Any]] = [(True, None)] * len(batch)
     try:
         c.execute("BEGIN IMMEDIATE")
-    except Exception as e:  # locked: the writer decides whether to wait and try again
+    except sqlite3.Error as e:  # locked: the writer decides whether to wait and try again
         stats.batches += 1
         return [(False, e)] * len(batch)
     try:
@@ -181,11 +181,11 @@ def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
             else:
                 insert_rows(c, sql, rows)
         c.execute("COMMIT")
-    except Exception:
+    except Exception:  # noqa: BLE001  (any op's failure: the careful path replays them one by one)
         try:
             if c.in_transaction:
                 c.execute("ROLLBACK")
-        except Exception:
+        except sqlite3.Error:
             pass
         return None
     stats.batches += 1
@@ -199,7 +199,7 @@ def _apply_one_statement(c: sqlite3.Connection, sql: str, rows: list, n_ops: int
     retakes fewer), same durability, all or nothing."""
     try:
         c.execute(sql, rows[0] if len(rows) == 1 else list(chain.from_iterable(rows)))
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001  (OverflowError too: the careful path finds the culprit)
         if locked(e):  # as BEGIN IMMEDIATE in _apply_fast: the writer decides whether to wait
             stats.batches += 1
             return [(False, e)] * n_ops
@@ -215,7 +215,7 @@ def _apply_careful(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -
     stats.batches += 1
     try:
         c.execute("BEGIN IMMEDIATE")
-    except Exception as e:
+    except sqlite3.Error as e:
         return [(False, e)] * n
     in_tx: list[int] = []  # ops whose effects live in the open transaction
     for sql, rows, i, j in _runs(batch):
@@ -241,7 +241,7 @@ def _apply_careful(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -
                 if c.in_transaction:
                     c.execute("ROLLBACK")
                 c.execute("BEGIN IMMEDIATE")
-            except Exception as e:
+            except sqlite3.Error as e:
                 for k in range(j, n):
                     out[k] = (False, e)
                 return out
@@ -254,11 +254,11 @@ def _commit(c: sqlite3.Connection, out: list[tuple[bool, Any]], in_tx: list[int]
     try:
         c.execute("COMMIT")
         stats.commits += 1
-    except Exception as e:
+    except sqlite3.Error as e:
         try:
             if c.in_transaction:
                 c.execute("ROLLBACK")
-        except Exception:
+        except sqlite3.Error:
             pass
         for k in in_tx:
             out[k] = (False, e)

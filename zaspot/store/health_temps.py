@@ -109,8 +109,8 @@ class HealthTemperatureStore:
         ('2026-11-20') leaves out that day and later ones (a day still being folded)."""
         sql, params = "SELECT * FROM temperature_load_daily WHERE 1 = 1", ()
         if station_id is not None:
-            sql, params = sql + " AND station_id = ?", params + (station_id,)
+            sql, params = sql + " AND station_id = ?", (*params, station_id)
         if before_day is not None:
-            sql, params = sql + " AND day < ?", params + (before_day,)
+            sql, params = sql + " AND day < ?", (*params, before_day)
         return await self._query(sql + " ORDER BY station_id, evse_id, connector_id, location, instance, day",
                                  params)

@@ -23,8 +23,8 @@ LOG_FAILED = frozenset({"UploadFailed", "UploadFailure", "BadMessage", "NotSuppo
                         "Rejected", "timed_out"})
 LOG_DONE = LOG_FAILED | {"Uploaded"}
 
-_UPDATE_COLUMNS = "id, station_id, rollout_id, firmware, token, status, detail, position, sent_at, created_at, " \
-                  "updated_at, done_at"
+_UPDATE_COLUMNS = ("id, station_id, rollout_id, firmware, token, status, detail, position, sent_at, created_at, "
+                   "updated_at, done_at")
 _LOG_COLUMNS = "id, station_id, log_type, token, status, filename, path, size, detail, source, created_at, updated_at"
 
 

@@ -130,7 +130,8 @@ class SecurityStore:
         return await self._writer.call(_clear_password, station_id, time.time())
 
     async def station_password_hashes(self) -> dict[str, str]:
-        rows = await self._query("SELECT station_id, password_hash FROM station_credentials WHERE password_hash IS NOT NULL")
+        rows = await self._query("SELECT station_id, password_hash FROM station_credentials"
+                                 " WHERE password_hash IS NOT NULL")
         return {r["station_id"]: r["password_hash"] for r in rows}
 
     # --- station names, sites and notes -------------------------------------
@@ -167,6 +168,7 @@ class SecurityStore:
                 break
             for row in rows:
                 chunk = unpack_frames(row["data"])
-                out.extend({"ts": ts, "direction": d, "frame": f.decode(errors="replace")} for ts, d, f in reversed(chunk))
+                out.extend({"ts": ts, "direction": d, "frame": f.decode(errors="replace")}
+                           for ts, d, f in reversed(chunk))
             offset += len(rows)
         return out[:limit][::-1]

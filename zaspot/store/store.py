@@ -78,7 +78,7 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
         path = os.fspath(path)
         memory = path == ":memory:" or path == "" or path.startswith("file::memory:")
         if not memory:
-            parent = os.path.dirname(os.path.abspath(path))
+            parent = os.path.dirname(os.path.abspath(path))  # noqa: ASYNC240  (once, before anything is served)
             os.makedirs(parent, exist_ok=True)
         writer = Writer(path, busy_timeout_ms, checkpoints_elsewhere=not memory)
         await writer.start()

@@ -199,7 +199,7 @@ class Writer:
     def _serve(self, opened: asyncio.Future) -> None:
         try:
             self._open()
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001  (handed to start(), which raises it)
             self._post(_settle, opened, None, e)
             self._post(_settle, self._stopped, None, None)
             return
@@ -272,7 +272,7 @@ class Writer:
         commits_before = self.stats.commits
         try:
             outcomes = apply_batch(self._db, batch, self.stats)
-        except BaseException as e:  # a bug in apply_batch itself: every caller hears of it
+        except BaseException as e:  # noqa: BLE001  (a bug in apply_batch itself: every caller hears of it)
             outcomes = [(False, e)] * len(batch)
         self.last_batch_ok = self.stats.commits > commits_before  # committed; also for /healthz
         return outcomes
@@ -280,7 +280,7 @@ class Writer:
     def _read(self, fn: Callable[..., Any], args: tuple, fut: asyncio.Future) -> None:
         try:
             result, error = fn(self._db, *args), None
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001  (the caller's future raises it)
             result, error = None, e
         self._post(_settle, fut, result, error)
 

@@ -38,14 +38,15 @@ class SimulatedSite:
 
     def sim_time(self) -> float:
         now = time.time()
-        local = now - time.mktime(time.localtime(now)[:3] + (0, 0, 0, 0, 0, -1))  # seconds since midnight
+        local = now - time.mktime((*time.localtime(now)[:3], 0, 0, 0, 0, 0, -1))  # seconds since midnight
         return (local + (now - self.started) * (self.config.speed - 1)) % DAY
 
     def ev_amps(self) -> list[float]:
         amps = [0.0, 0.0, 0.0]
         for spec in self.site.evses.values() if self.site and self.fleet else ():
             station = self.fleet.stations.get(spec.station_id)
-            connector = next((c for c in station.connectors.values() if c.evse_id == spec.evse_id), None) if station else None
+            connectors = station.connectors.values() if station else ()
+            connector = next((c for c in connectors if c.evse_id == spec.evse_id), None)
             for p in spec.phases:
                 amps[p] += (connector.power_w or 0.0) / (self.site.voltage * len(spec.phases)) if connector else 0.0
         return amps

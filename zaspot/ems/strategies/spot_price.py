@@ -84,7 +84,8 @@ class SpotPrice:
         priced = any(s.start <= snap.now < s.end for s in snap.prices)
         targets = {e.key: self.target(e, snap.now) for e in snap.charging}
         requests = [Request(e.key, targets[e.key].left(e), targets[e.key].departure, e.spec.max_a, e.spec.phases,
-                            e.spec.path, e.spec.min_a) for e in snap.charging if priced and not targets[e.key].charge_now]
+                            e.spec.path, e.spec.min_a)
+                    for e in snap.charging if priced and not targets[e.key].charge_now]
         plans = plan_site(requests, snap.prices, snap.now, snap.site.capacity(), snap.site.voltage)
         wanted, reasons, notes = {}, {}, {}
         for e in snap.charging:

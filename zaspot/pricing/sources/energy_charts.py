@@ -12,6 +12,7 @@ fallback). `zone:` is the bidding zone (CZ, DE-LU, AT, SK, PL, HU, ...).
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def parse(data: Any) -> list[PriceSlot]:
     if len(starts) != len(prices):
         raise ValueError(f"Energy-Charts gave {len(starts)} times and {len(prices)} prices")
     currency, divisor = _per_kwh(str(data.get("unit", "EUR / MWh")))
-    steps = [b - a for a, b in zip(starts, starts[1:]) if b > a]
+    steps = [b - a for a, b in itertools.pairwise(starts) if b > a]
     step = float(min(steps)) if steps else QUARTER
     return sorted((PriceSlot(float(t), float(t) + step, round(float(p) / divisor, 6), f"{currency}/kWh")
                    for t, p in zip(starts, prices) if p is not None), key=lambda s: s.start)

@@ -21,7 +21,8 @@ class CONFIG:
 
 
 def matcher(config: CONFIG):
-    codes, components, severities = one_or_many(config.code), one_or_many(config.component), one_or_many(config.severity)
+    codes, components = one_or_many(config.code), one_or_many(config.component)
+    severities = one_or_many(config.severity)
 
     def matches(e: Any) -> bool:
         return ((codes is None or e.code in codes) and (components is None or e.component in components)
