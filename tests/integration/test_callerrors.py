@@ -92,4 +92,4 @@ async def test_callerrors_are_counted_in_metrics(zaspot_server):
     await asyncio.sleep(0.1)
     status, body = zaspot_server.get("/metrics")
     assert status == 200
-    assert 'zaspot_call_errors_total{version="2.0.1",code="NotImplemented"} 1' in body.decode()
+    assert 'zaspot_call_errors_total{code="NotImplemented",version="2.0.1"} 1.0' in body.decode()

@@ -68,12 +68,13 @@ async def test_healthz_and_metrics(zaspot_server):
     status, body = zaspot_server.get("/metrics")
     text = body.decode()
     assert status == 200
-    assert 'zaspot_messages_in_total{version="2.0.1",action="Heartbeat"} 1' in text
-    assert "zaspot_stations_connected 1" in text
-    store = dict(line.split() for line in text.splitlines() if line.startswith("zaspot_store_"))
-    assert store["zaspot_store_write_errors_total"] == "0"
-    assert int(store["zaspot_store_writes_total"]) >= int(store["zaspot_store_commits_total"]) >= 1
-    assert int(store["zaspot_store_batches_on_loop_total"]) >= 1  # the boot's small batch
+    assert 'zaspot_messages_in_total{action="Heartbeat",version="2.0.1"} 1.0' in text
+    assert "zaspot_stations_connected 1.0" in text
+    store = {name: float(value) for name, value in (line.split() for line in text.splitlines()
+                                                     if line.startswith("zaspot_store_"))}
+    assert store["zaspot_store_write_errors_total"] == 0
+    assert store["zaspot_store_writes_total"] >= store["zaspot_store_commits_total"] >= 1
+    assert store["zaspot_store_batches_on_loop_total"] >= 1  # the boot's small batch
     await client.close()
 
 

@@ -208,7 +208,7 @@ async def test_backoff_is_per_station_behind_one_address_and_refusals_are_counte
                 await websockets.connect(f"{server.url}{path}", subprotocols=offered)
         metrics = dict(line.rsplit(" ", 1) for line in server.get("/metrics")[1].decode().splitlines()
                        if line.startswith("zaspot_handshakes_refused_total{"))
-        count = {key.split('"')[1]: int(value) for key, value in metrics.items()}
+        count = {key.split('"')[1]: int(float(value)) for key, value in metrics.items()}
         assert (count["wrong_password"], count["no_credentials"], count["backoff"]) == (3, 27, 3)
         assert (count["bad_station_id"], count["no_subprotocol"], count["bad_certificate"]) == (1, 1, 0)
         async with ZaspotClient(f"{server.url}/api/websocket") as client:

@@ -1,17 +1,24 @@
-"""Counters the server keeps for /metrics and the bench. Plain dict increments: hot path."""
+"""Counters the server keeps for /metrics and the bench. Plain dict increments: hot path.
+
+Nothing of prometheus_client runs per message: zaspot.core.metrics_page turns these into
+its metric families when /metrics is scraped."""
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Mapping
+
+_LOGGER = logging.getLogger(__name__)
+KINDS = ("gauge", "counter")
 
 # Seconds from a CALL's arrival to its answer being sent (store commit included).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 class Histogram:
-    __slots__ = ("counts", "total", "count")
+    __slots__ = ("count", "counts", "total")
 
     def __init__(self) -> None:
         self.counts = [0] * (len(LATENCY_BUCKETS) + 1)
@@ -40,6 +47,9 @@ class Metrics:
         # The same with one label (a value per station, …): name -> (help, type, label, read);
         # read() gives {label value: number}, a None number is left out.
         self.labelled: dict[str, tuple[str, str, str, Callable[[], Mapping[str, float | None]]]] = {}
+        # Reads that failed at a scrape, by metric name (the metric was left out of that page).
+        self.read_errors: Counter[str] = Counter()
+        self._failures_logged: set[str] = set()
 
     def count_in(self, version: str, action: str) -> None:
         self.messages_in[version, action] += 1
@@ -58,11 +68,29 @@ class Metrics:
 
     def publish(self, name: str, help_text: str, read: Callable[[], float], kind: str = "gauge") -> Callable[[], None]:
         """Expose a value on /metrics; returns the function that withdraws it."""
+        _check(name, kind)
         self.published[name] = (help_text, kind, read)
         return lambda: self.published.pop(name, None) and None
 
     def publish_labelled(self, name: str, help_text: str, label: str, read: Callable[[], Mapping[str, float | None]],
                          kind: str = "gauge") -> Callable[[], None]:
         """Expose one value per label value (`name{label="…"} value`); returns the function that withdraws it."""
+        _check(name, kind)
         self.labelled[name] = (help_text, kind, label, read)
         return lambda: self.labelled.pop(name, None) and None
+
+    def read_failed(self, name: str, error: BaseException) -> None:
+        """A metric's read failed at a scrape: counted each time, logged once per name (not every scrape)."""
+        self.read_errors[name] += 1
+        if name not in self._failures_logged:
+            self._failures_logged.add(name)
+            _LOGGER.warning("/metrics leaves out %s: reading it failed (%s: %s); counted in "
+                            "zaspot_metrics_errors_total, logged only this once", name, type(error).__name__, error,
+                            exc_info=error)
+
+
+def _check(name: str, kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"metric {name}: type {kind!r} is not one of {', '.join(KINDS)}")
+    if kind == "counter" and not name.endswith("_total"):  # prometheus_client would rename it name_total
+        raise ValueError(f"metric {name}: a counter's name ends in _total")
