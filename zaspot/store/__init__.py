@@ -1,6 +1,6 @@
 """SQLite persistence: `store = await Store.open(path)` (see docs/INTERNALS.md)."""
 
+from .batch import WriterStats
 from .store import Store
-from .writer import WriterStats
 
 __all__ = ["Store", "WriterStats"]

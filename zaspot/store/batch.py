@@ -19,8 +19,15 @@ from functools import lru_cache
 from itertools import chain
 from typing import Any
 
-# op: (sql, rows, fn, args, future)
-Op = tuple[str | None, list | None, Callable[..., Any] | None, tuple, asyncio.Future]
+Rows = list[Any]  # a statement's parameter rows: one tuple (or list) per execution
+# op: (sql, rows, fn, args, future). A plain statement with its rows, or fn(conn, *args);
+# a function op's first field is None, or the writer's marker of where it runs.
+PlainOp = tuple[str, Rows, None, tuple[()], "asyncio.Future[Any]"]
+FunctionOp = tuple[object, None, Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+Op = PlainOp | FunctionOp
+# A run of the batch: consecutive plain ops with one SQL and their rows merged, or one
+# function op; with (first op, end op).
+Run = tuple[str, Rows, int, int] | tuple[None, None, int, int]
 
 
 @dataclass
@@ -56,11 +63,18 @@ def _multirow(sql: str, rows: int) -> tuple[str, int] | None:
     return head + ", ".join([group] * rows), group.count("?")
 
 
+def _statement(sql: str, rows: int) -> str:
+    """The multi-row INSERT for `rows` rows of a plain INSERT (_multirow said it is one)."""
+    shape = _multirow(sql, rows)
+    assert shape is not None
+    return shape[0]
+
+
 def _rows_per_statement(width: int) -> int:
     return max(1, min(MAX_ROWS_PER_STATEMENT, MAX_PARAMETERS // width))
 
 
-def _as_one_statement(sql: str, rows: list) -> str | None:
+def _as_one_statement(sql: str, rows: Rows) -> str | None:
     """The SQL that inserts all these rows in one statement, or None if they need more
     (or are not a plain INSERT, or a row has the wrong number of values)."""
     n = len(rows)
@@ -69,10 +83,10 @@ def _as_one_statement(sql: str, rows: list) -> str | None:
     shape = _multirow(sql, 1)
     if shape is None or n > _rows_per_statement(shape[1]) or any(len(r) != shape[1] for r in rows):
         return None
-    return _multirow(sql, n)[0]
+    return _statement(sql, n)
 
 
-def insert_rows(c: sqlite3.Connection, sql: str, rows: list) -> None:
+def insert_rows(c: sqlite3.Connection, sql: str, rows: Rows) -> None:
     """executemany(sql, rows), but a plain INSERT goes in as multi-row statements.
 
     Every statement SQLite steps releases and retakes the GIL, and while the event
@@ -87,33 +101,39 @@ def insert_rows(c: sqlite3.Connection, sql: str, rows: list) -> None:
     step = _rows_per_statement(shape[1])
     for i in range(0, n, step):
         chunk = rows[i:i + step]
-        c.execute(_multirow(sql, len(chunk))[0], list(chain.from_iterable(chunk)))
+        c.execute(_statement(sql, len(chunk)), list(chain.from_iterable(chunk)))
 
 
-def _runs(batch: list[Op]) -> list[tuple[str | None, list | None, int, int]]:
+def _runs(batch: list[Op]) -> list[Run]:
     """The batch as (sql, rows, first op, end op): consecutive plain ops with the same
     SQL merged into one run of rows; a function op is (None, None, i, i + 1)."""
-    runs: list[tuple[str | None, list | None, int, int]] = []
+    runs: list[Run] = []
     i, n = 0, len(batch)
     while i < n:
-        sql, rows, fn = batch[i][0], batch[i][1], batch[i][2]
-        if fn is not None:
+        op = batch[i]
+        if op[2] is not None:
             runs.append((None, None, i, i + 1))
             i += 1
             continue
+        sql, rows = op[0], op[1]
         j = i + 1
         while j < n and batch[j][2] is None and batch[j][0] == sql:
             j += 1
         if j - i == 1:
             rows = rows if isinstance(rows, list) else list(rows)
         else:
-            rows = list(chain.from_iterable([op[1] for op in batch[i:j]]))
+            rows = list(chain.from_iterable([_rows(op) for op in batch[i:j]]))
         runs.append((sql, rows, i, j))
         i = j
     return runs
 
 
-def _savepoint(c: sqlite3.Connection, fn: Callable[..., Any], args: tuple) -> tuple[bool, Any]:
+def _rows(op: Op) -> Rows:
+    """A plain op's rows (a function op has none)."""
+    return [] if op[1] is None else op[1]
+
+
+def _savepoint(c: sqlite3.Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[bool, Any]:
     try:
         c.execute("SAVEPOINT op")
         value = fn(*args)
@@ -128,7 +148,7 @@ def _savepoint(c: sqlite3.Connection, fn: Callable[..., Any], args: tuple) -> tu
         return False, e
 
 
-def _run_plain(c: sqlite3.Connection, batch: list[Op], sql: str, rows: list, i: int, j: int,
+def _run_plain(c: sqlite3.Connection, batch: list[Op], sql: str, rows: Rows, i: int, j: int,
                out: list[tuple[bool, Any]], in_tx: list[int]) -> None:
     """ops i..j-1 share one SQL (their rows merged): one executemany; if it fails, each
     alone to find the culprit."""
@@ -139,7 +159,7 @@ def _run_plain(c: sqlite3.Connection, batch: list[Op], sql: str, rows: list, i: 
         out[i] = (False, value)
     else:
         for k in range(i, j):
-            ok, value = _savepoint(c, c.executemany, (sql, batch[k][1]))
+            ok, value = _savepoint(c, c.executemany, (sql, _rows(batch[k])))
             out[k] = (True, None) if ok else (False, value)  # a plain op resolves to None
             if ok:
                 in_tx.append(k)
@@ -163,10 +183,11 @@ def apply_batch(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
 
 def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> list[tuple[bool, Any]] | None:
     runs = _runs(batch)
-    if len(runs) == 1 and runs[0][0] is not None:
-        single = _as_one_statement(runs[0][0], runs[0][1])
+    only = runs[0] if len(runs) == 1 else None
+    if only is not None and only[0] is not None:
+        single = _as_one_statement(only[0], only[1])
         if single is not None:
-            return _apply_one_statement(c, single, runs[0][1], len(batch), stats)
+            return _apply_one_statement(c, single, only[1], len(batch), stats)
     out: list[tuple[bool, Any]] = [(True, None)] * len(batch)
     try:
         c.execute("BEGIN IMMEDIATE")
@@ -174,12 +195,13 @@ def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
         stats.batches += 1
         return [(False, e)] * len(batch)
     try:
-        for sql, rows, i, _ in runs:
-            if sql is None:
-                _, _, fn, args, _ = batch[i]
-                out[i] = (True, fn(c, *args))
+        for run in runs:
+            if run[0] is None:
+                _, _, fn, args, _ = batch[run[2]]
+                assert fn is not None  # a function op's run
+                out[run[2]] = (True, fn(c, *args))
             else:
-                insert_rows(c, sql, rows)
+                insert_rows(c, run[0], run[1])
         c.execute("COMMIT")
     except Exception:  # noqa: BLE001  (any op's failure: the careful path replays them one by one)
         try:
@@ -193,7 +215,7 @@ def _apply_fast(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -> l
     return out
 
 
-def _apply_one_statement(c: sqlite3.Connection, sql: str, rows: list, n_ops: int,
+def _apply_one_statement(c: sqlite3.Connection, sql: str, rows: Rows, n_ops: int,
                          stats: WriterStats) -> list[tuple[bool, Any]] | None:
     """One statement is its own transaction: no BEGIN and COMMIT to step (two GIL
     retakes fewer), same durability, all or nothing."""
@@ -218,16 +240,18 @@ def _apply_careful(c: sqlite3.Connection, batch: list[Op], stats: WriterStats) -
     except sqlite3.Error as e:
         return [(False, e)] * n
     in_tx: list[int] = []  # ops whose effects live in the open transaction
-    for sql, rows, i, j in _runs(batch):
+    for run in _runs(batch):
+        i, j = run[2], run[3]
         try:
-            if sql is None:
+            if run[0] is None:
                 _, _, fn, args, _ = batch[i]
+                assert fn is not None  # a function op's run
                 ok, value = _savepoint(c, fn, (c, *args))
                 out[i] = (ok, value)
                 if ok:
                     in_tx.append(i)
             else:
-                _run_plain(c, batch, sql, rows, i, j, out, in_tx)
+                _run_plain(c, batch, run[0], run[1], i, j, out, in_tx)
         except _TxLost as lost:
             # Everything done so far in this transaction is gone, and so is
             # the op that hit it. Fail them all, start a fresh transaction.

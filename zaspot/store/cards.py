@@ -9,7 +9,10 @@ station, the list version it was last seen to hold and whether it has a local li
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _ADD_ID_TOKEN = (
     "INSERT INTO id_tokens (id_token, status, expiry) VALUES (?, ?, ?) "
@@ -28,7 +31,7 @@ _SAVE_LIST = (
 )
 
 
-def save_card(c: sqlite3.Connection, unit: Any, row: tuple) -> None:
+def save_card(c: sqlite3.Connection, unit: Any, row: tuple[Any, ...]) -> None:
     """A unit step: one card as _SAVE_CARD's row; a card added again is no longer removed."""
     c.execute(_SAVE_CARD, row)
     c.execute("DELETE FROM card_removals WHERE id_token = ?", (row[0],))
@@ -52,9 +55,9 @@ def save_local_list(c: sqlite3.Connection, unit: Any, station_id: str, version: 
 class CardStore:
     """Mixed into Store."""
 
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def cards(self) -> list[dict[str, Any]]:

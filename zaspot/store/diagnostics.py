@@ -4,11 +4,14 @@ OCPP versions, and the last known state of every power module."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from zaspot.core.events import AlarmCleared, AlarmRaised
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _ALARM_CLEARED = "UPDATE alarms SET cleared_at = ?, superseded_by = ? WHERE id = ? AND cleared_at IS NULL"
 POWER_MODULE = (
@@ -54,9 +57,9 @@ def _decode_alarms(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class DiagnosticsStore:
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     # --- reads -------------------------------------------------------------

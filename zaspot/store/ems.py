@@ -4,9 +4,12 @@ the prices the planner used."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _LIMIT = """
 INSERT INTO ems_limits (station_id, evse_id, amps, watts, reason, ok, error, updated_at)
@@ -23,9 +26,9 @@ ON CONFLICT (start) DO UPDATE SET end = excluded.end, price = excluded.price, un
 
 
 class EmsStore:
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def ems_limit(self, station_id: str, evse_id: int, amps: float, watts: float, reason: str,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -20,6 +20,9 @@ from zaspot.core.event_catalog import rebuild
 from zaspot.core.events import Event
 
 from .unit import Unit
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _POSITION = (
     "INSERT INTO consumer_positions (name, seq, updated_at) VALUES (?, ?, ?) "
@@ -34,15 +37,16 @@ def save_position(unit: Unit, name: str, seq: int) -> None:
 
 
 class EventLogStore:
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def log_end(self) -> int:
         """The newest position in the log (0 when it is empty)."""
         rows = await self._query("SELECT COALESCE(MAX(id), 0) AS seq FROM events")
-        return rows[0]["seq"]
+        end: int = rows[0]["seq"]
+        return end
 
     async def log_after(self, seq: int, types: Iterable[str], limit: int = READ_CHUNK) -> list[Event]:
         """Events of these types after `seq`, oldest first, each with its seq."""

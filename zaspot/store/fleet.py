@@ -18,7 +18,7 @@ RECENT_SAMPLES = 64  # per station: enough to hold every connector's latest powe
 RECENT_TEMPERATURES = 64
 
 
-def _rows(c: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+def _rows(c: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     cur = c.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row)) for row in cur.fetchall()]
@@ -53,7 +53,7 @@ def snapshot(c: sqlite3.Connection) -> dict[str, Any]:
 
 def _latest(rows: list[dict[str, Any]], key: tuple[str, ...], station_id: str) -> list[dict[str, Any]]:
     """The first (newest) row per key, each with its station."""
-    seen: dict[tuple, dict[str, Any]] = {}
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in rows:
         seen.setdefault(tuple(r[k] for k in key), {**r, "station_id": station_id})
     return list(seen.values())

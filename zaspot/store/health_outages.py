@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from .rowid import inserted_id
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _PORT_COLUMNS = "station_id, evse_id, connector_id, first_seen, status, error_code, networked"
 _OUTAGE_COLUMNS = "id, station_id, evse_id, connector_id, cause, code, detail, started, ended"
@@ -24,14 +29,14 @@ _ADD_EXCLUSION = ("INSERT INTO health_exclusions (station_id, evse_id, connector
                   "reason, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-def _replace_config(c: sqlite3.Connection, rows: list[tuple]) -> int:
+def _replace_config(c: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
     c.execute("DELETE FROM health_exclusions WHERE source = 'config'")
     c.executemany(_ADD_EXCLUSION, rows)
     return len(rows)
 
 
-def _add(c: sqlite3.Connection, row: tuple) -> int:
-    return c.execute(_ADD_EXCLUSION, row).lastrowid
+def _add(c: sqlite3.Connection, row: tuple[Any, ...]) -> int:
+    return inserted_id(c.execute(_ADD_EXCLUSION, row))
 
 
 def _remove(c: sqlite3.Connection, exclusion_id: int) -> bool:
@@ -39,7 +44,7 @@ def _remove(c: sqlite3.Connection, exclusion_id: int) -> bool:
 
 
 def exclusion_row(start: float, end: float, reason: str, station_id: str | None, evse_id: int | None,
-                  connector_id: int | None, source: str) -> tuple:
+                  connector_id: int | None, source: str) -> tuple[Any, ...]:
     """A checked row for health_exclusions (ValueError says what is wrong)."""
     start, end = float(start), float(end)
     if end <= start:
@@ -52,9 +57,9 @@ def exclusion_row(start: float, end: float, reason: str, station_id: str | None,
 
 
 class HealthOutageStore:
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     # --- ports and outages (written by zaspot.health.outages only) -----------------------
@@ -75,28 +80,29 @@ class HealthOutageStore:
 
     async def last_outage_id(self) -> int:
         rows = await self._query("SELECT COALESCE(MAX(id), 0) AS id FROM outages")
-        return rows[0]["id"]
+        last: int = rows[0]["id"]
+        return last
 
     async def outages_between(self, start: float, end: float,
                               station_id: str | None = None) -> list[dict[str, Any]]:
         """Outages overlapping [start, end), oldest first (ended None: still open)."""
         sql = (f"SELECT {_OUTAGE_COLUMNS} FROM outages "
                "WHERE started < ? AND (ended IS NULL OR ended > ?)")
-        params: tuple = (end, start)
+        params: tuple[Any, ...] = (end, start)
         if station_id is not None:
             sql += " AND station_id = ?"
             params += (station_id,)
         return await self._query(sql + " ORDER BY started, id", params)
 
     async def outage_spans(self, start: float, cap: float,
-                           station_id: str | None = None) -> dict[tuple[str, int, int], list[list]]:
+                           station_id: str | None = None) -> dict[tuple[str, int, int], list[list[Any]]]:
         """Each port's outages overlapping [start, cap) as [cause, start, end], cut to the window
         (an open one ends at `cap`), for uptime: one row per port, the spans packed as JSON by
         SQLite, since a year of a fleet's outages is 100,000 rows a dict each would cost more
         than the arithmetic on them (times to 15 significant digits: 10 µs)."""
         sql = ("SELECT station_id, evse_id, connector_id, json_group_array(json_array(cause, MAX(started, ?), "
                "MIN(COALESCE(ended, ?), ?))) AS spans FROM outages WHERE started < ? AND (ended IS NULL OR ended > ?)")
-        params: tuple = (start, cap, cap, cap, start)
+        params: tuple[Any, ...] = (start, cap, cap, cap, start)
         if station_id is not None:
             sql += " AND station_id = ?"
             params += (station_id,)
@@ -125,7 +131,7 @@ class HealthOutageStore:
     async def remove_exclusion(self, exclusion_id: int) -> bool:
         return await self._writer.call(_remove, int(exclusion_id))
 
-    async def replace_config_exclusions(self, rows: list[tuple]) -> int:
+    async def replace_config_exclusions(self, rows: list[tuple[Any, ...]]) -> int:
         """The config's windows (rows from exclusion_row, source "config") instead of the last
         start's, in one transaction; the API's stay."""
         return await self._writer.call(_replace_config, rows)

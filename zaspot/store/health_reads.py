@@ -11,7 +11,10 @@ fault: it is left out.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 # A module alarm raised by its Tripped variable (its origin ends ".Tripped", zaspot.diagnostics.faults).
 _IS_TRIP = ("(a.component = 'module' AND json_valid(a.details) "
@@ -21,9 +24,9 @@ _MODULE = "COALESCE(NULLIF(a.instance, ''), '1')"
 
 
 class HealthReads:
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def alarms_raised_between(self, start: float, end: float,
@@ -35,7 +38,7 @@ class HealthReads:
                f"a.raised_at, a.cleared_at, s.vendor, s.model, {_IS_TRIP} AS trip "
                "FROM alarms a LEFT JOIN stations s ON s.id = a.station_id "
                "WHERE a.raised_at >= ? AND a.raised_at < ? AND a.superseded_by IS NULL")
-        params: tuple = (start, end)
+        params: tuple[Any, ...] = (start, end)
         if station_id is not None:
             sql += " AND a.station_id = ?"
             params += (station_id,)
@@ -45,7 +48,7 @@ class HealthReads:
         """Power-module trips begun in [start, end) per module, most first: station_id, instance, trips."""
         sql = (f"SELECT a.station_id, {_MODULE} AS instance, COUNT(*) AS trips FROM alarms a "
                f"WHERE a.raised_at >= ? AND a.raised_at < ? AND a.superseded_by IS NULL AND {_IS_TRIP}")
-        params: tuple = (start, end)
+        params: tuple[Any, ...] = (start, end)
         if station_id is not None:
             sql += " AND a.station_id = ?"
             params += (station_id,)

@@ -13,7 +13,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _ADD_SUMS = """
 INSERT INTO temperature_load_daily (station_id, evse_id, connector_id, location, instance, day,
@@ -47,14 +50,15 @@ def set_mark(c: sqlite3.Connection, name: str, upto: float) -> None:
     c.execute(_SET_MARK, (name, upto, time.time()))
 
 
-def add_sums(c: sqlite3.Connection, rows: list[tuple]) -> None:
+def add_sums(c: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     """(station_id, evse_id, connector_id, location, instance, day, n, Σi, Σt, Σii, Σit, Σtt) added."""
     if rows:
         c.executemany(_ADD_SUMS, rows)
 
 
 def oldest_temperature(c: sqlite3.Connection, since: float = 0.0) -> float | None:
-    return c.execute("SELECT MIN(ts) FROM temperatures WHERE ts >= ?", (since,)).fetchone()[0]
+    oldest: float | None = c.execute("SELECT MIN(ts) FROM temperatures WHERE ts >= ?", (since,)).fetchone()[0]
+    return oldest
 
 
 def oldest_raw_sample(c: sqlite3.Connection) -> float | None:
@@ -69,7 +73,7 @@ def oldest_raw_sample(c: sqlite3.Connection) -> float | None:
 
 
 def temperatures_between(c: sqlite3.Connection, start: float, end: float,
-                         locations: tuple[str, ...]) -> list[tuple]:
+                         locations: tuple[str, ...]) -> list[tuple[Any, ...]]:
     """(station_id, evse_id, connector_id, location, instance, ts, celsius) in [start, end)."""
     marks = ", ".join("?" for _ in locations)
     return c.execute(
@@ -79,7 +83,7 @@ def temperatures_between(c: sqlite3.Connection, start: float, end: float,
     ).fetchall()
 
 
-def currents_between(c: sqlite3.Connection, station_id: str, start: float, end: float) -> list[tuple]:
+def currents_between(c: sqlite3.Connection, station_id: str, start: float, end: float) -> list[tuple[Any, ...]]:
     """(evse_id, ts, amps) of one station in [start, end], oldest first; amps: the highest phase."""
     return c.execute(_CURRENTS, (station_id, start, end)).fetchall()
 
@@ -88,9 +92,9 @@ def currents_between(c: sqlite3.Connection, station_id: str, start: float, end: 
 
 
 class HealthTemperatureStore:
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def fold_temperature_load(self, step: Callable[..., Any], *args: Any) -> Any:
@@ -107,7 +111,8 @@ class HealthTemperatureStore:
         """The daily sums, per series in day order: station_id, evse_id, connector_id, location,
         instance ('' for none), day, n, sum_i, sum_t, sum_ii, sum_it, sum_tt. `before_day`
         ('2026-11-20') leaves out that day and later ones (a day still being folded)."""
-        sql, params = "SELECT * FROM temperature_load_daily WHERE 1 = 1", ()
+        sql = "SELECT * FROM temperature_load_daily WHERE 1 = 1"
+        params: tuple[Any, ...] = ()
         if station_id is not None:
             sql, params = sql + " AND station_id = ?", (*params, station_id)
         if before_day is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from zaspot.core.lifecycle_events import FirmwareStatus, LogStatus, RolloutChanged
 
+from .rowid import inserted_id
 from .unit import Unit
 
 # What a firmware update's status may be besides the station's own words.
@@ -28,7 +29,7 @@ _UPDATE_COLUMNS = ("id, station_id, rollout_id, firmware, token, status, detail,
 _LOG_COLUMNS = "id, station_id, log_type, token, status, filename, path, size, detail, source, created_at, updated_at"
 
 
-def _row(c: sqlite3.Connection, sql: str, params: tuple) -> dict[str, Any] | None:
+def _row(c: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
     cur = c.execute(sql, params)
     row = cur.fetchone()
     return dict(zip([d[0] for d in cur.description], row)) if row else None
@@ -47,12 +48,12 @@ def add_firmware_file(c: sqlite3.Connection, unit: Unit, name: str, path: str, s
 def create_rollout(c: sqlite3.Connection, unit: Unit, firmware: str, stations: list[tuple[str, str]],
                    concurrency: int, max_failures: int, options: dict[str, Any], source: str, ts: float) -> int:
     """A rollout and one pending update per (station_id, token), in the given order."""
-    rollout_id = c.execute(
+    rollout_id = inserted_id(c.execute(
         "INSERT INTO firmware_rollouts (firmware, concurrency, max_failures, state, install_at, signature, "
         "signing_certificate, source, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
         (firmware, concurrency, max_failures, options.get("install_at"), options.get("signature"),
          options.get("signing_certificate"), source, ts, ts),
-    ).lastrowid
+    ))
     c.executemany(
         "INSERT INTO firmware_updates (station_id, rollout_id, firmware, token, status, position, created_at, "
         "updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
@@ -129,10 +130,10 @@ def time_out_updates(c: sqlite3.Connection, unit: Unit, cutoff: float, ts: float
 
 def create_log_upload(c: sqlite3.Connection, unit: Unit, station_id: str, log_type: str, token: str, source: str,
                       ts: float) -> int:
-    upload_id = c.execute(
+    upload_id = inserted_id(c.execute(
         "INSERT INTO log_uploads (station_id, log_type, token, status, source, created_at, updated_at) "
         "VALUES (?, ?, ?, 'requested', ?, ?, ?)", (station_id, log_type, token, source, ts, ts),
-    ).lastrowid
+    ))
     unit.emit(LogStatus(station_id, upload_id, "requested", None, log_type, time=ts))
     return upload_id
 
@@ -199,7 +200,7 @@ def time_out_logs(c: sqlite3.Connection, unit: Unit, cutoff: float, ts: float) -
 class LifecycleStore:
     """Mixed into Store."""
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def firmware_files(self) -> list[dict[str, Any]]:
@@ -249,7 +250,7 @@ class LifecycleStore:
         return rows[0] if rows else None
 
 
-def _filters(**values: Any) -> tuple[str, tuple]:
+def _filters(**values: Any) -> tuple[str, tuple[Any, ...]]:
     pairs = [(k, v) for k, v in values.items() if v is not None]
     if not pairs:
         return "", ()

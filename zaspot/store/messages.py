@@ -18,6 +18,7 @@ from typing import Any
 from zaspot.core import events as ev
 
 from . import reservations, stale
+from .rowid import inserted_id
 from .unit import Unit
 
 ENERGY = "Energy.Active.Import.Register"
@@ -153,15 +154,16 @@ def start_transaction(c: sqlite3.Connection, unit: Unit, station_id: str, connec
         (station_id, connector_id, started_at, id_tag, meter_start_wh),
     ).fetchone()
     if row:
-        return row[0]
+        same: int = row[0]
+        return same
     while True:
-        tx_id = c.execute(
+        tx_id = inserted_id(c.execute(
             "INSERT INTO transactions (station_id, evse_id, connector_id, id_token, "
             "reservation_id, meter_start_wh, started_at, state, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?)",
             (station_id, connector_id, connector_id, id_tag, reservation_id, meter_start_wh,
              started_at, started_at),
-        ).lastrowid
+        ))
         try:
             c.execute("UPDATE transactions SET tx_key = ? WHERE id = ?", (str(tx_id), tx_id))
             break

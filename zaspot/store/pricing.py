@@ -10,11 +10,14 @@ after it ended.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from .messages import ENERGY
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _TX_COLUMNS = ("id, station_id, tx_key, evse_id, connector_id, id_token, meter_start_wh, meter_stop_wh, "
                "started_at, stopped_at, state")
@@ -118,9 +121,9 @@ _LIST = (
 
 
 class PricingStore:
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def sessions(self, station_id: str | None = None, id_token: str | None = None, since: float | None = None,

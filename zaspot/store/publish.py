@@ -3,7 +3,7 @@ consumer's own outputs, reach the bus only once they are in the event log."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from zaspot.core.bus import EventBus
 from zaspot.core.events import Event
@@ -11,7 +11,13 @@ from zaspot.core.events import Event
 from .unit import Unit
 
 
-async def publish(store: Any, bus: EventBus, unit: Unit) -> list[Any]:
+class Committer(Protocol):
+    """What publish needs of a store (zaspot.store.Store)."""
+
+    async def commit(self, unit: Unit) -> list[Any]: ...
+
+
+async def publish(store: Committer, bus: EventBus, unit: Unit) -> list[Any]:
     """Commit a unit (store/unit.py), then fire its events, in order, with their seqs."""
     results = await store.commit(unit)
     fire = bus.fire
@@ -20,7 +26,7 @@ async def publish(store: Any, bus: EventBus, unit: Unit) -> list[Any]:
     return results
 
 
-async def publish_event(store: Any, bus: EventBus, event: Event) -> None:
+async def publish_event(store: Committer, bus: EventBus, event: Event) -> None:
     """One event of no station message (a rule's fire_event, a new price): logged, then fired."""
     unit = Unit()
     unit.emit(event)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _JSON_COLUMNS = ("data", "payload", "result")
 
 
-def _fetch_dicts(conn: sqlite3.Connection, sql: str, params: tuple) -> list[dict[str, Any]]:
+def _fetch_dicts(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
     cur = conn.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row)) for row in cur.fetchall()]
@@ -27,9 +30,9 @@ def _decode(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 class Reads:
     _reader: Any  # aiosqlite.Connection | None
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         if self._reader is None:  # ':memory:' — only the writer's connection sees the data
             return await self._writer.read(_fetch_dicts, sql, params)
         rows = await self._reader.execute_fetchall(sql, params)
@@ -96,7 +99,8 @@ class Reads:
     async def events(self, station_id: str | None = None, type: str | None = None,
                      limit: int = 100) -> list[dict[str, Any]]:
         """Newest first; `data` is the event's to_dict()."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if station_id is not None:
             where.append("station_id = ?")
             params.append(station_id)

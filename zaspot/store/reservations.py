@@ -11,12 +11,16 @@ same unit of work as the change.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zaspot.core.lifecycle_events import ReservationChanged
 
+from .rowid import inserted_id
 from .stale import StaleStore
 from .unit import Unit
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 ACTIVE = "active"
 _COLUMNS = ("id, station_id, evse_id, connector_id, id_token, group_id, expires_at, status, station_status, "
@@ -42,11 +46,11 @@ def _changed(c: sqlite3.Connection, unit: Unit, reservation_id: int, ts: float) 
 
 def _insert(c: sqlite3.Connection, station_id: str, evse_id: int | None, connector_id: int | None,
             id_token: str, group_id: str | None, expires_at: float, source: str, ts: float) -> int:
-    return c.execute(
+    return inserted_id(c.execute(
         "INSERT INTO reservations (station_id, evse_id, connector_id, id_token, group_id, expires_at, status, "
         "source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
         (station_id, evse_id, connector_id, id_token, group_id, expires_at, source, ts, ts),
-    ).lastrowid
+    ))
 
 
 # --- unit steps -------------------------------------------------------------------------
@@ -143,9 +147,9 @@ def expire(c: sqlite3.Connection, unit: Unit, reservation_ids: list[int], now: f
 class ReservationStore(StaleStore):
     """Mixed into Store (with the stale-transaction sweeper's reads)."""
 
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def reservation_new(self, station_id: str, evse_id: int | None, connector_id: int | None, id_token: str,

@@ -7,9 +7,12 @@ import heapq
 import sqlite3
 from collections.abc import Iterable, Iterator
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _TRACE = (
     "INSERT INTO rule_traces (run_id, rule_id, station_id, started, finished, outcome, errors, trace, "
@@ -22,9 +25,9 @@ def _json(value: Any) -> str:
 
 
 class RulesStore:
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def rule_trace(self, trace: dict[str, Any]) -> None:

@@ -551,7 +551,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     Idempotent: a database at SCHEMA_VERSION is left as it is. `conn` must be in
     autocommit mode (isolation_level=None). Returns the resulting version.
     """
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise RuntimeError(
             f"database schema version {version} is newer than this zaspot knows "

@@ -8,10 +8,13 @@ import sqlite3
 import struct
 import time
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zaspot.api.auth import new_token, token_hash
 from zaspot.core.connection_events import StationUpdated
+
+if TYPE_CHECKING:
+    from .writer import Writer
 
 _CHUNK = "INSERT INTO frame_chunks (station_id, ts, frames, data) VALUES (?, ?, ?, ?)"
 _HEADER = struct.Struct("<dcI")  # timestamp, b"i" | b"o", frame length
@@ -83,9 +86,9 @@ def rename_station(c: sqlite3.Connection, unit: Any, station_id: str, fields: di
 
 
 class SecurityStore:
-    _writer: Any
+    _writer: Writer
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     # --- operator API tokens ---------------------------------------------

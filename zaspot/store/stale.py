@@ -97,7 +97,7 @@ def close_silent(c: sqlite3.Connection, unit: Unit, transactions: list[dict[str,
 class StaleStore:
     """The sweeper's reads (mixed into Store through ReservationStore)."""
 
-    async def _query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:  # from Reads
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:  # from Reads
         raise NotImplementedError
 
     async def active_transactions(self) -> list[dict[str, Any]]:

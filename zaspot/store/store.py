@@ -10,14 +10,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import aiosqlite
 import orjson
 
-from ..core.events import Event, Sample, StationBooted
+from ..core.events import Event, Sample, StationBooted, StatusChanged
 from . import fleet, messages, schema
+from .batch import WriterStats
 from .cards import CardStore
 from .checkpoint import Checkpointer
 from .diagnostics import DiagnosticsStore
@@ -31,10 +32,13 @@ from .prices import PriceStore
 from .pricing import PricingStore
 from .reads import Reads
 from .reservations import ReservationStore
+from .rowid import inserted_id
 from .rules import RulesStore
 from .security import SecurityStore
 from .unit import Unit, apply_unit, crash_if_asked
-from .writer import Writer, WriterStats
+from .writer import Writer
+
+T = TypeVar("T")
 
 
 def dumps(value: Any) -> str | None:
@@ -53,12 +57,13 @@ _COMMAND_RESULT = (
 )
 
 
-def _command(c: sqlite3.Connection, station_id, command, action, payload, source, ts):
-    return c.execute(
+def _command(c: sqlite3.Connection, station_id: str | None, command: str, action: str | None,
+             payload: str | None, source: str | None, ts: float) -> int:
+    return inserted_id(c.execute(
         "INSERT INTO commands (station_id, command, action, payload, source, sent_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         (station_id, command, action, payload, source, ts),
-    ).lastrowid
+    ))
 
 
 class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, EmsStore, CardStore,
@@ -74,7 +79,7 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
         self._checkpointer: Checkpointer | None = None
 
     @classmethod
-    async def open(cls, path: str | os.PathLike, *, busy_timeout_ms: int = 5000) -> Store:
+    async def open(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> Store:
         path = os.fspath(path)
         memory = path == ":memory:" or path == "" or path.startswith("file::memory:")
         if not memory:
@@ -148,10 +153,11 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
         """The fleet as the store last knew it (store/fleet.py), in one read."""
         return await self._writer.read(fleet.snapshot)
 
-    async def _one(self, fn: Any, *args: Any) -> tuple[Any, Unit]:
+    async def _one(self, fn: Callable[..., T], *args: Any) -> tuple[T, Unit]:
         unit = Unit()
         unit.do(fn, *args)
-        return (await self.commit(unit))[0], unit
+        result: T = (await self.commit(unit))[0]
+        return result, unit
 
     # The messages' writes one at a time (tools, tests); sessions build whole units.
 
@@ -193,7 +199,9 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
             evse_id = connector_id
         _, unit = await self._one(messages.connector_status, station_id, evse_id, connector_id, status,
                                   error_code, vendor_error_code, info, time.time() if ts is None else ts)
-        return unit.events[0].previous
+        changed = unit.events[0]
+        assert isinstance(changed, StatusChanged)
+        return changed.previous
 
     async def start_transaction(self, station_id: str, connector_id: int, id_tag: str | None,
                                 meter_start_wh: float | None, started_at: float,
@@ -218,7 +226,7 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
                                 seq_no, ts, trigger_reason, evse, id_token, charging_state,
                                 stopped_reason, [], None, meter_wh))[0]
 
-    async def meter_samples(self, station_id: str, evse_id: int | None, connector_id: int | None,
+    async def meter_samples(self, station_id: str, evse_id: int, connector_id: int,
                             transaction_id: int | str | None, samples: Iterable[Sample]) -> None:
         unit = Unit()
         tx_key = None if transaction_id is None else str(transaction_id)

@@ -28,10 +28,12 @@ import orjson
 
 from zaspot.core.events import Event
 
-from .batch import insert_rows
+from .batch import Rows, insert_rows
 
 NOT_LOGGED = frozenset({"meter_sample"})
 _EVENT = "INSERT INTO events (ts, station_id, type, data) VALUES (?, ?, ?, ?)"
+# A step: a plain statement and its rows, or fn(conn, unit, *args).
+Step = tuple[str, Rows, None, tuple[()]] | tuple[None, None, Callable[..., Any], tuple[Any, ...]]
 
 
 def _json(value: Any) -> str:
@@ -42,11 +44,11 @@ class Unit:
     __slots__ = ("_given", "events", "steps")
 
     def __init__(self) -> None:
-        self.steps: list[tuple[str | None, list | None, Callable[..., Any] | None, tuple]] = []
+        self.steps: list[Step] = []
         self.events: list[Event] = []
         self._given: tuple[int, int] | None = None  # what the caller queued, before any step ran
 
-    def write(self, sql: str, rows: list) -> None:
+    def write(self, sql: str, rows: Rows) -> None:
         if rows:
             self.steps.append((sql, rows, None, ()))
 
@@ -57,11 +59,14 @@ class Unit:
         self.events.append(event)
 
     @property
-    def plain(self) -> tuple[str, list] | None:
+    def plain(self) -> tuple[str, Rows] | None:
         """(sql, rows) when the unit is one plain statement and nothing to log: the
         writer may then merge it with its neighbours' rows (the hot MeterValues path)."""
-        if len(self.steps) == 1 and self.steps[0][2] is None and all(e.type in NOT_LOGGED for e in self.events):
-            return self.steps[0][0], self.steps[0][1]
+        if len(self.steps) != 1:
+            return None
+        step = self.steps[0]
+        if step[0] is not None and all(e.type in NOT_LOGGED for e in self.events):
+            return step[0], step[1]
         return None
 
 
@@ -77,11 +82,11 @@ def apply_unit(c: sqlite3.Connection, unit: Unit) -> list[Any]:
         del unit.steps[unit._given[0]:]
         del unit.events[unit._given[1]:]
     results = []
-    for sql, rows, fn, args in unit.steps:
-        if fn is None:
-            insert_rows(c, sql, rows)
+    for step in unit.steps:
+        if step[0] is not None:
+            insert_rows(c, step[0], step[1])
         else:
-            results.append(fn(c, unit, *args))
+            results.append(step[2](c, unit, *step[3]))
     for event in unit.events:
         if event.type in NOT_LOGGED:
             continue

@@ -32,10 +32,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 from . import schema
-from .batch import Op, WriterStats, apply_batch, locked
+from .batch import Op, Rows, WriterStats, apply_batch, locked
 
 # In place of an op's SQL:
 _STOP = object()  # finish what came before, close, end the thread
@@ -44,8 +44,12 @@ _LONG = object()  # a function op that may take long: never on the loop
 
 MAX_ROWS_ON_LOOP = 256  # a bigger batch goes to the thread: a loop turn stays short
 
+T = TypeVar("T")
+StopOp = tuple[object, None, None, tuple[()], None]  # the one op nobody waits on
+Queued = Op | StopOp
 
-def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
     if future.done():
         return
     if error is not None:
@@ -54,13 +58,12 @@ def _settle(future: asyncio.Future, result: Any, error: BaseException | None) ->
         future.set_result(result)
 
 
-def _fits_the_loop(ops: list[Op]) -> bool:
+def _fits_the_loop(ops: list[Queued]) -> TypeGuard[list[Op]]:
     rows = 0
     for op in ops:
-        sql = op[0]
-        if sql is None:  # a quick function op
+        if op[0] is None:  # a quick function op
             rows += 1
-        elif type(sql) is str:
+        elif op[1] is not None:  # a plain statement's rows
             rows += len(op[1])
         else:  # long, read or stop
             return False
@@ -83,15 +86,16 @@ class Writer:
         self._db: sqlite3.Connection | None = None
         # Ops not yet taken. The loop appends; whoever holds _db_lock swaps the
         # list out whole (each step atomic under the GIL).
-        self._pending: list[Op] = []
+        self._pending: list[Queued] = []
         self._db_lock = threading.Lock()  # held while the loop or the thread uses _db
         self._flush_soon = False  # the loop will look at _pending at the end of its turn
         self._signalled = False  # a wake-up token is on its way to the thread
         self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._closing = False
         self._thread: threading.Thread | None = None
-        self._stopped: asyncio.Future | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped: asyncio.Future[None] | None = None
+
+    _loop: asyncio.AbstractEventLoop  # the loop start() ran on
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -132,35 +136,44 @@ class Writer:
 
     # --- queueing (event loop side, per write: keep it small) ----------------
 
-    def submit(self, sql: str, rows: list) -> asyncio.Future:
+    def submit(self, sql: str, rows: Rows) -> asyncio.Future[None]:
         """Queue `executemany(sql, rows)`; the future resolves to None."""
-        return self._queue(sql, rows if type(rows) is list else list(rows), None, ())
+        fut: asyncio.Future[None] = self._future()
+        self._queue((sql, rows if type(rows) is list else list(rows), None, (), fut))
+        return fut
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+    def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Queue `fn(conn, *args)`, run inside a batch, perhaps on the event loop: for a
         few statements on indexes. Anything that scans or may wait: `call_long`."""
-        return self._queue(None, None, fn, args)
+        fut: asyncio.Future[T] = self._future()
+        self._queue((None, None, fn, args, fut))
+        return fut
 
-    def call_long(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+    def call_long(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Queue `fn(conn, *args)`, run inside a batch on the writer's thread."""
-        return self._queue(_LONG, None, fn, args)
+        fut: asyncio.Future[T] = self._future()
+        self._queue((_LONG, None, fn, args, fut))
+        return fut
 
-    def read(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+    def read(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Run `fn(conn, *args)` on the writer's connection, between batches, after
         the writes queued before it, on the writer's thread: reads on ':memory:' (no
         separate read connection), and one-off reads of many statements (the fleet
         snapshot at start) that would cost a thread hop each on the read connection."""
-        return self._queue(_READ, None, fn, args)
+        fut: asyncio.Future[T] = self._future()
+        self._queue((_READ, None, fn, args, fut))
+        return fut
 
-    def _queue(self, sql: Any, rows: list | None, fn: Callable[..., Any] | None, args: tuple) -> asyncio.Future:
+    def _future(self) -> asyncio.Future[Any]:
         if self._closing:
             raise RuntimeError("store is closed")
-        fut = self._loop.create_future()
-        self._pending.append((sql, rows, fn, args, fut))
+        return self._loop.create_future()
+
+    def _queue(self, op: Op) -> None:
+        self._pending.append(op)
         if not self._flush_soon:
             self._flush_soon = True
             self._loop.call_soon(self._flush)
-        return fut
 
     def _flush(self) -> None:
         """End of the loop's turn: run what queued here, or leave it to the thread."""
@@ -196,7 +209,7 @@ class Writer:
 
     # --- the writer thread ---------------------------------------------------
 
-    def _serve(self, opened: asyncio.Future) -> None:
+    def _serve(self, opened: asyncio.Future[None]) -> None:
         try:
             self._open()
         except BaseException as e:  # noqa: BLE001  (handed to start(), which raises it)
@@ -235,13 +248,13 @@ class Writer:
                 if not self._run_on_thread(ops):
                     return False
 
-    def _run_on_thread(self, ops: list[Op]) -> bool:
+    def _run_on_thread(self, ops: list[Queued]) -> bool:
         batch: list[Op] = []
         for op in ops:
-            if op[0] is _STOP:
+            if op[4] is None:  # the stop op (_STOP): the one nobody waits on
                 self._commit_on_thread(batch)
                 return False
-            if op[0] is _READ:
+            if op[0] is _READ and op[2] is not None:
                 self._commit_on_thread(batch)
                 batch = []
                 self._read(op[2], op[3], op[4])
@@ -271,13 +284,15 @@ class Writer:
         """One transaction, by whoever holds _db_lock."""
         commits_before = self.stats.commits
         try:
+            if self._db is None:
+                raise RuntimeError("the store's writer has stopped")
             outcomes = apply_batch(self._db, batch, self.stats)
         except BaseException as e:  # noqa: BLE001  (a bug in apply_batch itself: every caller hears of it)
             outcomes = [(False, e)] * len(batch)
         self.last_batch_ok = self.stats.commits > commits_before  # committed; also for /healthz
         return outcomes
 
-    def _read(self, fn: Callable[..., Any], args: tuple, fut: asyncio.Future) -> None:
+    def _read(self, fn: Callable[..., Any], args: tuple[Any, ...], fut: asyncio.Future[Any]) -> None:
         try:
             result, error = fn(self._db, *args), None
         except Exception as e:  # noqa: BLE001  (the caller's future raises it)
