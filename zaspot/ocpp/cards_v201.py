@@ -52,7 +52,8 @@ def get_local_list_version() -> tuple[str, dict[str, Any]]:
 def local_list_version(result: dict[str, Any]) -> int | None:
     """The version a station holds (0: none). A station without local lists answers the
     request with a CALLERROR instead."""
-    return max(result["versionNumber"], 0)
+    version: int = result["versionNumber"]
+    return max(version, 0)
 
 
 def clear_cache() -> tuple[str, dict[str, Any]]:

@@ -125,14 +125,16 @@ class Commands:
         of `source` given to the limit owner (zaspot.limits), which sends the lowest one."""
         if station_id not in self.ctx.sessions:
             return Outcome(False, error=f"station {station_id} is not connected", reason="not_connected")
-        return await self.ctx.limits.set(station_id, evse_id, source, amps=amps, kw=kw, reason=reason,
-                                         duration_s=duration_s)
+        outcome: Outcome = await self.ctx.limits.set(station_id, evse_id, source, amps=amps, kw=kw, reason=reason,
+                                                     duration_s=duration_s)
+        return outcome
 
     async def clear_power_limit(self, station_id: str, evse_id: int = 0, *, source: str = "operator") -> Outcome:
         """Take `source`'s cap away: the next lowest intent (or none) applies."""
         if station_id not in self.ctx.sessions:
             return Outcome(False, error=f"station {station_id} is not connected", reason="not_connected")
-        return await self.ctx.limits.clear(station_id, evse_id, source)
+        outcome: Outcome = await self.ctx.limits.clear(station_id, evse_id, source)
+        return outcome
 
     async def send_limit(self, station_id: str, evse_id: int, profile: dict[str, Any], *, source: str) -> Outcome:
         """The wire: one SetChargingProfile (zaspot.ocpp.charging_profiles). The limit owner's alone."""

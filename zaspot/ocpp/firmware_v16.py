@@ -40,14 +40,15 @@ def update_firmware(location: str, request_id: int, retrieve_at: float, install_
 
 
 class Handlers:
+    # self: the station session these are mixed into (Any: a mixin cannot name its host)
     @on("FirmwareStatusNotification")
-    async def firmware_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def firmware_status(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
         await self.progress_reported("FirmwareStatusNotification",
                                      payload, self.ctx.firmware, None)  # 1.6: no request id
         return {}
 
     @on("SignedFirmwareStatusNotification")
-    async def signed_firmware_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def signed_firmware_status(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
         await self.progress_reported("SignedFirmwareStatusNotification",
                                      payload, self.ctx.firmware, payload.get("requestId"))
         return {}

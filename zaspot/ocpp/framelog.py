@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zaspot.store.security import compress_chunks, pack_frame
 
@@ -30,7 +30,7 @@ class FrameLog:
         self.store = store
         self.keep = keep
         self._stations = stations  # how many are connected: the log holds keep x that
-        self._chunks: dict[str, list] = {}  # station -> [packed frames, count]
+        self._chunks: dict[str, list[Any]] = {}  # station -> [packed frames, count]
         self._frames_written = 0
         self._chunks_written = 0
         self._task: asyncio.Task[None] | None = None

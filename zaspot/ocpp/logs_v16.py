@@ -40,13 +40,14 @@ def security_get_log(log_type: str, request_id: int, location: str, since: float
 
 
 class Handlers:
+    # self: the station session these are mixed into (Any: a mixin cannot name its host)
     @on("DiagnosticsStatusNotification")
-    async def diagnostics_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def diagnostics_status(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
         await self.progress_reported("DiagnosticsStatusNotification",
                                      payload, self.ctx.logs, None)  # no request id in 1.6
         return {}
 
     @on("LogStatusNotification")
-    async def log_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def log_status(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
         await self.progress_reported("LogStatusNotification", payload, self.ctx.logs, payload.get("requestId"))
         return {}

@@ -20,7 +20,8 @@ def get_log(log_type: str, request_id: int, location: str, since: float | None =
 
 
 class Handlers:
+    # self: the station session these are mixed into (Any: a mixin cannot name its host)
     @on("LogStatusNotification")
-    async def log_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def log_status(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
         await self.progress_reported("LogStatusNotification", payload, self.ctx.logs, payload.get("requestId"))
         return {}

@@ -27,8 +27,9 @@ def energy_wh(charging_needs: dict[str, Any]) -> float | None:
             return float(amount)
     dc = charging_needs.get("dcChargingParameters") or {}
     capacity, soc = dc.get("evEnergyCapacity"), dc.get("stateOfCharge")
-    if isinstance(capacity, int) and capacity > 0 and isinstance(soc, int):
-        return max(0.0, capacity * (dc.get("fullSoC", 100) - soc) / 100)
+    full = dc.get("fullSoC", 100)
+    if isinstance(capacity, int) and capacity > 0 and isinstance(soc, int) and isinstance(full, int):
+        return max(0.0, capacity * (full - soc) / 100)
     return None
 
 

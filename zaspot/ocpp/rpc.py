@@ -119,15 +119,12 @@ def parse(raw: str | bytes) -> Frame:
     raise FrameError("MessageTypeNotSupported", f"MessageTypeId {kind!r} is not supported", message_id)
 
 
-_OPENERS = (("[", "{"), (b"[", b"{"))
-
-
 def _too_deep(raw: str | bytes, payload: dict[str, Any]) -> bool:
     """True if payload nests deeper than MAX_PAYLOAD_DEPTH (the payload object is level 1)."""
     # Nesting needs an opening bracket per level: a frame with few of them (almost every
     # frame) is cleared by two C-speed counts instead of a walk.
-    square, curly = _OPENERS[isinstance(raw, bytes)]
-    if raw.count(square) + raw.count(curly) <= MAX_PAYLOAD_DEPTH + 1:  # +1: the frame's own [
+    openers = raw.count(b"[") + raw.count(b"{") if isinstance(raw, bytes) else raw.count("[") + raw.count("{")
+    if openers <= MAX_PAYLOAD_DEPTH + 1:  # +1: the frame's own [
         return False
     stack: list[tuple[Any, int]] = [(payload, 1)]
     while stack:

@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -29,6 +29,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import InvalidHeader, NegotiationError
 from websockets.headers import parse_subprotocol
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from zaspot.core.logformat import WEBSOCKETS_LOGGER, about, quiet_websockets, where
 from zaspot.ocpp import schemas
@@ -41,7 +42,8 @@ from zaspot.ocpp.wswrite import WriteNowConnection, warn_if_slow
 
 _LOGGER = logging.getLogger(__name__)
 
-SUBPROTOCOLS: dict[str, type[Session]] = {"ocpp2.0.1": SessionV201, "ocpp1.6": SessionV16}
+SUBPROTOCOLS: dict[Subprotocol, type[Session]] = {Subprotocol("ocpp2.0.1"): SessionV201,
+                                                  Subprotocol("ocpp1.6"): SessionV16}
 API_PATH = "/api/websocket"
 # Printable ASCII without separators that could play path or quoting tricks.
 _STATION_ID = re.compile(r"^[A-Za-z0-9._:@+\-*#=]{1,48}$")
@@ -137,7 +139,8 @@ class OcppServer:
     @property
     def port(self) -> int:
         assert self._server is not None
-        return self._server.sockets[0].getsockname()[1]
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
 
     async def stop(self) -> None:
         await self.auth.stop()
@@ -179,7 +182,9 @@ class OcppServer:
             )
         return await self.auth.check(connection, request, station_id)
 
-    def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
+    def _select_subprotocol(self, connection: ServerConnection,
+                            offered: Sequence[Subprotocol]) -> Subprotocol | None:
+        assert connection.request is not None  # chosen during the handshake, which has the request
         if urlsplit(connection.request.path).path == API_PATH:
             return None
         for name in SUBPROTOCOLS:
@@ -193,6 +198,7 @@ class OcppServer:
     # --- connections -----------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
+        assert ws.request is not None  # handled once the handshake is done
         if urlsplit(ws.request.path).path == API_PATH and self.api_handler is not None:
             await self.api_handler(ws)
             return

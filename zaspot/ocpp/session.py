@@ -237,7 +237,7 @@ class Session:
                 self._pending = None
                 if not future.done():  # nobody will read it after this point
                     future.cancel()
-        if type(reply) is rpc.CallError:
+        if isinstance(reply, rpc.CallError):
             raise CallErrorReply(reply.code, reply.description, reply.details)
         try:
             schemas.validate(self.version, action, reply.payload, response=True)
