@@ -63,7 +63,8 @@ class Subscription:
     queue (a rules reload changes what the engine needs without losing queued events)."""
 
     def __init__(self, bus: EventBus, sub: _Subscription, types: tuple[str, ...]) -> None:
-        self._bus, self._sub, self.types = bus, sub, ()
+        self._bus, self._sub = bus, sub
+        self.types: tuple[str, ...] = ()
         self.set_types(types)
 
     def set_types(self, types: Iterable[str]) -> None:
@@ -106,8 +107,9 @@ class EventBus:
         Returns the unsubscribe function. `inline=True` is for cheap, synchronous,
         trusted listeners (the fleet state): called inside `fire`, no queue, no task.
         """
+        label: str = name or getattr(callback, "__qualname__", None) or repr(callback)
         sub = _Subscription(
-            name or getattr(callback, "__qualname__", repr(callback)),
+            label,
             callback,
             queue_size or self._default_queue_size,
             inline,
