@@ -63,7 +63,7 @@ async def test_the_worst_station_is_on_top_and_enter_shows_its_ports_and_outages
             port = rows(ports)[0]
             assert percent(port[1]) == pytest.approx(75.0, abs=0.01) and port[4] == "720"  # faulted minutes
             outage = rows(outages)[0]
-            assert outage[2:] == ["1/1", "faulted", "Faulted", "720"]  # a 2.0.1 status carries no error code
+            assert outage[2:] == ["1/1", "faulted", "Faulted, no reason given", "720"]  # a 2.0.1 status carries no error code
             assert "CP-2" in text(app.screen.query_one("#health-station-title"))
 
             # While the view is open both of CP-1's connectors fault for a day: at the server's

@@ -175,10 +175,10 @@ async def test_names_and_reserved_connectors_on_both_versions(tmp_path):
                 assert (payload["connectorId"], payload["idTag"]) == (2, "04A1B2C3")
                 connectors = screen.query_one("#connectors", DataTable)
 
-                def row_of(label: str) -> list[str]:
-                    return next(r for r in rows(connectors) if r[0] == label)
+                def row_of(label: str) -> dict[str, str]:
+                    return next(dict(zip(connectors.shown, r)) for r in rows(connectors) if r[0] == label)
 
-                await until(pilot, lambda: row_of("2")[1] == "Reserved" and "04A1B2C3 until" in row_of("2")[7],
+                await until(pilot, lambda: row_of("2")["status"] == "Reserved" and "04A1B2C3 until" in row_of("2")["reserved"],
                             "connector 2 reserved for the card")
                 assert "connector 2 for 04A1B2C3" in text(screen.query_one("#session"))
 
@@ -187,7 +187,7 @@ async def test_names_and_reserved_connectors_on_both_versions(tmp_path):
                 await until(pilot, lambda: isinstance(app.screen, ConfirmAction), "the cancel form")
                 await pilot.click("#confirm")
                 await ac.wait_for_call("CancelReservation")
-                await until(pilot, lambda: row_of("2")[7] == "–", "the reservation gone")
+                await until(pilot, lambda: row_of("2")["reserved"] == "–", "the reservation gone")
     finally:
         await asyncio.gather(ac.stop(), dc.stop())
         await server.stop()

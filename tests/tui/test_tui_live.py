@@ -117,11 +117,13 @@ async def test_station_screen_shows_modules_and_temperatures(zaspot_server, stat
         modules = screen.query_one("#modules")
         temps = screen.query_one("#temperatures")
         await until(pilot, lambda: modules.row_count == 4, "four power modules")
-        await until(pilot, lambda: any("module" in str(temps.get_row_at(i)[0]) for i in range(temps.row_count)),
-                    "module temperatures")
         # A module's row may come before its Enabled value does (inventory, then readings).
-        await until(pilot, lambda: [str(modules.get_row_at(i)[1]) for i in range(4)] == ["yes"] * 4,
+        await until(pilot, lambda: [str(modules.get_row_at(i)[1]) for i in range(4)] == ["ok"] * 4,
                     "four modules enabled")
+        await until(pilot, lambda: all("°C" in str(modules.get_row_at(i)[2]) for i in range(4)),
+                    "each module's temperature in its row")
+        # ... and not again under Temperatures, which has the connectors' readings
+        assert not any("module" in str(temps.get_row_at(i)[0]) for i in range(temps.row_count))
         assert "4/4 ok" in modules.border_title
         await pilot.press("escape")
         assert isinstance(app.screen.query_one(FleetTable), FleetTable)

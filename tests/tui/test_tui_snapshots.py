@@ -14,7 +14,9 @@ import time
 from typing import Any
 
 import pytest
+import yaml
 
+from tests.helpers import ROOT
 from zaspot.api.client import ApiError
 from zaspot.tui.app import ZaspotTui
 from zaspot.tui.fleet_table import FleetTable
@@ -55,7 +57,7 @@ FLEET = [
                                             connector(2, 1, "SuspendedEV", 0.0, 2_650_000, "416cbe1f-1a1d-450d-9f73-5f400ee99c0d")],
             temps={"connector@1/1": 52.0, "module:1": 61.0, "module:2": 63.5, "module:3": 88.0, "module:4": 60.0, "body": 31.0},
             modules={str(i): module(i, c, i == 3) for i, c in ((1, 61.0), (2, 63.5), (3, 88.0), (4, 60.0))},
-            alarms={8: "ModuleTripped"}, name="Bus bay 1", site="Depot Nord"),
+            alarms={8: "Tripped"}, name="Bus bay 1", site="Depot Nord"),
     station("DEPOT-DC2", "1.6", "DC50", [connector(0, 0), connector(1, 1), connector(2, 2, "Unavailable")],
             online=False, seen=4 * 3600, site="Depot Nord"),
     station("GARAGE-7", "1.6", "AC11", [connector(0, 0), connector(1, 1, "Preparing")], temps={"connector@1/1": 24.0}),
@@ -70,23 +72,27 @@ TRANSACTIONS = [
     {"station_id": "GARAGE-7", "evse_id": 1, "connector_id": 1, "state": "ended", "meter_start_wh": 100_000,
      "meter_stop_wh": 118_500, "stopped_at": NOW - 3600},
 ]
-ALARMS = [
-    {"id": 8, "station_id": "DEPOT-DC1", "severity": "error", "code": "ModuleTripped",
-     "message": "power module 3 tripped", "raised_at": NOW - 90, "cleared_at": None},
-    {"id": 7, "station_id": "LOBBY-2", "severity": "error", "code": "GroundFailure",
+ALARMS = [  # as zaspot's diagnostics word them (zaspot/diagnostics/alarms.py)
+    {"id": 8, "station_id": "DEPOT-DC1", "severity": "critical", "code": "Tripped", "component": "module",
+     "instance": "3", "message": "module 3: Tripped", "raised_at": NOW - 90, "cleared_at": None},
+    {"id": 7, "station_id": "LOBBY-2", "severity": "critical", "code": "GroundFailure", "component": "connector",
      "message": "connector 1/1: GroundFailure", "raised_at": NOW - 300, "cleared_at": None},
     {"id": 5, "station_id": "LOBBY-1", "severity": "warning", "code": "OverTemperature",
      "message": "connector 1 at 74 °C (limit 70 °C)", "raised_at": NOW - 5400, "cleared_at": NOW - 4800},
 ]
-LIMITS = [{"station_id": "DEPOT-DC1", "evse_id": 0, "unit": "W", "in_force_amps": 159.4, "in_force_watts": 110_000.0,
-           "set_by": "rule:module_trip_derate", "since": NOW - 85, "applied": None, "error": None,
-           "intents": [{"source": "rule:module_trip_derate", "amps": 159.4, "kw": 110.0, "reason": "", "until": None}]}]
+LIMITS = [{"station_id": "DEPOT-DC1", "evse_id": 0, "unit": "W", "in_force_amps": 15.9, "in_force_watts": 11_000.0,
+           "set_by": "rule:connector_overheat", "since": NOW - 85, "applied": None, "error": None,
+           "intents": [{"source": "rule:connector_overheat", "amps": 15.9, "kw": 11.0, "reason": "", "until": None}]}]
 EVENTS = [
     {"ts": NOW - 300, "data": {"type": "status_changed", "evse_id": 2, "connector_id": 1, "status": "SuspendedEV"}},
     {"ts": NOW - 90, "data": {"type": "power_module", "instance": "3", "tripped": True, "problem": True}},
-    {"ts": NOW - 90, "data": {"type": "alarm_raised", "severity": "error", "code": "ModuleTripped", "message": "power module 3 tripped"}},
+    {"ts": NOW - 90, "data": {"type": "alarm_raised", "severity": "critical", "code": "Tripped", "message": "module 3: Tripped"}},
+    {"ts": NOW - 89, "data": {"type": "command_result", "command": "reset", "status": "Accepted", "ok": True,
+                              "source": "rule:module_trip_reset"}},
+    *({"ts": NOW - 88 + 0.5 * i, "data": {"type": "temperature", "location": "connector", "evse_id": 1, "connector_id": 1,
+                                    "celsius": 68.0 + i}} for i in range(4)),
     {"ts": NOW - 85, "data": {"type": "command_result", "command": "set_power_limit", "status": "Accepted", "ok": True,
-                              "source": "rule:module_trip_derate"}},
+                              "source": "rule:connector_overheat"}},
 ]
 
 
@@ -170,12 +176,37 @@ SAMPLES = [{"ts": NOW - 3600 + 60 * i, "evse_id": evse, "connector_id": 1, "meas
            for evse, w in ((1, min(96_400.0, 2_000.0 * i)), (2, min(48_000.0, 1_500.0 * i) if i < 45 else 0.0))]
 
 
+# fleet health (reports/snapshot, and one station's ports and outages)
+HEALTH = {"DEPOT-DC1": {"uptime_30d": 99.512, "outage_minutes_30d": 211.0, "failures_30d": 1, "mtbf_hours_30d": 716.5,
+                        "mttr_hours_30d": 2.5, "ports": 2, "target": 97.0, "module_trips_30d": 2, "open_alarms": 1},
+          "LOBBY-2": {"uptime_30d": 94.2, "outage_minutes_30d": 2506.0, "failures_30d": 3, "mtbf_hours_30d": 231.3,
+                      "mttr_hours_30d": 13.9, "ports": 2, "target": 97.0, "module_trips_30d": 0, "open_alarms": 1},
+          "GARAGE-7": {"uptime_30d": 100.0, "outage_minutes_30d": 0.0, "failures_30d": 0, "mtbf_hours_30d": None,
+                       "mttr_hours_30d": None, "ports": 1, "target": 97.0, "module_trips_30d": 0, "open_alarms": 0}}
+AVAILABILITY = {"ports": [{"station_id": "LOBBY-2", "evse_id": e, "connector_id": 1, "uptime": up, "outage_minutes": m,
+                           "by_cause": {"faulted": m}, "excluded_minutes": 0.0, "failures": f, "mtbf_hours": b,
+                           "mttr_hours": r} for e, up, m, f, b, r in ((1, 88.4, 5012.0, 3, 231.3, 27.8),
+                                                                       (2, 100.0, 0.0, 0, None, None))]}
+OUTAGES = [{"station_id": "LOBBY-2", "evse_id": 1, "connector_id": 1, "cause": "faulted", "code": "GroundFailure",
+            "detail": None, "started": NOW - 300, "ended": None},
+           {"station_id": "LOBBY-2", "evse_id": 1, "connector_id": 1, "cause": "faulted", "code": "GroundFailure",
+            "detail": None, "started": NOW - 9 * 86400, "ended": NOW - 7 * 86400}]
+
+# The shipped rules (rules/*.yaml), as rules/list gives them, and what three of them did.
+RULES = {"rules": [{"id": r["id"], "alias": r.get("alias")} for f in sorted((ROOT / "rules").glob("*.yaml"))
+                   for r in yaml.safe_load(f.read_text())], "errors": [], "folder": "rules", "warning": None}
+TRACES = [{"rule_id": "connector_overheat", "station_id": "DEPOT-DC1", "started": NOW - 85, "outcome": "done"},
+          {"rule_id": "module_trip_reset", "station_id": "DEPOT-DC1", "started": NOW - 89, "outcome": "done"},
+          {"rule_id": "ground_failure_inoperative", "station_id": "LOBBY-2", "started": NOW - 299, "outcome": "done"},
+          {"rule_id": "connector_overheat", "station_id": "LOBBY-1", "started": NOW - 5300, "outcome": "cooldown"}]
+
+
 def of_station(rows: list[dict[str, Any]], data: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in rows if data.get("station_id") in (None, r["station_id"])]
 
 
 class CannedClient:
-    """Answers like a server that has no rules engine; no live events."""
+    """Answers like a server with the shipped rules and the built-in temperature limits; no live events."""
 
     auth_mode = "open"
 
@@ -195,7 +226,9 @@ class CannedClient:
                    "reservations/list": of_station(RESERVATIONS, data),
                    "firmware/status": of_station(FIRMWARE_UPDATES, data), "logs/list": of_station(LOG_UPLOADS, data),
                    "cards/list": CARDS, "cards/lists": LOCAL_LISTS, "prices/list": PRICES, "prices/now": PRICE_NOW,
-                   "history/sessions": of_station(SESSIONS, data), "sessions/receipt": RECEIPT}
+                   "history/sessions": of_station(SESSIONS, data), "sessions/receipt": RECEIPT,
+                   "rules/list": RULES, "history/rule_traces": TRACES, "reports/snapshot": HEALTH,
+                   "reports/availability": AVAILABILITY, "reports/outages": OUTAGES}
         if message_type not in answers:
             raise ApiError("unknown_command", f"unknown command type {message_type!r}")
         return answers[message_type]
@@ -252,7 +285,7 @@ def test_station_screen(snap_compare):
         table = pilot.app.query_one(FleetTable)
         table.move_cursor(row=table.get_row_index("DEPOT-DC1"))
         await pilot.press("enter")
-        await until(pilot, lambda: "110.0 kW" in str(pilot.app.screen.query_one("#session").render()))
+        await until(pilot, lambda: "11.0 kW" in str(pilot.app.screen.query_one("#session").render()))
         await until(pilot, lambda: "last 60 readings" in str(pilot.app.screen.query_one("#power-label").render()))
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
@@ -317,8 +350,8 @@ class OlderServer(CannedClient):
     """A zaspot from before #17: no cards, reservations, firmware or logs (nor #18's prices and sessions)."""
 
     async def command(self, message_type: str, /, *, timeout: float | None = 60, **data: Any) -> Any:
-        if message_type.split("/")[0] in ("cards", "reservations", "firmware", "logs", "prices", "sessions") \
-                or message_type == "history/sessions":
+        if message_type.split("/")[0] in ("cards", "reservations", "firmware", "logs", "prices", "sessions", "rules",
+                                          "diagnostics") or message_type in ("history/sessions", "history/rule_traces"):
             raise ApiError("unknown_command", f"unknown command type {message_type!r}")
         return await super().command(message_type, timeout=timeout, **data)
 
@@ -349,3 +382,77 @@ async def test_an_event_for_a_station_screen_not_composed_yet_is_harmless():
                         "status": "Accepted", "mode": "open"})
         await until(pilot, lambda: app.screen.query("#events") and app.screen.query_one("#events").lines)
         assert app.is_running
+
+
+# --- an 80×24 terminal: every screen usable, nothing cut that matters -------------------------
+
+SMALL = (80, 24)
+
+
+def test_fleet_screen_at_80x24(snap_compare):
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=loaded)
+
+
+def test_station_screen_at_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        table = pilot.app.query_one(FleetTable)
+        table.move_cursor(row=table.get_row_index("DEPOT-DC1"))
+        await pilot.press("enter")
+        await until(pilot, lambda: "11.0 kW" in str(pilot.app.screen.query_one("#session").render()))
+        await until(pilot, lambda: len(pilot.app.screen.events.entries) == 6 and not pilot.app.screen._rewrite)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_health_screen_at_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("h")
+        await until(pilot, lambda: pilot.app.screen.query("#health-stations")
+                    and pilot.app.screen.query_one("#health-stations").row_count == 3)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_station_health_at_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("h")
+        await until(pilot, lambda: pilot.app.screen.query("#health-stations")
+                    and pilot.app.screen.query_one("#health-stations").row_count == 3)
+        await pilot.press("enter")  # the worst: LOBBY-2
+        await until(pilot, lambda: pilot.app.screen.query("#health-outages")
+                    and pilot.app.screen.query_one("#health-outages").row_count == 2)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_help_at_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: pilot.app.screen.query("#help"))
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_cards_screen_at_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("c")
+        await until(pilot, lambda: pilot.app.screen.query("#cards") and pilot.app.screen.query_one("#cards").row_count == 4)
+        await until(pilot, lambda: pilot.app.screen.query_one("#local-lists").row_count == 3)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_reset_confirmation_says_what_stops_at_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        table = pilot.app.query_one(FleetTable)
+        table.move_cursor(row=table.get_row_index("DEPOT-DC1"))
+        await pilot.press("R")
+        await until(pilot, lambda: pilot.app.screen.query("#dialog"))
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)

@@ -96,6 +96,25 @@ def defaults(action: Action, st: Station | None) -> dict[str, str]:
     return {f.name: values.get(f.name, "") for f in action.fields}
 
 
+RESETS = ("reset_soft", "reset_hard")
+
+
+def what_stops(action: Action, st: Station | None) -> str:
+    """What a reset ends, said before it is confirmed ('2 sessions will end: 1 (tx 41), 2 (tx 42)'),
+    from the station's running transactions. A 2.0.1 soft reset (OnIdle) waits for them instead."""
+    if action.name not in RESETS or st is None:
+        return ""
+    running = [c for c in st.outlets if c.transaction_id]
+    if not running:
+        return "No session is running."
+    n = len(running)
+    sessions = f"{n} session{'s' if n != 1 else ''}"
+    where = ", ".join(f"{c.label} (tx {fmt.short_id(c.transaction_id)})" for c in running)
+    if st.ocpp_version == "2.0.1" and action.name == "reset_soft":
+        return f"{sessions} running ({where}): the station resets once {'they end' if n > 1 else 'it ends'}."
+    return f"{sessions} will end: {where}."
+
+
 def card_answers(card: dict[str, Any] | None) -> dict[str, str]:
     """The card form filled in from a card (to change it), or empty (a new one)."""
     card = card or {}

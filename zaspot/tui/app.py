@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input
 
 from zaspot.api.client import DEFAULT_URL, ApiError, ZaspotClient
-from zaspot.tui.actions import ACTIONS, BY_NAME, Action, defaults, outcome_text, summary, target_args
+from zaspot.tui.actions import ACTIONS, BY_NAME, Action, defaults, outcome_text, summary, target_args, what_stops
 from zaspot.tui.banner import Banner
 from zaspot.tui.cards_screen import CARD_EVENTS, CardsScreen
 from zaspot.tui.choices import NOTHING_TO_PICK, pick_options
@@ -28,6 +28,7 @@ from zaspot.tui.palette import ZaspotCommands
 from zaspot.tui.panes import AlarmsPane, RulesPane, RulesUnavailable
 from zaspot.tui.prices import PAST_SECONDS, PRICE_EVENTS, PricePane
 from zaspot.tui.station_screen import StationScreen
+from zaspot.tui.temps import limits_config
 
 SORT_CYCLE = ("station", "site", "trouble", "power", "hottest", "alarms", "seen")
 RULES_EVERY = 5.0
@@ -37,6 +38,9 @@ class ZaspotTui(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "zaspot"
     COMMANDS = App.COMMANDS | {ZaspotCommands}
+    # Every screen gets -narrow or -wide, -short or -tall (app.tcss lays an 80×24 terminal out with them).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -66,7 +70,7 @@ class ZaspotTui(App[None]):
         yield FleetTable(self.model, self.clock, id="fleet")
         yield PricePane(self.clock, id="prices")
         with Horizontal(id="panes"):
-            yield AlarmsPane(id="alarms")
+            yield AlarmsPane(self.model.alarms, id="alarms")
             yield RulesPane(id="rules")
             yield RulesUnavailable("Rules not available on this server: rule runs will show here once it has a rules engine.", id="no-rules")
         yield Footer()
@@ -98,11 +102,13 @@ class ZaspotTui(App[None]):
     def feed_snapshot(self, snap: Snapshot) -> None:
         if self._torn_down():
             return
-        self.model.load(snap.stations, snap.transactions, snap.reservations, snap.sessions)
+        self.model.load(snap.stations, snap.transactions, snap.reservations, snap.sessions, snap.alarms)
+        self.model.set_limits(limits_config(snap.temperature_limits))
+        self.model.rule_names = snap.rule_names
         self._banner.auth_mode = snap.auth_mode
         self._banner.warnings = snap.warnings
         self.query_one(FleetTable).rebuild()
-        self.query_one(AlarmsPane).load(snap.alarms)
+        self.query_one(AlarmsPane).redraw()
         self._show_rules(snap.rule_traces)
         self._show_totals()
         self.load_prices()
@@ -117,10 +123,9 @@ class ZaspotTui(App[None]):
         if self._torn_down():
             return
         kind = event.get("type")
-        if kind == "alarm_raised":
-            self.query_one(AlarmsPane).raised(event)
-        elif kind == "alarm_cleared":
-            self.query_one(AlarmsPane).cleared(event)
+        if kind in ("alarm_raised", "alarm_cleared"):  # the model's AlarmBook has it: both counts at once
+            self.query_one(AlarmsPane).redraw()
+            self._show_totals()
         elif kind in PRICE_EVENTS:
             self.load_prices()
         screen = self.screen
@@ -138,7 +143,7 @@ class ZaspotTui(App[None]):
         self.query_one("#rules").display = self.rules_available
         self.query_one("#no-rules").display = not self.rules_available
         if traces is not None:
-            self.query_one(RulesPane).load(traces)
+            self.query_one(RulesPane).load(traces, self.model.rule_names)
 
     @work(exclusive=True, group="rules")
     async def load_rule_traces(self) -> None:
@@ -263,6 +268,9 @@ class ZaspotTui(App[None]):
                 self.send_command(action.name, station_id, args)
 
         question = f"{action.title} on [b]{escape(self._label(station_id))}[/b]?"
+        stops = what_stops(action, self.model.stations.get(station_id))
+        if stops:
+            question += f"\n[b red]{escape(stops)}[/]" if "will end" in stops else f"\n{escape(stops)}"
         self.push_screen(ConfirmAction(action, station_id, answers, options, question), confirmed)
 
     @work(exclusive=True, group="options")

@@ -20,12 +20,20 @@ from textual.widgets import DataTable, Footer, Input, Static
 from zaspot.api.client import ApiError
 from zaspot.tui import format as fmt
 from zaspot.tui.actions import CARD_FORM, CARD_REMOVE, card_answers
+from zaspot.tui.columns import Col, CollapsingTable
 from zaspot.tui.feed import MISSING, optional
 from zaspot.tui.modals import ConfirmAction
 
 RELOAD_EVERY = 0.5
 CARD_STYLE = {"Accepted": "green", "Blocked": "bold red", "Expired": "yellow"}
 CARD_EVENTS = ("card_changed", "local_list_synced")
+CARD_COLS = (Col("card", "Card", 16), Col("status", "Status", 9), Col("expires", "Expires", 16, drop=2),
+             Col("group", "Group", 10, drop=3), Col("driver", "Driver", 18, drop=1),
+             Col("note", "Note", 20, drop=4, grow=True),
+             Col("changed", "Changed", 8, drop=5))
+LIST_COLS = (Col("station", "Station", 14), Col("version", "List version", 12, drop=2), Col("in_step", "In step", 8),
+             Col("supported", "Supported", 9, drop=3), Col("synced", "Synced", 8, drop=1),
+             Col("error", "Error", 16, grow=True))
 MODE_TEXT = {"open": "[b black on yellow] auth: open [/] every card that is not blocked may charge (unknown ones are logged)",
              "list": "auth: list · only the cards below, when Accepted, may charge"}
 
@@ -41,7 +49,8 @@ class CardsScreen(Screen[None]):
         Binding("d", "remove", "Remove"),
         Binding("y", "sync", "Sync lists"),
     ]
-    HELP = (("a / e", "add a card / change the selected one (a form)"), ("b / u", "block / unblock the selected card"),
+    # its keys for zaspot/tui/help.py (Textual's own HELP is a screen's help text)
+    KEYS = (("a / e", "add a card / change the selected one (a form)"), ("b / u", "block / unblock the selected card"),
             ("d", "remove the selected card (asks first)"), ("y", "send the local lists to the stations now"),
             ("/", "filter cards (id, driver, group, note, status)"), ("escape", "clear the filter / back"))
 
@@ -56,19 +65,16 @@ class CardsScreen(Screen[None]):
         yield Static(id="cards-title")
         yield Input(placeholder="filter: words to match (id, driver, group, note, status); enter keeps it, escape clears",
                     id="cards-filter")
-        yield DataTable(id="cards", cursor_type="row")
-        yield DataTable(id="local-lists", cursor_type="none")
+        yield CollapsingTable(CARD_COLS, self._show_cards, id="cards", cursor_type="row")
+        yield CollapsingTable(LIST_COLS, self._show_lists_again, id="local-lists", cursor_type="none")
         yield Footer()
 
     def on_mount(self) -> None:
-        cards = self.query_one("#cards", DataTable)
-        for label, width in (("Card", 20), ("Status", 9), ("Expires", 16), ("Group", 12), ("Driver", 20),
-                             ("Note", 30), ("Changed", 8)):
-            cards.add_column(label, width=width)
-        lists = self.query_one("#local-lists", DataTable)
-        for label, width in (("Station", 16), ("List version", 12), ("In step", 8), ("Supported", 9), ("Synced", 8),
-                             ("Error", 50)):
-            lists.add_column(label, width=width)
+        self._lists: tuple[list[dict[str, Any]] | None, int | None] = (None, None)
+        cards = self.query_one("#cards", CollapsingTable)
+        cards.fit_columns()
+        lists = self.query_one("#local-lists", CollapsingTable)
+        lists.fit_columns()
         lists.border_title = "Local authorization lists on the stations"
         cards.focus()
         self.set_interval(RELOAD_EVERY, self._reload_if_stale)
@@ -115,17 +121,19 @@ class CardsScreen(Screen[None]):
         return [c for c in self.cards if all(w in text(c) for w in words)]
 
     def _show_cards(self) -> None:
-        table = self.query_one("#cards", DataTable)
+        if not self.is_mounted:
+            return
+        table = self.query_one("#cards", CollapsingTable)
         keep = self.selected
         table.clear()
         now = self.app.clock()  # type: ignore[attr-defined]
         shown = self.shown_cards()
         for c in shown:
             status = c.get("status") or "?"
-            table.add_row(Text(c["id_token"], style="bold"), Text(status, style=CARD_STYLE.get(status, "")),
-                          fmt.date_time(c.get("expiry")) or Text("never", style="bright_black"),
-                          c.get("group") or "–", c.get("driver") or "–", c.get("note") or "",
-                          fmt.age(c.get("updated_at"), now) if c.get("updated_at") else "–", key=c["id_token"])
+            table.put({"card": Text(c["id_token"], style="bold"), "status": Text(status, style=CARD_STYLE.get(status, "")),
+                       "expires": fmt.date_time(c.get("expiry")) or Text("never", style="bright_black"),
+                       "group": c.get("group") or "–", "driver": c.get("driver") or "–", "note": c.get("note") or "",
+                       "changed": fmt.age(c.get("updated_at"), now) if c.get("updated_at") else "–"}, key=c["id_token"])
         if keep is not None and keep in {c["id_token"] for c in shown}:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         counts = {s: sum(1 for c in self.cards if c.get("status") == s) for s in ("Blocked", "Expired")}
@@ -135,23 +143,29 @@ class CardsScreen(Screen[None]):
         mode = MODE_TEXT.get(self.mode or "", f"auth: {self.mode}" if self.mode else "")
         self.query_one("#cards-title", Static).update("[b]Charge cards[/b]" + (f"  ·  {mode}" if mode else ""))
 
+    def _show_lists_again(self) -> None:
+        if self.is_mounted:
+            self._show_lists(*self._lists)
+
     def _show_lists(self, lists: list[dict[str, Any]] | None, current: int | None) -> None:
-        table = self.query_one("#local-lists", DataTable)
+        self._lists = (lists, current)
+        table = self.query_one("#local-lists", CollapsingTable)
         table.clear()
         table.display = lists is not None  # an older server: no local lists to show
         now = self.app.clock()  # type: ignore[attr-defined]
         for row in lists or []:
             supported = row.get("supported")
             in_step = row.get("in_step")
-            table.add_row(row.get("station_id", ""), "–" if row.get("version") is None else str(row["version"]),
-                          Text("–", style="bright_black") if in_step is None or supported is False
-                          else Text("yes", style="green") if in_step else Text("behind", style="yellow"),
-                          Text("–" if supported is None else "yes" if supported else "no",
-                               style="bright_black" if not supported else ""),
-                          fmt.age(row.get("synced_at"), now) if row.get("synced_at") else "never",
-                          Text(row.get("error") or "", style="red"))
+            table.put({"station": row.get("station_id", ""),
+                       "version": "–" if row.get("version") is None else str(row["version"]),
+                       "in_step": Text("–", style="bright_black") if in_step is None or supported is False
+                       else Text("yes", style="green") if in_step else Text("behind", style="yellow"),
+                       "supported": Text("–" if supported is None else "yes" if supported else "no",
+                                         style="bright_black" if not supported else ""),
+                       "synced": fmt.age(row.get("synced_at"), now) if row.get("synced_at") else "never",
+                       "error": Text(row.get("error") or "", style="red")})
         if lists is not None and not lists:
-            table.add_row(Text("no station has been sent a list yet", style="bright_black"), "", "", "", "", "")
+            table.put({"error": Text("no station has been sent a list yet", style="bright_black")})
         version = f" · the cards are at version {current}" if current is not None else ""
         table.border_title = f"Local authorization lists on the stations{version}"
 

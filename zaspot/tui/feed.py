@@ -32,12 +32,14 @@ class Client(Protocol):
 class Snapshot:
     stations: list[dict[str, Any]]
     transactions: list[dict[str, Any]]
-    alarms: list[dict[str, Any]]
+    alarms: list[dict[str, Any]] | None  # every open alarm and the recent ones; None: this server has none
     rule_traces: list[dict[str, Any]] | None  # None: this server has no rules engine
     auth_mode: str | None = None  # cards/mode: "open" | "list"; None: an older server
     reservations: list[dict[str, Any]] = field(default_factory=list)  # the active ones
     sessions: list[dict[str, Any]] = field(default_factory=list)  # running sessions with their cost so far
     warnings: list[str] = field(default_factory=list)  # what the top line must say (every rule off)
+    rule_names: dict[str, str] = field(default_factory=dict)  # rule id -> its alias
+    temperature_limits: dict[str, Any] | None = None  # diagnostics/limits; None: the built-in ones
 
 
 @dataclass(slots=True)
@@ -69,7 +71,7 @@ class Feed:
                 self.on_state(LinkState(False, "connection to zaspot lost"))
             except ApiError as exc:
                 self.on_state(LinkState(False, f"{exc.code}: {exc.message}", attempt + 1))
-            except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
+            except (TimeoutError, OSError, WebSocketException) as exc:
                 self.on_state(LinkState(False, f"cannot reach zaspot: {exc}", attempt + 1))
             finally:
                 self.client = None
@@ -101,7 +103,7 @@ class Feed:
             return await uncancelled(self.client.command(message_type, timeout=COMMAND_TIMEOUT, **data))
         except WebSocketException:
             raise ApiError("disconnected", "the connection to zaspot closed") from None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ApiError("timeout", f"no answer from zaspot in {COMMAND_TIMEOUT:g}s") from None
 
 
@@ -138,15 +140,27 @@ async def optional(client: Client, message_type: str, **data: Any) -> Any:
 async def load_snapshot(client: Client) -> Snapshot:
     stations = await client.command("fleet/list", timeout=20)
     transactions = await client.command("history/transactions", timeout=20, limit=10_000)
-    alarms = await optional(client, "history/alarms", limit=200)
+    alarms = await load_alarms(client)
     traces = await optional(client, "history/rule_traces", limit=100)
     mode = await optional(client, "cards/mode")
     reservations = await optional(client, "reservations/list", active_only=True)
     sessions = await running_sessions(client, transactions)
     rules = await optional(client, "rules/list")
     warnings = [rules["warning"]] if isinstance(rules, dict) and rules.get("warning") else []
-    return Snapshot(stations, transactions, alarms or [], traces, mode.get("mode") if isinstance(mode, dict) else None,
-                    reservations or [], sessions, warnings)
+    names = {r["id"]: r.get("alias") or r["id"] for r in rules.get("rules", [])} if isinstance(rules, dict) else {}
+    limits = await optional(client, "diagnostics/limits")
+    return Snapshot(stations, transactions, alarms, traces, mode.get("mode") if isinstance(mode, dict) else None,
+                    reservations or [], sessions, warnings, names, limits if isinstance(limits, dict) else None)
+
+
+async def load_alarms(client: Client) -> list[dict[str, Any]] | None:
+    """Every open alarm (however old), then the 200 most recent: the pane and the top line
+    count the same open alarms, and none is missing behind a run of cleared ones."""
+    open_ = await optional(client, "history/alarms", open_only=True, limit=10_000)
+    recent = await optional(client, "history/alarms", limit=200)
+    if open_ is None or recent is None:
+        return None
+    return [*recent, *open_]
 
 
 async def running_sessions(client: Client, transactions: list[dict[str, Any]]) -> list[dict[str, Any]]:

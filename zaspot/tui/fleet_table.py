@@ -6,27 +6,29 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.reactive import reactive
-from textual.widgets import DataTable
 
-from zaspot.tui.cells import COLUMNS, SORTS, cells
+from zaspot.tui.cells import COLUMNS, SORTS, cells, columns_for
+from zaspot.tui.columns import CollapsingTable
 from zaspot.tui.format import age
 from zaspot.tui.model import FleetModel
 
 FLUSH_EVERY = 0.5  # seconds: events in between are folded into one repaint
 
 
-class FleetTable(DataTable):
+class FleetTable(CollapsingTable):
+    """Its columns collapse by priority in a narrow terminal (zaspot/tui/cells.py COLUMNS)."""
+
     sort_name: reactive[str] = reactive("station")
     filter_text: reactive[str] = reactive("")
 
     def __init__(self, model: FleetModel, clock: Callable[[], float], **kw: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kw)
+        super().__init__(COLUMNS, cursor_type="row", zebra_stripes=False, **kw)
         self.model, self.clock = model, clock
         self._shown: dict[str, dict[str, Any]] = {}  # what each visible row displays now
+        self._keep: str | None = None  # the selected station, across a change of columns
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, width=width, key=key)
+        self.fit_columns()
         self.set_interval(FLUSH_EVERY, self.flush)
         self._title()
 
@@ -51,20 +53,38 @@ class FleetTable(DataTable):
         if self.is_mounted:
             self.rebuild()
 
+    @property
+    def _say_offline(self) -> bool:
+        return "link" not in self.shown
+
+    def fit_columns(self) -> bool:
+        self._keep = self.selected or self._keep
+        return super().fit_columns()
+
+    def refill(self) -> None:
+        if self.is_mounted:
+            self.rebuild()
+
     def rebuild(self) -> None:
         """Rows for the stations that match: after a snapshot or a new filter."""
-        keep = self.selected
+        keep = self.selected or self._keep
         self.model.structure_changed = False
         self.model.take_dirty()
+        if self.fit_cols_for(list(self.model.stations)):
+            return  # the columns changed: refill() built the rows
         self.clear()
         self._shown.clear()
         now = self.clock()
         for sid in self.model.matching(self.filter_text):
-            row = cells(self.model.stations[sid], now)
+            row = cells(self.model.stations[sid], now, self._say_offline)
             self._shown[sid] = row
-            self.add_row(*(row[k] for k, _, _ in COLUMNS), key=sid)
+            self.put(row, key=sid)
         self._sort(keep)
         self._title()
+
+    def fit_cols_for(self, station_ids: list[str]) -> bool:
+        """The station column as wide as the longest id; True if the columns changed."""
+        return self.set_cols(columns_for(station_ids))
 
     def flush(self) -> None:
         """Apply what changed since the last flush; only changed cells are touched."""
@@ -79,13 +99,13 @@ class FleetTable(DataTable):
         for sid, shown in self._shown.items():
             if sid not in dirty:
                 if shown["seen"] != (seen := age(self.model.stations[sid].last_seen, now)):
-                    self.update_cell(sid, "seen", seen)
+                    self.set_cell(sid, "seen", seen)
                     shown["seen"] = seen
                 continue
-            row = cells(self.model.stations[sid], now)
+            row = cells(self.model.stations[sid], now, self._say_offline)
             for key, value in row.items():
                 if shown.get(key) != value:
-                    self.update_cell(sid, key, value)
+                    self.set_cell(sid, key, value)
             self._shown[sid] = row
         if dirty and self.sort_name != "station":
             self._sort()

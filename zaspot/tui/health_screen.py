@@ -22,6 +22,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from zaspot.api.client import ApiError
 from zaspot.tui import format as fmt
+from zaspot.tui.alarms import alarm_name
+from zaspot.tui.columns import Col, CollapsingTable
 from zaspot.tui.feed import MISSING
 
 RELOAD_EVERY = 2.0  # s: the snapshot is a cached dict on the server; open alarms in it are live
@@ -38,6 +40,17 @@ _CSS = """
 }
 #health-ports { height: auto; max-height: 14; }
 """
+UPTIME = Col("uptime", "Uptime, last 30 days", BAR_WIDTH + 11)
+# In a narrow terminal the highest `drop` goes first: the station, its uptime, outage and alarms stay.
+STATION_COLS = (UPTIME, Col("outage", "Outage", 9, drop=1), Col("failures", "Failures", 8, drop=3),
+                Col("mtbf", "MTBF", 8, drop=4), Col("mttr", "MTTR", 7, drop=2), Col("alarms", "Alarms", 6),
+                Col("trips", "Trips", 5, drop=5))
+PORT_COLS = (Col("port", "Port", 5), UPTIME, Col("outage", "Outage", 9), Col("offline", "Offline", 8, drop=4),
+             Col("faulted", "Faulted", 8, drop=2), Col("unavailable", "Unavail.", 8, drop=5),
+             Col("excluded", "Excluded", 8, drop=6), Col("failures", "Failures", 8, drop=1),
+             Col("mtbf", "MTBF", 8, drop=7), Col("mttr", "MTTR", 7, drop=3))
+OUTAGE_COLS = (Col("started", "Started", 11), Col("ended", "Ended", 11), Col("port", "Port", 5),
+               Col("cause", "Cause", 12), Col("why", "Code / detail", 14, grow=True), Col("minutes", "Minutes", 7))
 
 
 def bar_floor(uptimes: list[float], target: float) -> float:
@@ -99,15 +112,17 @@ class HealthScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("[b]Fleet health[/b] · reading…", id="health-title")
-        yield DataTable(id="health-stations", cursor_type="row")
+        yield CollapsingTable(self._cols(), self._show, id="health-stations", cursor_type="row")
         yield Footer()
 
+    def _cols(self) -> tuple[Col, ...]:
+        """The station column as wide as the longest label (10 to 24)."""
+        width = max(10, min(24, max((len(self._label(sid)) for sid in self.stations), default=10)))
+        return (Col("station", "Station", width), *STATION_COLS)
+
     def on_mount(self) -> None:
-        table = self.query_one("#health-stations", DataTable)
-        for label, key, width in (("Station", "station", 24), ("Uptime, last 30 days", "uptime", BAR_WIDTH + 11),
-                                  ("Outage", "outage", 9), ("Failures", "failures", 8), ("MTBF", "mtbf", 8),
-                                  ("MTTR", "mttr", 7), ("Alarms", "alarms", 6), ("Trips", "trips", 5)):
-            table.add_column(label, key=key, width=width)
+        table = self.query_one("#health-stations", CollapsingTable)
+        table.fit_columns()
         table.border_title = "Stations, worst uptime first"
         table.focus()
         self.set_interval(RELOAD_EVERY, self.load)
@@ -134,7 +149,11 @@ class HealthScreen(Screen[None]):
         return st.label if st else station_id
 
     def _show(self) -> None:
-        table = self.query_one("#health-stations", DataTable)
+        if not self.is_mounted:
+            return
+        table = self.query_one("#health-stations", CollapsingTable)
+        if table.set_cols(self._cols()):
+            return  # laid out again, and this was called to put the rows back
         keep = self.selected
         table.clear()
         ordered = worst_first(self.stations)
@@ -142,10 +161,12 @@ class HealthScreen(Screen[None]):
         floor = bar_floor([r["uptime_30d"] for _, r in ordered if r.get("uptime_30d") is not None], target)
         for sid, row in ordered:
             goal = row.get("target", target)
-            table.add_row(Text(self._label(sid), style="bold"), uptime_bar(row.get("uptime_30d"), goal, floor),
-                          f"{row.get('outage_minutes_30d') or 0:.0f} min", _count(row.get("failures_30d"), "yellow"),
-                          _hours(row.get("mtbf_hours_30d")), _hours(row.get("mttr_hours_30d")),
-                          _count(row.get("open_alarms")), _count(row.get("module_trips_30d"), "yellow"), key=sid)
+            table.put({"station": Text(self._label(sid), style="bold"),
+                       "uptime": uptime_bar(row.get("uptime_30d"), goal, floor),
+                       "outage": f"{row.get('outage_minutes_30d') or 0:.0f} min",
+                       "failures": _count(row.get("failures_30d"), "yellow"), "mtbf": _hours(row.get("mtbf_hours_30d")),
+                       "mttr": _hours(row.get("mttr_hours_30d")), "alarms": _count(row.get("open_alarms")),
+                       "trips": _count(row.get("module_trips_30d"), "yellow")}, key=sid)
         if keep is not None and keep in self.stations:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         below = sum(1 for _, r in ordered if r.get("uptime_30d") is not None and r["uptime_30d"] < r.get("target", target))
@@ -177,6 +198,8 @@ class StationHealthScreen(Screen[None]):
     def __init__(self, station_id: str, label: str, summary: dict[str, Any]) -> None:
         super().__init__()
         self.station_id, self.label, self.summary = station_id, label, summary
+        # what is shown (ports, target, outages, now), to show it again when the columns change
+        self._figures: tuple[list[dict[str, Any]], float, list[dict[str, Any]], float] | None = None
 
     @property
     def selected(self) -> str:
@@ -184,20 +207,16 @@ class StationHealthScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="health-station-title")
-        yield DataTable(id="health-ports", cursor_type="none")
-        yield DataTable(id="health-outages", cursor_type="row")
+        yield CollapsingTable(PORT_COLS, self._ports_again, id="health-ports", cursor_type="none")
+        yield CollapsingTable(OUTAGE_COLS, self._outages_again, id="health-outages", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
-        ports = self.query_one("#health-ports", DataTable)
-        for label, width in (("Port", 9), ("Uptime, last 30 days", BAR_WIDTH + 11), ("Outage", 9), ("Offline", 8),
-                             ("Faulted", 8), ("Unavail.", 8), ("Excluded", 8), ("Failures", 8), ("MTBF", 8), ("MTTR", 7)):
-            ports.add_column(label, width=width)
+        ports = self.query_one("#health-ports", CollapsingTable)
+        ports.fit_columns()
         ports.border_title = "Ports"
-        outages = self.query_one("#health-outages", DataTable)
-        for label, width in (("Started", 12), ("Ended", 12), ("Port", 9), ("Cause", 12), ("Code / detail", 28),
-                             ("Minutes", 8)):
-            outages.add_column(label, width=width)
+        outages = self.query_one("#health-outages", CollapsingTable)
+        outages.fit_columns()
         outages.border_title = f"Outages, last {WINDOW_DAYS} days"
         self._title()
         self.set_interval(DETAIL_EVERY, self.load)
@@ -226,27 +245,38 @@ class StationHealthScreen(Screen[None]):
         if summary is not None:
             self.summary = summary
             self._title()
-        self._show_ports([p for p in figures.get("ports", []) if p.get("station_id") == self.station_id],
-                         self.summary.get("target", DEFAULT_TARGET))
-        self._show_outages(outages, now)
+        self._figures = ([p for p in figures.get("ports", []) if p.get("station_id") == self.station_id],
+                       self.summary.get("target", DEFAULT_TARGET), outages, now)
+        self._ports_again()
+        self._outages_again()
+
+    def _ports_again(self) -> None:
+        if self._figures is not None:
+            self._show_ports(*self._figures[:2])
+
+    def _outages_again(self) -> None:
+        if self._figures is not None:
+            self._show_outages(*self._figures[2:])
 
     def _show_ports(self, ports: list[dict[str, Any]], target: float) -> None:
-        table = self.query_one("#health-ports", DataTable)
+        table = self.query_one("#health-ports", CollapsingTable)
         table.clear()
         ports = sorted(ports, key=lambda p: (p.get("evse_id", 0), p.get("connector_id", 0)))
         floor = bar_floor([p["uptime"] for p in ports if p.get("uptime") is not None], target)
         for p in ports:
             cause = p.get("by_cause") or {}
-            table.add_row(f"{p.get('evse_id')}/{p.get('connector_id')}", uptime_bar(p.get("uptime"), target, floor),
-                          f"{p.get('outage_minutes') or 0:.0f} min",
-                          *(f"{cause.get(c) or 0:.0f}" for c in ("offline", "faulted", "unavailable")),
-                          f"{p.get('excluded_minutes') or 0:.0f}", _count(p.get("failures"), "yellow"),
-                          _hours(p.get("mtbf_hours")), _hours(p.get("mttr_hours")))
+            table.put({"port": f"{p.get('evse_id')}/{p.get('connector_id')}",
+                       "uptime": uptime_bar(p.get("uptime"), target, floor),
+                       "outage": f"{p.get('outage_minutes') or 0:.0f} min",
+                       **{c: f"{cause.get(c) or 0:.0f}" for c in ("offline", "faulted", "unavailable")},
+                       "excluded": f"{p.get('excluded_minutes') or 0:.0f}",
+                       "failures": _count(p.get("failures"), "yellow"),
+                       "mtbf": _hours(p.get("mtbf_hours")), "mttr": _hours(p.get("mttr_hours"))})
         if not ports:
-            table.add_row(Text("no port seen in the window", style="bright_black"), *[""] * 9)
+            table.put({"uptime": Text("no port seen in the window", style="bright_black")})
 
     def _show_outages(self, outages: list[dict[str, Any]], now: float) -> None:
-        table = self.query_one("#health-outages", DataTable)
+        table = self.query_one("#health-outages", CollapsingTable)
         table.clear()
         newest = sorted(outages, key=lambda o: o.get("started") or 0, reverse=True)[:MAX_OUTAGES]
         for o in newest:
@@ -254,10 +284,12 @@ class StationHealthScreen(Screen[None]):
             minutes = o.get("minutes")
             if minutes is None:
                 minutes = ((ended if ended is not None else now) - (o.get("started") or now)) / 60
-            why = " · ".join(str(v) for v in (o.get("code"), o.get("detail")) if v)
-            table.add_row(fmt.day_time(o.get("started")),
-                          Text("still out", style="bold red") if ended is None else Text(fmt.day_time(ended)),
-                          f"{o.get('evse_id')}/{o.get('connector_id')}", o.get("cause") or "?", why, f"{minutes:.0f}")
+            why = " · ".join(str(v) for v in (o.get("code") and alarm_name(o["code"]), o.get("detail")) if v)
+            table.put({"started": fmt.day_time(o.get("started")),
+                       "ended": Text("still out", style="bold red") if ended is None else Text(fmt.day_time(ended)),
+                       "port": f"{o.get('evse_id')}/{o.get('connector_id')}", "cause": o.get("cause") or "?",
+                       "why": why,
+                       "minutes": f"{minutes:.0f}"})
         if not outages:
-            table.add_row(Text(f"no outage in the last {WINDOW_DAYS} days", style="bright_black"), "", "", "", "", "")
+            table.put({"why": Text(f"no outage in the last {WINDOW_DAYS} days", style="bright_black")})
         table.border_title = f"Outages, last {WINDOW_DAYS} days · {len(outages)}"

@@ -12,7 +12,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from zaspot.diagnostics.config import DiagnosticsConfig, TemperatureLimit
+from zaspot.tui.alarms import AlarmBook
 from zaspot.tui.costs import RunningCost, session_cost, session_key, tariff_name
+from zaspot.tui.temps import location_of, margin, reading_key
 
 POWER = "Power.Active.Import"
 ENERGY = "Energy.Active.Import.Register"
@@ -83,12 +86,13 @@ class Station:
     connectors: dict[tuple[int, int], Connector] = field(default_factory=dict)
     temperatures: dict[str, float] = field(default_factory=dict)
     modules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    open_alarms: dict[int, str] = field(default_factory=dict)
+    open_alarms: dict[int, str] = field(default_factory=dict)  # id -> code, from the model's AlarmBook
     energy_closed_wh: float = 0.0  # transactions that ended today
     power_history: deque[float] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
     power_seeded: bool = False  # power_history begun from the store (station screen)
     reservations: dict[int, Reservation] = field(default_factory=dict)  # the active ones, by id
     costs: dict[str, RunningCost] = field(default_factory=dict)  # the running sessions', by transaction id
+    limits: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)  # the server's temperature limits
 
     def connector(self, evse_id: int, connector_id: int) -> Connector:
         key = (evse_id, connector_id)
@@ -148,9 +152,16 @@ class Station:
             return None
         return RunningCost(sum(rc.cost for rc in known), known[0].currency)
 
+    def limit(self, key: str) -> TemperatureLimit | None:
+        """The alarm limit of a reading ('connector@1/1', 'module:3') on this station's model."""
+        return self.limits.limit_for(location_of(key), self.model or None)
+
     @property
     def hottest(self) -> tuple[str, float] | None:
-        return max(self.temperatures.items(), key=lambda kv: kv[1]) if self.temperatures else None
+        """The reading nearest its own limit (or furthest over it), then the highest."""
+        if not self.temperatures:
+            return None
+        return max(self.temperatures.items(), key=lambda kv: (margin(kv[1], self.limit(kv[0])), kv[1]))
 
     @property
     def modules_ok(self) -> tuple[int, int] | None:
@@ -197,11 +208,14 @@ class FleetModel:
         self.stations: dict[str, Station] = {}
         self.dirty: set[str] = set()
         self.structure_changed = False  # a station appeared: the table must add a row
+        self.alarms = AlarmBook()  # the one owner of which alarms are open
+        self.limits = DiagnosticsConfig()  # temperature limits: the built-in ones until the server says
+        self.rule_names: dict[str, str] = {}  # rule id -> alias
 
     def station(self, station_id: str) -> Station:
         st = self.stations.get(station_id)
         if st is None:
-            st = self.stations[station_id] = Station(station_id)
+            st = self.stations[station_id] = Station(station_id, limits=self.limits)
             self.structure_changed = True
         self.dirty.add(station_id)
         return st
@@ -210,13 +224,24 @@ class FleetModel:
         dirty, self.dirty = self.dirty, set()
         return dirty
 
+    def set_limits(self, limits: DiagnosticsConfig) -> None:
+        self.limits = limits
+        for st in self.stations.values():
+            st.limits = limits
+        self.dirty = set(self.stations)
+
     # --- snapshot (fleet/list + history/transactions) -----------------------
 
     def load(self, rows: list[dict[str, Any]], transactions: list[dict[str, Any]] = (),
-             reservations: list[dict[str, Any]] = (), sessions: list[dict[str, Any]] = ()) -> None:
+             reservations: list[dict[str, Any]] = (), sessions: list[dict[str, Any]] = (),
+             alarms: list[dict[str, Any]] | None = None) -> None:
+        """`alarms`: history/alarms rows (None: an older server; the fleet state's open ones)."""
         self.stations.clear()
         for row in rows:
             self._load_row(row)
+        self.alarms.load(alarms, rows)
+        for st in self.stations.values():
+            st.open_alarms = self.alarms.open_of(st.station_id)
         for r in reservations:
             st = self.stations.get(r.get("station_id", ""))
             if st is not None and r.get("status") == "active":
@@ -253,7 +278,6 @@ class FleetModel:
                 setattr(con, name, c.get(name, getattr(con, name)))
         st.temperatures = dict(state.get("temperatures") or {})
         st.modules = {k: dict(v) for k, v in (state.get("modules") or {}).items()}
-        st.open_alarms = {int(k): v for k, v in (state.get("open_alarms") or {}).items()}
         if st.power_w is not None:
             st.power_history.append(st.power_w)
 
@@ -306,19 +330,18 @@ class FleetModel:
             st.power_history.append(st.power_w)
 
     def _on_temperature(self, st: Station, e: dict[str, Any]) -> None:
-        key = e["location"] if not e.get("instance") else f"{e['location']}:{e['instance']}"
-        if e.get("connector_id"):
-            key = f"{key}@{e['evse_id']}/{e['connector_id']}"
-        st.temperatures[key] = e["celsius"]
+        st.temperatures[reading_key(e)] = e["celsius"]
 
     def _on_power_module(self, st: Station, e: dict[str, Any]) -> None:
         st.modules[e["instance"]] = {k: e.get(k) for k in ("instance", "enabled", "problem", "tripped", "celsius")}
 
     def _on_alarm_raised(self, st: Station, e: dict[str, Any]) -> None:
-        st.open_alarms[e["alarm_id"]] = e["code"]
+        self.alarms.raised(e)
+        st.open_alarms = self.alarms.open_of(st.station_id)
 
     def _on_alarm_cleared(self, st: Station, e: dict[str, Any]) -> None:
-        st.open_alarms.pop(e["alarm_id"], None)
+        self.alarms.cleared(e)
+        st.open_alarms = self.alarms.open_of(st.station_id)
 
     def _on_transaction_started(self, st: Station, e: dict[str, Any]) -> None:
         c = st.connector(e["evse_id"], e["connector_id"])
@@ -369,6 +392,6 @@ class FleetModel:
             "stations": len(self.stations),
             "online": sum(st.online for st in sts),
             "charging": sum(1 for st in sts for c in st.outlets if c.status == "Charging"),
-            "alarms": sum(len(st.open_alarms) for st in sts),
+            "alarms": self.alarms.open_count(),  # the alarms pane counts the same book
             "power_w": sum(st.power_w or 0.0 for st in sts),
         }

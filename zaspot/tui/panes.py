@@ -5,79 +5,107 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from zaspot.tui import format as fmt
+from zaspot.tui.alarms import AlarmBook, alarm_text, is_open
+from zaspot.tui.columns import Col, CollapsingTable
 
 MAX_ROWS = 200
 
 
-class AlarmsPane(DataTable):
-    """Newest first: open alarms loud, cleared ones grey."""
+def station_col(ids: list[str]) -> Col:
+    """As wide as the longest station id shown (7 to 16)."""
+    return Col("station", "Station", max(7, min(16, max((len(i) for i in ids), default=7))))
+
+
+class AlarmsPane(CollapsingTable):
+    """Open alarms first (loud, newest first), then the cleared ones (grey). Its rows and
+    its count are the model's AlarmBook, as the top line's count is."""
+
+    def __init__(self, book: AlarmBook, **kw: Any) -> None:
+        super().__init__(self._cols([]), cursor_type="row", **kw)
+        self.book = book
+
+    @staticmethod
+    def _cols(ids: list[str]) -> tuple[Col, ...]:
+        return (Col("raised", "Raised", 8, drop=2), station_col(ids), Col("severity", "Severity", 8, drop=3),
+                Col("alarm", "Alarm", 22, grow=True), Col("state", "State", 5, drop=1))
 
     def on_mount(self) -> None:
-        self.cursor_type = "row"
         self.border_title = "Alarms"
-        for label, width in (("Raised", 8), ("Station", 10), ("Severity", 8), ("Alarm", 36), ("Cleared", 8)):
-            self.add_column(label, width=width)
-        self._alarms: dict[int, dict[str, Any]] = {}
+        self.fit_columns()
 
-    def load(self, alarms: list[dict[str, Any]]) -> None:
-        # as cleared() does live: a superseded alarm is the same fault as the one that replaced it
-        self._alarms = {a["id"]: a for a in alarms[:MAX_ROWS] if not a.get("superseded_by")}
-        self._redraw()
+    def redraw(self) -> None:
+        """After the book changed (a snapshot, a raised or cleared alarm)."""
+        rows = self.book.ordered()[:MAX_ROWS]
+        self.cols = self._cols([a.get("station_id") or "" for a in rows])
+        if not self.fit_columns():
+            self.refill()
 
-    def raised(self, e: dict[str, Any]) -> None:
-        self._alarms[e["alarm_id"]] = {**e, "id": e["alarm_id"], "raised_at": e.get("time")}
-        self._redraw()
-
-    def cleared(self, e: dict[str, Any]) -> None:
-        if e.get("superseded_by"):  # the same fault, now under its specific code: one row for it
-            self._alarms.pop(e["alarm_id"], None)
-            self._redraw()
-            return
-        alarm = self._alarms.setdefault(e["alarm_id"], {**e, "id": e["alarm_id"]})
-        alarm["cleared_at"] = e.get("time")
-        self._redraw()
-
-    def _redraw(self) -> None:
+    def refill(self) -> None:
         self.clear()
-        newest = sorted(self._alarms.values(), key=lambda a: a.get("raised_at") or 0, reverse=True)[:MAX_ROWS]
-        for a in newest:
-            open_ = not a.get("cleared_at")
+        for a in self.book.ordered()[:MAX_ROWS]:
+            open_ = is_open(a)
             dim = "" if open_ else "bright_black"
-            self.add_row(
-                Text(fmt.clock(a.get("raised_at")), style=dim),
-                Text(a.get("station_id", ""), style=dim),
-                Text(a.get("severity", ""), style=fmt.SEVERITY_STYLE.get(a.get("severity", ""), "") if open_ else dim),
-                Text(a.get("message") or a.get("code", ""), style=dim),
-                Text("open", style="bold red") if open_ else Text(fmt.clock(a.get("cleared_at")), style=dim),
-            )
-        count = sum(1 for a in self._alarms.values() if not a.get("cleared_at"))
+            severity = a.get("severity") or ""
+            self.put({
+                "raised": Text(fmt.clock(a.get("raised_at")), style=dim),
+                "station": Text(a.get("station_id") or "", style=dim),
+                "severity": Text(severity, style=fmt.SEVERITY_STYLE.get(severity, "") if open_ else dim),
+                "alarm": Text(alarm_text(a), style="red" if open_ else dim),
+                "state": Text("open", style="bold red") if open_
+                else Text(fmt.clock_hm(a.get("cleared_at")), style=dim),
+            })
+        count = self.book.open_count()
         self.border_title = f"Alarms · {count} open" if count else "Alarms · none open"
 
 
-class RulesPane(DataTable):
-    """What the rules engine did, from `history/rule_traces` (if the server has one)."""
+def outcome_words(outcome: str) -> str:
+    """'conditions_failed' -> 'conditions failed'."""
+    return outcome.replace("_", " ")
+
+
+class RulesPane(CollapsingTable):
+    """What the rules engine did, from `history/rule_traces` (if the server has one); each
+    rule by its alias where it has one."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__((), cursor_type="row", **kw)
+        self.traces: list[dict[str, Any]] = []
+        self.names: dict[str, str] = {}
 
     def on_mount(self) -> None:
-        self.cursor_type = "row"
         self.border_title = "Rule runs"
-        for label, width in (("Time", 8), ("Rule", 22), ("Station", 10), ("Outcome", 24)):
-            self.add_column(label, width=width)
+        self.cols = self._cols([])
+        self.fit_columns()
 
-    def load(self, traces: list[dict[str, Any]]) -> None:
+    @staticmethod
+    def _cols(ids: list[str]) -> tuple[Col, ...]:
+        return (Col("time", "Time", 8, drop=2), Col("rule", "Rule", 14, grow=True), station_col(ids),
+                Col("outcome", "Outcome", 10, drop=1))
+
+    def load(self, traces: list[dict[str, Any]], names: dict[str, str] | None = None) -> None:
+        self.traces = traces[:MAX_ROWS]
+        if names is not None:
+            self.names = names
+        self.cols = self._cols([str(fmt.first(t, "station_id", default="")) for t in self.traces])
+        if not self.fit_columns():
+            self.refill()
+
+    def refill(self) -> None:
         self.clear()
-        for t in traces[:MAX_ROWS]:
+        for t in self.traces:
             outcome = str(fmt.first(t, "outcome", "result", "status", default=""))
             failed = any(w in outcome.lower() for w in ("error", "fail"))
-            self.add_row(
-                fmt.clock(fmt.first(t, "started", "time", "ts")),
-                str(fmt.first(t, "rule_id", "rule", "alias", default="?")),
-                str(fmt.first(t, "station_id", default="")),
-                Text(outcome, style="red" if failed else ""),
-            )
-        self.border_title = f"Rule runs · {len(traces)} recent"
+            rule = str(fmt.first(t, "rule_id", "rule", "alias", default="?"))
+            self.put({
+                "time": fmt.clock(fmt.first(t, "started", "time", "ts")),
+                "rule": self.names.get(rule, rule),
+                "station": str(fmt.first(t, "station_id", default="")),
+                "outcome": Text(outcome_words(outcome), style="red" if failed else ""),
+            })
+        self.border_title = f"Rule runs · {len(self.traces)} recent"
 
 
 class RulesUnavailable(Static):

@@ -24,7 +24,7 @@ PRICE_EVENTS = ("price_updated", "prices_fetched")
 PERIOD = 900  # one bar: 15 minutes
 PAST = 4  # bars of the last hour before the current one, for context
 AHEAD = 96  # at most 24 h ahead
-BAR_ROWS = 3
+BAR_ROWS = 3  # at most; a short terminal gets fewer (the strip is one line shorter per row)
 BLOCKS = " ▁▂▃▄▅▆▇█"
 GUTTER = 6  # the scale's labels left of the bars
 LEGEND = 34  # the price now, cheapest and dearest, right of the bars
@@ -86,20 +86,20 @@ def columns(known: list[Period], now: float, count: int) -> list[Column]:
     return cols
 
 
-def chart_lines(cols: list[Column]) -> list[Text]:
-    """BAR_ROWS lines of bars (from zero, or from the lowest price when one is negative),
+def chart_lines(cols: list[Column], bar_rows: int = BAR_ROWS) -> list[Text]:
+    """`bar_rows` lines of bars (from zero, or from the lowest price when one is negative),
     the scale at their left, then the time axis with ▲ under the current period. A period
     without a price is a dot."""
     prices = [c.period.price for c in cols if c.period]
     if not prices:
-        return [Text() for _ in range(BAR_ROWS + 1)]
+        return [Text() for _ in range(bar_rows + 1)]
     base, top = min(0.0, min(prices)), max(prices)
     span = (top - base) or 1.0
-    steps = BAR_ROWS * (len(BLOCKS) - 1)
+    steps = bar_rows * (len(BLOCKS) - 1)
     heights = [None if c.period is None else max(1, round((c.period.price - base) / span * steps)) for c in cols]
     lines = []
-    for row in reversed(range(BAR_ROWS)):
-        label = fmt.price(top) if row == BAR_ROWS - 1 else fmt.price(base) if row == 0 else ""
+    for row in reversed(range(bar_rows)):
+        label = fmt.price(top) if row == bar_rows - 1 else fmt.price(base) if row == 0 else ""
         line = Text(f"{label:>{GUTTER - 1}} ", style="bright_black")
         for i, (c, h) in enumerate(zip(cols, heights)):
             fill = 0 if h is None else min(len(BLOCKS) - 1, max(0, h - row * (len(BLOCKS) - 1)))
@@ -118,14 +118,15 @@ def axis(cols: list[Column]) -> Text:
         label = time.strftime("%H:%M", t)
         if t.tm_min == 0 and t.tm_hour % 2 == 0 and i + len(label) <= len(cols) and not i <= PAST < i + len(label):
             chars[i:i + len(label)] = label
-    if PAST < len(cols):
+    if len(cols) > PAST:
         chars[PAST] = "▲"
     text = Text("".join(chars), style="bright_black")
     text.stylize("bold white", PAST, PAST + 1)
     return text
 
 
-def legend_lines(cols: list[Column], now_info: dict[str, Any] | None, unit: str) -> list[Text]:
+def legend_lines(cols: list[Column], now_info: dict[str, Any] | None, unit: str,
+                 bar_rows: int = BAR_ROWS) -> list[Text]:
     """The price now (spot, and the driver price of the default tariff if the server gives
     it), then the coming periods' cheapest and dearest."""
     current = cols[PAST].period if len(cols) > PAST else None
@@ -141,7 +142,22 @@ def legend_lines(cols: list[Column], now_info: dict[str, Any] | None, unit: str)
             c = pick(ahead, key=lambda c: c.period.price)
             lines.append(Text(f"{word}  {fmt.price(c.period.price)} at {when(c.start, cols[PAST].start)}",
                               style=STYLE["cheap" if word == "min" else "dear"]))
-    return lines[:BAR_ROWS + 1]
+    return lines[:bar_rows + 1]
+
+
+def summary_line(cols: list[Column], now_info: dict[str, Any] | None) -> str:
+    """The legend in one line, for a narrow strip: 'now 3.08 spot · driver 7.42 · min 1.10 at 13:00 · max …'."""
+    current = cols[PAST].period if len(cols) > PAST else None
+    parts = [f"now {fmt.price(current.price) if current else '–'} spot"]
+    driver = (now_info or {}).get("driver_price")
+    if isinstance(driver, (int, float)):
+        parts.append(f"driver {fmt.price(driver)}")
+    ahead = [c for c in cols[PAST:] if c.period and not c.period.fallback]
+    if ahead:
+        for word, pick in (("min", min), ("max", max)):
+            c = pick(ahead, key=lambda c: c.period.price)
+            parts.append(f"{word} {fmt.price(c.period.price)} at {when(c.start, cols[PAST].start)}")
+    return " · ".join(parts)
 
 
 def when(ts: float, now: float) -> str:
@@ -177,18 +193,40 @@ class PricePane(Widget):
         currency = (self.now_info or {}).get("currency")
         self.unit = next((str(r["unit"]) for r in rows or [] if r.get("unit")), f"{currency}/kWh" if currency else "")
         self.display = bool(self.known)
-        until = max((p.end for p in self.known if not p.fallback), default=None)
-        self.border_title = (f"Prices{' (' + self.unit + ')' if self.unit else ''} · 15 minutes a bar"
-                             + (f", known until {fmt.day_time(until)}" if until else "")
-                             + " · ▲ now · green cheap, red dear")
+        self._titles()
         self.refresh()
+
+    def on_resize(self) -> None:
+        self._titles()
+
+    @property
+    def _legend_fits(self) -> bool:
+        return self.content_size.width >= GUTTER + 48 + LEGEND
+
+    @property
+    def _bar_rows(self) -> int:
+        return max(1, min(BAR_ROWS, self.content_size.height - 1))
+
+    def _titles(self) -> None:
+        """The title, short enough for its width; without room for the legend beside the bars,
+        the price now and the coming cheapest and dearest go under them, on the border."""
+        until = max((p.end for p in self.known if not p.fallback), default=None)
+        unit = f" ({self.unit})" if self.unit else ""
+        known = f"known until {fmt.day_time(until)}" if until else ""
+        if self._legend_fits:
+            self.border_title = f"Prices{unit} · 15 minutes a bar" + (f", {known}" if known else "") \
+                + " · ▲ now · green cheap, red dear"
+            self.border_subtitle = ""
+            return
+        self.border_title = f"Prices{unit} · ▲ now" + (f" · {known}" if known else "")
+        self.border_subtitle = summary_line(columns(self.known, self.clock(), PAST + AHEAD), self.now_info)
 
     def render(self) -> Text:
         width = self.content_size.width
-        room = width - GUTTER - (LEGEND + 2 if width >= GUTTER + 48 + LEGEND else 0)
+        room = width - GUTTER - (LEGEND + 2 if self._legend_fits else 0)
         cols = columns(self.known, self.clock(), max(PAST + 1, min(PAST + AHEAD, room)))
-        chart = chart_lines(cols)
-        legend = legend_lines(cols, self.now_info, self.unit) if room < width - GUTTER else []
+        chart = chart_lines(cols, self._bar_rows)
+        legend = legend_lines(cols, self.now_info, self.unit, self._bar_rows) if self._legend_fits else []
         out = Text()
         for i, line in enumerate(chart):
             if i:

@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from zaspot.tui import format as fmt
+from zaspot.tui.alarms import alarm_name, alarm_text
 
 LIMIT_EVENTS = ("limit_in_force",)
 
 
-def who(source: str | None) -> str:
-    """'rule:connector_overheat' -> 'rule connector_overheat'; 'operator:ops' -> 'operator ops'."""
+def who(source: str | None, rule_names: dict[str, str] | None = None) -> str:
+    """'rule:connector_overheat' -> 'rule “Halve power when a connector runs hot”' (its alias,
+    when the server has that rule); 'operator:ops' -> 'operator ops'."""
     if not source:
         return "unknown"
     kind, _, name = source.partition(":")
+    alias = (rule_names or {}).get(name) if kind == "rule" else None
+    if alias:
+        return f"rule “{alias}”"
     kind = {"api": "operator", "ems": "EMS", "rule": "rule"}.get(kind, kind)
     return f"{kind} {name}".strip()
 
@@ -24,7 +29,7 @@ def _amount(amps: float | None, watts: float | None, unit: str) -> str:
     return fmt.kw(watts) if unit == "W" and watts is not None else f"{amps:g} A"
 
 
-def power_limit(limits: list[dict[str, Any]]) -> str:
+def power_limit(limits: list[dict[str, Any]], rule_names: dict[str, str] | None = None) -> str:
     """Each EVSE's limit in force (limits/get), who set it, and the other intents behind it."""
     lines = []
     for lim in limits:
@@ -32,30 +37,32 @@ def power_limit(limits: list[dict[str, Any]]) -> str:
         shown = _amount(lim.get("in_force_amps"), lim.get("in_force_watts"), lim.get("unit", "A"))
         line = f"{shown} on {place}"
         if lim.get("set_by"):
-            line += f", set by {who(lim['set_by'])} at {fmt.clock(lim.get('since'))}"
+            line += f", set by {who(lim['set_by'], rule_names)} at {fmt.clock(lim.get('since'))}"
         if lim.get("applied") is False and lim.get("in_force_amps") is not None:
             line += " [b red](not applied)[/]"
         if lim.get("error"):
             line += f" [red]({lim['error']})[/]"
-        others = [f"{who(i['source'])} {i['amps']:g} A" for i in lim.get("intents", []) if i["source"] != lim.get("set_by")]
+        others = [f"{who(i['source'], rule_names)} {i['amps']:g} A" for i in lim.get("intents", [])
+                  if i["source"] != lim.get("set_by")]
         if others:
             line += f"; also {', '.join(others)}"
         lines.append(line)
     return "; ".join(lines) if lines else "none"
 
 
-def event_line(event: dict[str, Any]) -> str:
-    """One short line per event for the station's event log."""
+def event_line(event: dict[str, Any], rule_names: dict[str, str] | None = None) -> str:
+    """One short line per event for the station's event log (temperatures: event_log.py folds them)."""
     kind = event.get("type", "?")
     where = f" {event.get('evse_id')}/{event.get('connector_id')}" if event.get("connector_id") else ""
     detail = {
         "status_changed": lambda e: f"{e.get('status')} {e.get('error_code') or ''}".strip(),
         "temperature": lambda e: f"{e.get('location')} {e.get('celsius')} °C",
-        "alarm_raised": lambda e: f"[{e.get('severity')}] {e.get('code')}: {e.get('message')}",
-        "alarm_cleared": lambda e: f"{e.get('code')} cleared"
-                                   + (f", now {e['superseded_by']}" if e.get("superseded_by") else ""),
-        "power_module": lambda e: f"module {e.get('instance')} {'ok' if not (e.get('problem') or e.get('tripped')) else 'TRIPPED' if e.get('tripped') else 'problem'}",
-        "command_result": lambda e: f"{e.get('command')} -> {e.get('status') or e.get('error') or ('ok' if e.get('ok') else 'failed')} ({who(e.get('source'))})",
+        "alarm_raised": lambda e: f"[{e.get('severity')}] {alarm_text(e)}",
+        "alarm_cleared": lambda e: f"{alarm_name(e.get('code'))} cleared"
+                                   + (f", now {alarm_name(e['superseded_by'])}" if e.get("superseded_by") else ""),
+        "power_module": lambda e: f"{e.get('instance')} {'ok' if not (e.get('problem') or e.get('tripped')) else 'TRIPPED' if e.get('tripped') else 'problem'}",
+        "command_result": lambda e: f"{str(e.get('command') or '?').replace('_', ' ')} -> {e.get('status') or e.get('error') or ('ok' if e.get('ok') else 'failed')}"
+                                    f" ({who(e.get('source'), rule_names)})",
         "fault": lambda e: f"{e.get('component')} {e.get('code')} {'active' if e.get('active') else 'cleared'}",
         "transaction_started": lambda e: f"tx {e.get('transaction_id')} started",
         "transaction_ended": lambda e: f"tx {e.get('transaction_id')} ended ({e.get('reason') or '-'})",
@@ -71,4 +78,4 @@ def event_line(event: dict[str, Any]) -> str:
         "session_cost": lambda e: f"tx {e.get('transaction_id')} {'cost' if e.get('final') else 'so far'} "
                                   f"{fmt.money(e.get('cost'), e.get('currency') or '')}",
     }.get(kind, lambda e: "")(event)
-    return f"{fmt.clock(event.get('time'))} {kind}{where} {detail}".rstrip()
+    return f"{fmt.clock(event.get('time'))} {kind.replace('_', ' ')}{where} {detail}".rstrip()

@@ -10,20 +10,27 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, RichLog, Sparkline, Static, TabbedContent, TabPane
 
 from zaspot.api.client import ApiError
 from zaspot.tui import format as fmt
+from zaspot.tui.alarms import alarm_name
+from zaspot.tui.columns import Col, CollapsingTable
+from zaspot.tui.event_log import EventLines
 from zaspot.tui.model import Connector, Station
 from zaspot.tui.sessions import SESSION_EVENTS, ReceiptScreen, SessionsTable
 from zaspot.tui.station_data import LIMIT_EVENTS, event_line, power_limit
 from zaspot.tui.station_lifecycle import LIFECYCLE_EVENTS, LifecyclePane, firmware_line, logs_line, reservations_line
+from zaspot.tui.temps import celsius
 
 REFRESH_EVERY = 0.5
 FRAMES_EVERY = 3.0
-QUIET = {"meter_sample", "temperature", "device_event", "transaction_updated"}
+QUIET = {"meter_sample", "device_event", "transaction_updated"}  # in the panels above; temperatures fold
+CONNECTOR_COLS = (Col("conn", "Conn", 5), Col("status", "Status", 22, grow=True), Col("power", "Power", 8, drop=1),
+                  Col("tx", "Tx", 10, drop=2), Col("reserved", "Reserved for", 24, drop=3),
+                  Col("meter", "Meter", 9, drop=4), Col("vendor", "Vendor code", 11, drop=5))
 
 
 class StationScreen(Screen[None]):
@@ -34,15 +41,18 @@ class StationScreen(Screen[None]):
         super().__init__()
         self.station_id = station_id
         self._dirty = True
-        self._limit = "…"
+        self._limits: list[dict[str, Any]] | None = None  # limits/get; None: not read (yet)
+        self._limit_error = ""
         self._module_ok: dict[Any, bool] = {}
+        self._early: list[dict[str, Any]] | None = []  # live events before the history came; None: it came
+        self._rewrite = False  # the last event line changed (a temperature run): the list is drawn again
 
     def compose(self) -> ComposeResult:
         yield Static(id="station-title")
         yield Static(id="station-notes")
-        with Horizontal(id="station-top"):
+        with VerticalScroll(id="station-body"), Horizontal(id="station-top"):
             with Vertical(id="station-left"):
-                yield DataTable(id="connectors", cursor_type="none")
+                yield CollapsingTable(CONNECTOR_COLS, self._connectors_again, id="connectors", cursor_type="none")
                 yield Static(id="power-label")
                 yield Sparkline([], id="power")
                 yield Static(id="session")
@@ -51,7 +61,7 @@ class StationScreen(Screen[None]):
                 yield DataTable(id="modules", cursor_type="none")
         with TabbedContent(id="station-logs"):
             with TabPane("Events", id="tab-events"):
-                yield RichLog(id="events", max_lines=300, wrap=False)
+                yield RichLog(id="events", max_lines=300, wrap=True)
             with TabPane("OCPP frames", id="tab-frames"):
                 yield RichLog(id="frames", max_lines=400, wrap=False)
             with TabPane("Firmware & logs", id="tab-lifecycle"):
@@ -64,10 +74,16 @@ class StationScreen(Screen[None]):
     def station(self) -> Station | None:
         return self.app.model.stations.get(self.station_id)  # type: ignore[attr-defined]
 
+    @property
+    def rule_names(self) -> dict[str, str]:
+        return self.app.model.rule_names  # type: ignore[attr-defined]
+
     def on_mount(self) -> None:
-        self.query_one("#connectors", DataTable).add_columns("Conn", "Status", "Error", "Vendor code", "Power", "Meter", "Tx", "Reserved for")
+        self.events = EventLines(lambda e: event_line(e, self.rule_names),
+                                 lambda key: self.station.limit(key) if self.station else None)
+        self.query_one("#connectors", CollapsingTable).fit_columns()
         self.query_one("#temperatures", DataTable).add_columns("Where", "Temp")
-        self.query_one("#modules", DataTable).add_columns("Module", "Enabled", "Problem", "Tripped", "Temp")
+        self.query_one("#modules", DataTable).add_columns("Module", "State", "Temp")
         for widget_id, title in (("connectors", "Connectors"), ("temperatures", "Temperatures"), ("modules", "Power modules")):
             self.query_one(f"#{widget_id}").border_title = title
         self.set_interval(REFRESH_EVERY, self.refresh_view)
@@ -85,8 +101,10 @@ class StationScreen(Screen[None]):
         self._dirty = True
         if not self.query("#events"):
             return  # pushed but not composed yet: its mount reads the history and the lists (seen in tests)
-        if self._worth_a_line(event):
-            self.query_one("#events", RichLog).write(event_line(event))
+        if self._early is not None:
+            self._early.append(event)  # shown after the stored ones, once they are read
+        else:
+            self._log(event)
         if event.get("type") in LIMIT_EVENTS:
             self.load_history()
         if event.get("type") in LIFECYCLE_EVENTS:
@@ -105,16 +123,27 @@ class StationScreen(Screen[None]):
             return changed
         return kind not in QUIET and not (kind == "session_cost" and not event.get("final"))
 
+    def on_resize(self) -> None:
+        self._rewrite = self._dirty = True  # the event lines wrap at the new width
+
+    def _log(self, event: dict[str, Any]) -> None:
+        if not self._worth_a_line(event):
+            return
+        if self.events.add(event):
+            self.query_one("#events", RichLog).write(self.events.last)
+        else:
+            self._rewrite = True  # drawn again on the next refresh, at most twice a second
+
     @work(exclusive=True, group="history")
     async def load_history(self) -> None:
         feed = self.app.feed  # type: ignore[attr-defined]
         try:
             limits = await feed.command("limits/get", station_id=self.station_id)
-            events = await feed.command("history/events", station_id=self.station_id, limit=40)
+            events = await feed.command("history/events", station_id=self.station_id, limit=100)
         except ApiError as exc:
-            self._limit = f"unknown ({exc.code})"
+            self._limit_error = f"unknown ({exc.code})"
             return
-        self._limit = power_limit(limits)
+        self._limits = limits
         self._dirty = True
         try:
             samples = await feed.command("history/meter_samples", station_id=self.station_id, limit=1000)
@@ -122,10 +151,14 @@ class StationScreen(Screen[None]):
             samples = []
         if self.station is not None:
             self.station.seed_power_history(samples)  # the sparkline starts with the past, not empty
-        log = self.query_one("#events", RichLog)
-        if not log.lines:
-            for e in reversed(events):
-                log.write(event_line({**(e.get("data") or {}), "time": e.get("ts")}))
+        if self._early is not None:  # the first read: the stored events, then what came live meanwhile
+            stored = [{**(e.get("data") or {}), "time": e.get("ts")} for e in reversed(events)]
+            last = max((e["time"] or 0 for e in stored), default=0)
+            early, self._early = self._early, None
+            for e in [*stored, *(e for e in early if (e.get("time") or 0) > last)]:
+                if self._worth_a_line(e):
+                    self.events.add(e)
+            self._rewrite = True
         self._dirty = True
 
     @work(exclusive=True, group="lifecycle")
@@ -194,6 +227,12 @@ class StationScreen(Screen[None]):
     # --- data out ----------------------------------------------------------------
 
     def refresh_view(self) -> None:
+        if self._rewrite:
+            self._rewrite = False
+            log = self.query_one("#events", RichLog)
+            log.clear()
+            for line in self.events.lines():
+                log.write(line)
         st = self.station
         if not self._dirty or st is None:
             return
@@ -201,9 +240,11 @@ class StationScreen(Screen[None]):
         now = self.app.clock()  # type: ignore[attr-defined]
         link = "[green]online[/]" if st.online else "[b red]OFFLINE[/]"
         named = (f" [b]{escape(st.name)}[/b]" if st.name else "") + (f" · site {escape(st.site)}" if st.site else "")
+        alarms = len(st.open_alarms)
         self.query_one("#station-title", Static).update(
-            f"[b]{st.station_id}[/b]{named}  OCPP {st.ocpp_version} · {st.vendor} {st.model} · fw {st.firmware or '–'} · {link}"
-            f" · last seen {fmt.age(st.last_seen, now)} ago" + (f" · [b red]{len(st.open_alarms)} open alarm(s)[/]" if st.open_alarms else "")
+            f"[b]{st.station_id}[/b]{named}  OCPP {st.ocpp_version} · {escape(st.vendor)} {escape(st.model)}"
+            f" · fw {escape(st.firmware) or '–'} · {link} · last seen {fmt.age(st.last_seen, now)} ago"
+            + (f" · [b red]{alarms} open alarm{'s' if alarms != 1 else ''}[/]" if alarms else "")
         )
         notes = self.query_one("#station-notes", Static)
         notes.display = bool(st.notes)
@@ -214,51 +255,83 @@ class StationScreen(Screen[None]):
         spark = list(st.power_history)
         self.query_one("#power", Sparkline).data = spark or [0.0]
         peak = max(spark) if spark else None
-        self.query_one("#power-label", Static).update(f"Power now [b]{fmt.kw(st.power_w)}[/b] · peak {fmt.kw(peak)} (last {len(spark)} readings)")
-        tx = [running_line(st, c) for c in st.outlets if c.transaction_id]
+        # a short terminal has no curve: nothing to say the span of
+        span = f" (last {len(spark)} readings)" if self.query_one("#power").display else ""
+        self.query_one("#power-label", Static).update(
+            f"Power now [b]{fmt.kw(st.power_w)}[/b] · peak {fmt.kw(peak)}{span} · today {fmt.kwh(st.energy_today_wh)}")
+        self.query_one("#session", Static).update("\n".join(self._summary(st, now)))
+
+    def _summary(self, st: Station, now: float) -> list[str]:
+        """The running sessions, the limit, firmware and logs: a line each, none that says nothing."""
+        lines = [f"Transaction on {running_line(st, c)}" for c in st.outlets if c.transaction_id]
+        lines = lines or ["Transaction: none"]
+        if st.reservations_at(now):
+            lines.append(reservations_line(st, now))
+        limit = power_limit(self._limits, self.rule_names) if self._limits is not None else self._limit_error or "…"
+        lines.append(f"Power limit: {limit}")
         lifecycle = self.query_one(LifecyclePane)
-        self.query_one("#session", Static).update(
-            f"Transaction: {'; '.join(tx) if tx else 'none'}\n{reservations_line(st, now)}\nPower limit: {self._limit}"
-            f"\nEnergy today: {fmt.kwh(st.energy_today_wh)}\n{firmware_line(st, lifecycle.updates)}\n{logs_line(lifecycle.uploads)}"
-        )
+        lines.append(firmware_line(st, lifecycle.updates))
+        if lifecycle.uploads:
+            lines.append(logs_line(lifecycle.uploads))
+        return lines
+
+    def _connectors_again(self) -> None:
+        if self.station is not None and self.is_mounted:
+            self._connectors(self.station, self.app.clock())  # type: ignore[attr-defined]
 
     def _connectors(self, st: Station, now: float) -> None:
-        table = self.query_one("#connectors", DataTable)
+        table = self.query_one("#connectors", CollapsingTable)
         table.clear()
         held = st.reservations_at(now)
         for c in sorted(st.connectors.values(), key=lambda c: (c.evse_id, c.connector_id)):
-            error = c.error_code if c.error_code not in (None, "NoError") else "–"
             whole = (c.evse_id, c.connector_id) == (0, 0)
             mine = [r for r in held if (r.whole_station if whole else r.covers(c))]
-            status = "Reserved" if mine and c.status == "Available" else c.status
+            if whole and not mine and c.status in ("Available", "Unknown") and not c.faulted:
+                continue  # 1.6's connector 0 saying all is well: no row for it
+            status = fmt.status_text("Reserved" if mine and c.status == "Available" else c.status)
+            if c.error_code not in (None, "NoError"):
+                status.append(" · ").append(alarm_name(c.error_code), style="bold red")
             reserved = Text("; ".join(f"{r.id_token} until {fmt.clock(r.expires_at)}" for r in mine) or "–",
                             style="bold magenta" if mine else "bright_black")
-            table.add_row("station" if whole else c.label, fmt.status_text(status),
-                          Text(error, style="bold red" if error != "–" else "bright_black"), c.vendor_error_code or "–",
-                          fmt.kw(c.power_w), fmt.kwh(c.energy_wh), fmt.short_id(c.transaction_id), reserved)
+            table.put({"conn": "station" if whole else c.label, "status": status, "power": fmt.kw(c.power_w),
+                       "tx": fmt.short_id(c.transaction_id), "reserved": reserved, "meter": fmt.kwh(c.energy_wh),
+                       "vendor": c.vendor_error_code or "–"})
 
     def _temperatures(self, st: Station) -> None:
+        """Each place's reading against its own limit; a power module's is in the modules table."""
         table = self.query_one("#temperatures", DataTable)
         table.clear()
-        for where, value in sorted(st.temperatures.items()):
-            table.add_row(fmt.location(where), fmt.celsius(value))
-        if not st.temperatures:
+        shown = {k: v for k, v in st.temperatures.items() if not module_reading(k, st)}
+        for where, value in sorted(shown.items()):
+            table.add_row(fmt.location(where), celsius(value, st.limit(where)))
+        if not shown:
             table.add_row(Text("none reported", style="bright_black"), "")
 
     def _modules(self, st: Station) -> None:
+        """DC power modules: shown only when the station has some."""
         table = self.query_one("#modules", DataTable)
+        table.display = bool(st.modules)
         table.clear()
-
-        def flag(value: Any, bad: bool) -> Text:
-            if value is None:
-                return Text("–", style="bright_black")
-            return Text("yes" if value else "no", style="bold red" if bool(value) == bad else "green")
-
         for name, m in sorted(st.modules.items()):
-            table.add_row(name, flag(m.get("enabled"), False), flag(m.get("problem"), True),
-                          flag(m.get("tripped"), True), fmt.celsius(m.get("celsius")))
+            value = m.get("celsius") if m.get("celsius") is not None else st.temperatures.get(f"module:{name}")
+            table.add_row(name, module_state(m), celsius(value, st.limit("module")))
         ok = st.modules_ok
-        table.border_title = f"Power modules · {ok[0]}/{ok[1]} ok" if ok else "Power modules · none (AC or not reported)"
+        table.border_title = f"Power modules · {ok[0]}/{ok[1]} ok" if ok else "Power modules"
+
+
+def module_reading(key: str, st: Station) -> bool:
+    """'module:3' of a module the modules table lists (its temperature is shown there)."""
+    return key.startswith("module:") and key.split(":", 1)[1].split("@", 1)[0] in st.modules
+
+
+def module_state(m: dict[str, Any]) -> Text:
+    if m.get("tripped"):
+        return Text("TRIPPED", style="bold red")
+    if m.get("problem"):
+        return Text("problem", style="bold red")
+    if m.get("enabled") is False:
+        return Text("disabled", style="yellow")
+    return Text("ok", style="green") if m.get("enabled") else Text("–", style="bright_black")
 
 
 def running_line(st: Station, c: Connector) -> str:
