@@ -32,6 +32,7 @@ from zaspot.ocpp.liveness import Liveness
 from zaspot.ocpp.server import OcppServer
 from zaspot.ops.database import check_database, is_memory
 from zaspot.pricing.setup import setup as setup_pricing
+from zaspot.rules import Rules
 from zaspot.rules import start as start_rules
 from zaspot.store import Store
 from zaspot.store.fleet import away_at_start
@@ -49,7 +50,7 @@ class App:
         self.server: OcppServer | None = None
         self.commands: Commands | None = None
         self.plugins: PluginLoader | None = None
-        self.rules = None  # zaspot.rules.Rules once started
+        self.rules: Rules | None = None  # once started
         self._teardown: list = []
         self._store: Store | None = None
         self._retention: Retention | None = None

@@ -325,7 +325,7 @@ def _convert(hint: Any, node: yaml.Node, file: str, name: str) -> Any:
         return _convert(next(a for a in typing.get_args(hint) if a is not type(None)), node, file, name)
     if hint is RawSection:
         return RawSection(file, node, name)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, node, file, name)
     if origin is list:
         if not isinstance(node, yaml.SequenceNode):

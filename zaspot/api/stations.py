@@ -54,4 +54,5 @@ async def station_update(conn: ApiConnection, msg: dict[str, Any]) -> Any:
         raise ApiError("not_found", f"no station {station_id!r} (name one before it connects under `stations:` "
                                     "in the config)")
     row = await conn.ctx.store.station(station_id)
+    assert row is not None  # known: published just now
     return station_row(row, conn.ctx.fleet.stations.get(station_id))

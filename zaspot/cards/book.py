@@ -16,6 +16,7 @@ station retrying a refused card costs no write per message.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -103,7 +104,7 @@ class CardBook:
             out.append(card)
         return out
 
-    def changes_since(self, version: int) -> list[tuple[int, str, Card | None]]:
+    def changes_since(self, version: int) -> builtins.list[tuple[int, str, Card | None]]:
         """(version, id, card or None when removed) of every change after `version`, oldest first."""
         out: list[tuple[int, str, Card | None]] = [(c.list_version, c.id_token, c) for c in self.cards.values()
                                                    if c.list_version > version]
@@ -208,8 +209,8 @@ class CardBook:
                 added = old is None or (key in changes and changes[key][1] == "added")
                 changes[key] = (build(fields, old), "added" if added else "updated")
             saved = await self._commit(list(changes.values()), source)
-        added = sum(1 for _, change in changes.values() if change == "added")
-        return added, len(saved) - added
+        new = sum(1 for _, change in changes.values() if change == "added")
+        return new, len(saved) - new
 
     def _known(self, id_token: str) -> Card:
         card = self.find(id_token)
@@ -217,7 +218,7 @@ class CardBook:
             raise KeyError(id_token)
         return card
 
-    async def _commit(self, changes: list[tuple[Card, str]], source: str) -> list[Card]:
+    async def _commit(self, changes: builtins.list[tuple[Card, str]], source: str) -> builtins.list[Card]:
         """Store the cards (each with the next version) and their events; then hold them."""
         if not changes:
             return []

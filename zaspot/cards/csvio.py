@@ -43,7 +43,8 @@ def parse(text: str) -> list[dict[str, Any]]:
     if unknown or "id_token" not in header or len(set(header)) != len(header):
         raise CsvError([(1, (f"the header must name columns of {','.join(COLUMNS)} (each once, id_token "
                              f"among them), not {','.join(rows[0])}"))])
-    out, seen = [], {}
+    out: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # a blank line

@@ -32,7 +32,7 @@ class LocalListSynced(Event):
 
     type: ClassVar[str] = "local_list_synced"
     version: int | None
-    update_type: str  # Full | Differential | None (only asked GetLocalListVersion)
+    update_type: str | None  # Full | Differential | None (only asked GetLocalListVersion)
     status: str
     entries: int = 0
     error: str | None = None

@@ -61,8 +61,9 @@ class Diagnostics:
         rows = await store.power_modules()
         self.modules.restore(rows)
         for r in rows:
-            flags = [None if r[k] is None else bool(r[k]) for k in ("enabled", "problem", "tripped")]
-            fleet.apply(ev.PowerModule(r["station_id"], r["instance"], *flags, r["celsius"]))
+            enabled, problem, tripped = (None if r[k] is None else bool(r[k])
+                                         for k in ("enabled", "problem", "tripped"))
+            fleet.apply(ev.PowerModule(r["station_id"], r["instance"], enabled, problem, tripped, r["celsius"]))
         open_alarms = await store.open_alarms()
         self.interpreter.restore(open_alarms)
         for a in self.alarms.restore(open_alarms):
@@ -91,15 +92,15 @@ class Diagnostics:
     async def handle(self, e: ev.Event) -> None:
         """One logged input: what it means, committed with this consumer's position."""
         unit = Unit()
-        if e.type == ev.StatusChanged.type:
+        if isinstance(e, ev.StatusChanged):
             self.interpreter.on_status(e, unit)
-        elif e.type == ev.DeviceEvent.type:
+        elif isinstance(e, ev.DeviceEvent):
             self.interpreter.on_device_event(e, unit)
-        elif e.type == ev.StationBooted.type:
+        elif isinstance(e, ev.StationBooted):
             self.models.booted(e)
-        elif e.type == LimitProblem.type:
+        elif isinstance(e, LimitProblem):
             unit.emit(limit_fault(e))
-        elif e.type == TemperatureDrift.type:
+        elif isinstance(e, TemperatureDrift):
             unit.emit(drift_fault(e))
         self._alarms(([e] if e.type == ev.Temperature.type else []) + list(unit.events), unit)
         if e.seq is not None:
@@ -115,9 +116,9 @@ class Diagnostics:
 
     def _alarms(self, derived: list[ev.Event], unit: Unit) -> None:
         for d in derived:
-            if d.type == ev.Fault.type:
+            if isinstance(d, ev.Fault):
                 self.alarms.on_fault(d, unit)
-            elif d.type == ev.Temperature.type:
+            elif isinstance(d, ev.Temperature):
                 self.alarms.on_temperature(d, unit)
 
     async def _commit(self, unit: Unit) -> None:

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 EPS = 1e-6
+K = TypeVar("K", bound=Hashable)  # what names an EVSE: (station_id, evse_id) in zaspot
 
 
 @dataclass(frozen=True, slots=True)
-class Demand:
-    key: Hashable
+class Demand(Generic[K]):
+    key: K
     min_a: float
     max_a: float
     phases: tuple[int, ...]
@@ -39,7 +40,7 @@ class Limits:
     volts: float = 230.0
 
 
-def _uses(d: Demand, limits: Limits) -> dict[Hashable, float]:
+def _uses(d: Demand[K], limits: Limits) -> dict[Hashable, float]:
     """The constraints one EVSE loads, with how much per amp it gets."""
     uses: dict[Hashable, float] = {(c, p): 1.0 for c in d.path if c in limits.circuits for p in d.phases}
     if limits.power_w is not None:
@@ -54,15 +55,15 @@ def _room(limits: Limits) -> dict[Hashable, float]:
     return room
 
 
-def allocate(demands: Iterable[Demand], limits: Limits,
-             mode: Literal["fair", "priority"] = "fair") -> dict[Hashable, float]:
+def allocate(demands: Iterable[Demand[K]], limits: Limits,
+             mode: Literal["fair", "priority"] = "fair") -> dict[K, float]:
     """Amps per phase for each EVSE; 0 for one that does not fit at its minimum."""
-    demands = sorted(demands, key=lambda d: (-d.priority, d.order, str(d.key)))
+    ordered = sorted(demands, key=lambda d: (-d.priority, d.order, str(d.key)))
     room = _room(limits)
-    uses = {d.key: _uses(d, limits) for d in demands}
-    given: dict[Hashable, float] = {d.key: 0.0 for d in demands}
+    uses = {d.key: _uses(d, limits) for d in ordered}
+    given: dict[K, float] = {d.key: 0.0 for d in ordered}
     admitted = []
-    for d in demands:
+    for d in ordered:
         if d.max_a + EPS >= d.min_a and all(room[c] + EPS >= d.min_a * k for c, k in uses[d.key].items()):
             for c, k in uses[d.key].items():
                 room[c] -= d.min_a * k
@@ -75,8 +76,8 @@ def allocate(demands: Iterable[Demand], limits: Limits,
     return {k: round(max(0.0, a), 2) for k, a in given.items()}
 
 
-def _fill(group: list[Demand], uses: dict[Hashable, dict[Hashable, float]], room: dict[Hashable, float],
-          given: dict[Hashable, float]) -> None:
+def _fill(group: list[Demand[K]], uses: dict[K, dict[Hashable, float]], room: dict[Hashable, float],
+          given: dict[K, float]) -> None:
     """Raise everyone in `group` together until each is at its max or on a full limit."""
     active = [d for d in group if d.max_a - given[d.key] > EPS and _free(uses[d.key], room)]
     while active:

@@ -86,7 +86,7 @@ class Decision:
     notes: dict[str, object] = field(default_factory=dict)  # budget, surplus, plan: shown in ems/state
 
 
-def demand(e: EvseState, max_a: float | None = None) -> Demand:
+def demand(e: EvseState, max_a: float | None = None) -> Demand[Key]:
     spec = e.spec
     return Demand(e.key, spec.min_a, spec.max_a if max_a is None else max_a, spec.phases, spec.path,
                   spec.priority, e.since)

@@ -84,7 +84,7 @@ def repeat_offenders(alarms: list[dict[str, Any]], threshold: int,
     codes: dict[str, Counter[str]] = defaultdict(Counter)
     for a in alarms:
         codes[a["station_id"]][a["code"]] += 1
-    out = []
+    out: list[dict[str, Any]] = []
     for sid in sorted(set(codes) | set(failures)):
         seen = codes.get(sid, Counter())
         if (failures.get(sid) or 0) < threshold and max(seen.values(), default=0) < threshold:
@@ -106,7 +106,7 @@ def clear_times(alarms: list[dict[str, Any]]) -> list[dict[str, Any]]:
             still_open[a["code"]] += 1
         else:
             minutes[a["code"]].append(max(0.0, a["cleared_at"] - a["raised_at"]) / 60)
-    out = []
+    out: list[dict[str, Any]] = []
     for code in set(minutes) | set(still_open):
         cleared = minutes.get(code, [])
         out.append({

@@ -16,7 +16,8 @@ Span = tuple[float, float]
 def merge(spans: Iterable[Span]) -> list[Span]:
     """Sorted, disjoint; overlapping or touching spans joined, empty ones dropped."""
     out: list[Span] = []
-    first = last = None
+    first: float = 0.0  # set with last, on the first span kept
+    last: float | None = None
     for start, end in sorted(spans):  # the hot loop of a year's figures: locals, no indexing
         if end <= start:
             continue

@@ -109,7 +109,7 @@ class Book:
         for o in open_outages:
             st = self.stations.get(o["station_id"])
             port = st.ports.get((o["evse_id"], o["connector_id"])) if st else None
-            if port is not None:
+            if st is not None and port is not None:
                 port.outage = Outage(o["id"], o["cause"], o["code"], o["detail"], o["started"])
                 if o["cause"] == "offline" and not st.networked:
                     st.detail = o["detail"]
@@ -147,8 +147,8 @@ class Book:
             st.status, st.error_code = e.status, e.error_code
             st.at = max(st.at, t)
             self._ports.add((e.station_id, *STATION))
-            for key, port in st.ports.items():
-                self._settle(e.station_id, key, st, port, t)
+            for each, held in st.ports.items():
+                self._settle(e.station_id, each, st, held, t)
             return
         if e.connector_id == 0:  # no port named (2.0.1 numbers connectors from 1)
             return

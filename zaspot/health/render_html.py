@@ -16,8 +16,11 @@ import io
 import re
 from datetime import UTC, datetime, timezone
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # matplotlib itself is imported on render
 
 CHART_STATIONS = 40   # the worst stations in the uptime chart (the table lists every one)
 CHART_CODES = 12      # fault codes in the chart
@@ -25,8 +28,9 @@ DRIFT_CHARTS = 12     # flagged connectors drawn (the table lists every series)
 TABLE_OUTAGES = 300   # the longest outages listed
 LABEL_CHARS = 28      # a station id in a chart's label is cut to this
 
-RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-      "axes.titlesize": 10, "axes.titleweight": "bold", "font.family": "DejaVu Sans"}
+RC: dict[RcKeyType, Any] = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
+                            "axes.spines.right": False, "axes.titlesize": 10, "axes.titleweight": "bold",
+                            "font.family": "DejaVu Sans"}
 BAD, GOOD, LINE = "#c0392b", "#2e7d5b", "#34495e"
 
 STYLE = """

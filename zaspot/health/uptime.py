@@ -96,7 +96,7 @@ def port_times(ports: list[dict[str, Any]], spans: dict[tuple, list], exclusions
     for p in ports:
         key = (p["station_id"], p["evse_id"], p["connector_id"])
         windows = [(x["start"], x["end"]) for x in exclusions if applies(x, *key)]
-        out.append(port_time(key, p["first_seen"], spans.get(key, ()), windows, start, cap))
+        out.append(port_time(key, p["first_seen"], spans.get(key, []), windows, start, cap))
     return out
 
 

@@ -87,6 +87,7 @@ class LogService:
         unit.do(rows.create_log_upload, station_id, log_type, token, source, time.time())
         upload_id = (await publish(self.ctx.store, self.ctx.bus, unit))[0]
         location = station_url(self.ctx, station_id, f"/logs/{token}")
+        detail: str | None
         if location is None:
             outcome_status, filename, detail = "Rejected", None, f"station {station_id} is not connected"
         else:

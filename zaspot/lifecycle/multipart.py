@@ -46,7 +46,7 @@ def file_part(body: Path, boundary: str) -> Part:
 def _parts(body: Path, delimiter: bytes) -> list[Part]:
     if body.stat().st_size == 0:
         raise ValueError("the multipart body is empty")
-    parts = []
+    parts: list[Part] = []
     with open(body, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
         pos = m.find(delimiter)
         if pos < 0:

@@ -23,6 +23,7 @@ waits for a silent station but its own EVSE's next send.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import time
 from dataclasses import dataclass, field
@@ -122,16 +123,18 @@ class LimitOwner:
         to the profile it leads to (or, when a lower intent is in force, nothing to send)."""
         if (amps is None) == (kw is None):
             return _outcome(False, error="give either kw or amps", reason="invalid_request")
-        if (amps if amps is not None else kw) < 0 or (duration_s is not None and duration_s <= 0):
+        asked = amps if amps is not None else kw
+        if asked is None or asked < 0 or (duration_s is not None and duration_s <= 0):
             return _outcome(False, error="a limit is >= 0 and a duration > 0", reason="invalid_request")
         limit = self.evse(station_id, evse_id)
         if kw is not None:
             if limit.unit == "A" and (station_id, evse_id) not in self._ems_keys():
                 limit.unit = "W"  # asked in kW, on a station the EMS does not size: sent in W
             amps = limit.amps_of(kw)
+        assert amps is not None  # given, or from kw
         until = time.time() + duration_s if duration_s else None
         limit.intents[source] = Intent(source, floor_tenth(amps), reason or source, until, kw)
-        if until is not None:
+        if duration_s:  # until is set
             asyncio.get_running_loop().call_later(duration_s + 0.05, self._spawn_apply, limit)
         return await self._apply(limit)
 
@@ -320,7 +323,7 @@ class LimitOwner:
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
-    def _ems_keys(self) -> set[Key]:
+    def _ems_keys(self) -> builtins.set[Key]:
         return {k for k, lim in self.evses.items() if lim.ems_grant() is not None}
 
     # --- did it take effect -----------------------------------------------------------------
@@ -350,7 +353,7 @@ class LimitOwner:
             drawn = self._drawn_w(limit.key)
             over = (limit.accepted is not None and drawn is not None
                     and drawn > limit.watts(limit.accepted) * (1 + IGNORED_TOLERANCE) + limit.volts * limit.phases)
-            if not over:
+            if not over or drawn is None:
                 limit.over_since = None
                 await self._problem(limit, "LimitIgnored", False, "")
                 continue

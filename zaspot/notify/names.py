@@ -36,8 +36,10 @@ def _label(text: str, names: Names, station_id: str | None) -> str:
     for sid in _mentioned(text, names):
         named = names[sid][0]
         if named and named not in text:
-            label = f"{named} ({sid})"  # a function, so a backslash in a name is not read as an escape
-            text = _mention(sid).sub(lambda _, label=label: label, text)
+            def label(_: re.Match[str], shown: str = f"{named} ({sid})") -> str:
+                return shown  # a function, so a backslash in a name is not read as an escape
+
+            text = _mention(sid).sub(label, text)
     return text
 
 

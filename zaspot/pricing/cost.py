@@ -97,13 +97,14 @@ def session_cost(readings: Iterable[Reading], tariff: Tariff, slots: Sequence[An
     first, last = ordered[0].ts, ordered[-1].ts
     until = last if until is None else max(until, last)
     locked = tariff.pricing == LOCKED
+    lock = locked_spot if locked else None  # a locked tariff has its spot: checked above
     periods = price_periods(slots, first, last, locked_spot if locked else fallback_price)
     energies, energy_wh, rose_at = _split(ordered, periods)
     rows, energy_excl = [], 0.0
     for period, wh in zip(periods, energies):
         if wh <= 0:
             continue
-        spot = locked_spot if locked else period.spot
+        spot = period.spot if lock is None else lock
         excl = wh / 1000 * tariff.energy_price(spot)
         energy_excl += excl
         rows.append({"start": period.start, "end": period.end, "energy_wh": round(wh, 3), "spot": spot,

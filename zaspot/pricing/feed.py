@@ -271,7 +271,8 @@ class PriceFeed:
                                            and last.price == slot.price):
             return  # a gap goes on at the same fallback price: nothing new to say
         self._announced = slot
-        start, end = slot.start, slot.end
+        start: float | None = slot.start
+        end: float | None = slot.end
         if slot.fallback:
             _, start, end = self._find(now)
         await publish_event(self.ctx.store, self.ctx.bus, PriceUpdated(

@@ -34,7 +34,7 @@ async def setup(ctx: Any, commands: Any) -> Callable[[], Awaitable[None]] | None
     config, source_raw = load(raw) if raw is not None else (None, None)
     api = PluginContext("pricing", ctx, commands)
     sources.register(api)
-    undo: list[Callable[[], Any]] = [api.close]
+    undo: list[Callable[[], Any] | None] = [api.close]
 
     async def teardown() -> None:
         for step in reversed(undo):
@@ -49,7 +49,8 @@ async def setup(ctx: Any, commands: Any) -> Callable[[], Awaitable[None]] | None
         undo.append(feed.stop)
         undo.append(await needs.setup(ctx))  # PLAN: each session's need and departure, for the EMS
         if config is not None:
-            undo.append((await start_pricing(ctx)).stop)  # COST: ctx.pricing (tariffs, session costs)
+            pricing = await start_pricing(ctx)  # COST: ctx.pricing (tariffs, session costs)
+            undo.append(pricing.stop if pricing is not None else None)
             undo.append(await charger.setup(ctx, commands, config.cost_messages))  # CHARGER: prices on chargers
     except BaseException:
         await teardown()

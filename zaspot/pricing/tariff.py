@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 
 from zaspot.config import ConfigError, RawSection, decode
 from zaspot.ranges import Invalid, Range, num
 
-PER_PERIOD, LOCKED = "per_period", "locked"
+PER_PERIOD: Final = "per_period"
+LOCKED: Final = "locked"
 Money = Annotated[float, Range(-1_000_000, 1_000_000)]  # per kWh, in the feed's currency
 Fee = Annotated[float, Range(0, 1_000_000)]
 

@@ -148,7 +148,7 @@ def _service(src: Src, items: dict[str, Src], known_service: Callable[[str], Any
         raise items["data"].error(f"service {name}: data must be a mapping")
     keys = getattr(fn, "keys", None)
     bad = [k for k in data if keys is not None and k not in keys]
-    if bad:
+    if bad and keys is not None:
         raise items["data"].error(f"service {name}: unknown data key '{bad[0]}' (known: {', '.join(sorted(keys))})")
     try:
         compiled = compile_data(data)

@@ -104,7 +104,7 @@ class VirtualScheduler:
         self.clock = clock
 
     def add(self, trigger: Any, fn: Callable[[float], None]) -> Callable[[], None]:
-        state = {"timer": None}
+        state: dict[str, _Timer | None] = {"timer": None}
 
         def schedule(previous: datetime | None) -> None:
             if isinstance(trigger, IntervalTrigger):  # its start date is real time: count from the replay's
@@ -120,7 +120,13 @@ class VirtualScheduler:
             schedule(when)
 
         schedule(None)
-        return lambda: state["timer"] and state["timer"].cancel()
+
+        def cancel() -> None:
+            timer = state["timer"]
+            if timer is not None:
+                timer.cancel()
+
+        return cancel
 
     def shutdown(self) -> None:
         pass

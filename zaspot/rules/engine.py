@@ -271,6 +271,7 @@ class Engine:
 
     async def _act(self, rule: Rule, lane: Lane, run: Run, now: float) -> None:
         task = asyncio.current_task()
+        assert task is not None  # _act runs as its own task
         lane.cooldown_until = now + rule.cooldown_s
         lane.waiting += 1
         try:

@@ -131,7 +131,7 @@ def format_report(report: ReplayReport) -> list[str]:
         per = counts.setdefault(trace.rule_id, {})
         per[trace.outcome] = per.get(trace.outcome, 0) + 1
     span = ""
-    if report.first is not None:
+    if report.first is not None and report.last is not None:
         first, last = datetime.fromtimestamp(report.first), datetime.fromtimestamp(report.last)
         span = f" from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}"
     lines.append(f"{report.events} events replayed{span}; nothing was sent.")

@@ -158,4 +158,8 @@ def register(registry: Registry, services: Mapping[str, Service]) -> Callable[[]
             added.append(registry.add(ACTION, name, fn, OWNER))
         except RegistryError as exc:
             _LOGGER.warning("built-in rule service not registered: %s", exc)
-    return lambda: [registry.remove(item) for item in added] and None
+    def unregister() -> None:
+        for item in added:
+            registry.remove(item)
+
+    return unregister

@@ -47,7 +47,8 @@ class FullEms:
         ev_w = sum(e.spec.watts(amps[e.key], snap.site.voltage) for e in snap.charging)
         battery_w = self._battery(surplus - ev_w + cfg.ev_grid_w, battery, can_discharge)
         limits = {k: Limit(a, "pv + battery budget" if a else "waiting for pv surplus") for k, a in amps.items()}
-        notes = {"building_w": round(building), "surplus_w": round(surplus), "battery_setpoint_w": round(battery_w)}
+        notes: dict[str, object] = {"building_w": round(building), "surplus_w": round(surplus),
+                                    "battery_setpoint_w": round(battery_w)}
         return Decision(limits, battery_w=battery_w, notes=notes)
 
     @staticmethod

@@ -44,11 +44,11 @@ class PvSurplus:
             amps = share_budget(snap, surplus, self.hysteresis, self.under)
             why = "pv surplus"
         else:
-            limits = fuse_limits(snap, measured=True)
+            fuses = fuse_limits(snap, measured=True)
             if mode == "minpv":
                 floor = sum(e.spec.watts(e.spec.min_a, snap.site.voltage) for e in snap.charging)
-                limits = replace(limits, power_w=max(surplus, floor))
-            amps = allocate([demand(e, self.under.max_a(e, snap)) for e in snap.charging], limits)
+                fuses = replace(fuses, power_w=max(surplus, floor))
+            amps = allocate([demand(e, self.under.max_a(e, snap)) for e in snap.charging], fuses)
             self.under.note(snap, amps)
             why = "min + pv surplus" if mode == "minpv" else "pv mode now"
         limits = {k: Limit(a, why if a else "waiting for pv surplus") for k, a in amps.items()}

@@ -23,6 +23,7 @@ from typing import Any
 
 from zaspot.ems.allocate import allocate
 from zaspot.ems.plan import EPS_WH, Planned, Request, next_at, plan_now, plan_site, time_of_day
+from zaspot.ems.site import Key
 from zaspot.ems.strategies.base import fuse_limits
 from zaspot.ems.view import Decision, EvseState, Limit, Snapshot, demand
 from zaspot.ranges import Invalid
@@ -87,7 +88,9 @@ class SpotPrice:
                             e.spec.path, e.spec.min_a)
                     for e in snap.charging if priced and not targets[e.key].charge_now]
         plans = plan_site(requests, snap.prices, snap.now, snap.site.capacity(), snap.site.voltage)
-        wanted, reasons, notes = {}, {}, {}
+        wanted: dict[Key, float] = {}
+        reasons: dict[Key, str] = {}
+        notes: dict[str, object] = {}
         for e in snap.charging:
             target, steps = targets[e.key], plans.get(e.key, [])
             mode, amps, why = self._now(e, target, steps, snap, priced)
@@ -98,8 +101,8 @@ class SpotPrice:
             wanted[e.key], reasons[e.key] = amps, why
             notes[f"{e.key[0]}/{e.key[1]}"] = _note(e, target, steps, mode, why)
         demands = [demand(e, wanted[e.key]) for e in snap.charging if wanted[e.key] > 0]
-        amps = allocate(demands, fuse_limits(snap, measured=True))
-        limits = {e.key: Limit(amps.get(e.key, 0.0), reasons[e.key]) for e in snap.charging}
+        shares = allocate(demands, fuse_limits(snap, measured=True))
+        limits = {e.key: Limit(shares.get(e.key, 0.0), reasons[e.key]) for e in snap.charging}
         return Decision(limits, notes={"plans": notes})
 
     def target(self, e: EvseState, now: float) -> Target:

@@ -31,6 +31,9 @@ def platforms(registry: Registry | None) -> dict[str, Any]:
     """Built-ins, then whatever plugins registered (a plugin cannot replace a built-in)."""
     found: dict[str, Any] = {}
     if registry is not None:
-        found.update({name: registry.get(TRIGGER, name).obj for name in registry.names(TRIGGER)})
+        for name in registry.names(TRIGGER):
+            registered = registry.get(TRIGGER, name)
+            if registered is not None:  # listed just now
+                found[name] = registered.obj
     found.update(BUILTIN)
     return found

@@ -14,7 +14,7 @@ queue, shared by every rule) or `engine.scheduler`, and calls `trigger.fire(vari
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from zaspot.core.events import Event
 
@@ -96,9 +96,14 @@ def one_or_many(value: Any) -> list[Any] | None:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def listen_all(engine: Engine, types: tuple[str, ...], callback: Callable[[Event], None],
+E = TypeVar("E", bound=Event)
+
+
+def listen_all(engine: Engine, types: tuple[str, ...], callback: Callable[[E], None],
                extra: Callable[[], None] | None = None) -> Detach:
-    unsubs = [engine.listen(t, callback) for t in types]
+    """`callback` hears the events of `types`: each an E (the engine routes them by type)."""
+    routed = cast("Callable[[Event], None]", callback)
+    unsubs = [engine.listen(t, routed) for t in types]
 
     def detach() -> None:
         for unsub in unsubs:

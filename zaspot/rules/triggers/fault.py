@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from zaspot.core.events import Event
+from zaspot.core.events import Fault
 from zaspot.rules.triggers.base import event_vars, listen_all, one_or_many
 
 EVENTS = ("fault",)
@@ -34,7 +34,7 @@ def matcher(config: CONFIG):
 def attach(engine, trigger, config: CONFIG):
     matches, raised = matcher(config), config.event == "raised"
 
-    def on_fault(e: Event) -> None:
+    def on_fault(e: Fault) -> None:
         if e.active is raised and matches(e):
             trigger.fire(event_vars(e))
 

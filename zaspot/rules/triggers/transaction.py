@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from zaspot.core.events import Event
+from zaspot.core.events import TransactionEnded, TransactionStarted
 from zaspot.rules.triggers.base import event_vars, listen_all, one_or_many
 
 EVENTS = ("transaction_started", "transaction_ended")
@@ -22,7 +22,7 @@ class CONFIG:
 def attach(engine, trigger, config: CONFIG):
     tokens, reasons = one_or_many(config.id_token), one_or_many(config.reason)
 
-    def on_tx(e: Event) -> None:
+    def on_tx(e: TransactionStarted | TransactionEnded) -> None:
         if config.connector_id is not None and e.connector_id != config.connector_id:
             return
         if tokens is not None and getattr(e, "id_token", None) not in tokens:
