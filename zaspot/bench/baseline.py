@@ -20,6 +20,7 @@ from ocpp.v201 import ChargePoint as CP201
 from ocpp.v201 import call_result as r201
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 _tx_ids = itertools.count(1)
 
@@ -114,7 +115,8 @@ async def _handler(connection) -> None:
 
 def start_server(host: str = "127.0.0.1", port: int = 0):
     """`async with start_server() as server:` runs the baseline in this process (tests)."""
-    return serve(_handler, host, port, subprotocols=["ocpp2.0.1", "ocpp1.6"], compression=None)
+    return serve(_handler, host, port, subprotocols=[Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")],
+                 compression=None)
 
 
 async def serve_forever(host: str, port: int) -> None:

@@ -14,6 +14,7 @@ import json
 
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 _BOOT = {"status": "Accepted", "currentTime": "2024-01-01T00:00:00Z", "interval": 300}
 
@@ -29,7 +30,7 @@ async def _handler(connection) -> None:
 
 
 async def serve_forever(host: str, port: int) -> None:
-    async with serve(_handler, host, port, subprotocols=["ocpp2.0.1", "ocpp1.6"],
+    async with serve(_handler, host, port, subprotocols=[Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")],
                      compression=None):
         print(f"ready echo ws://{host}:{port}/ocpp", flush=True)
         await asyncio.Future()

@@ -148,6 +148,7 @@ class Fleet:
 
     async def _step(self, cmd: str, args: dict) -> list[dict]:
         for p in self._procs:
+            assert p.stdin is not None  # started with stdin=PIPE
             p.stdin.write(orjson.dumps([cmd, args]) + b"\n")
         return await asyncio.gather(*(self._recv(p) for p in self._procs))
 

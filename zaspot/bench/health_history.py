@@ -25,10 +25,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from zaspot.config import DiagnosticsConfig
 from zaspot.core import events as ev
 from zaspot.diagnostics.alarms import AlarmManager
 from zaspot.diagnostics.faults import from_reading, from_status
 from zaspot.diagnostics.readings import Reading
+from zaspot.diagnostics.stations import StationModels
 from zaspot.store import messages, schema
 from zaspot.store.unit import Unit, apply_unit
 
@@ -90,7 +92,7 @@ class _History:
 
     def __init__(self, conn: sqlite3.Connection, rng: random.Random, end: float, meter_every: float) -> None:
         self.conn, self.rng, self.end, self.meter_every = conn, rng, end, meter_every
-        self.alarms = AlarmManager(None, None, None)  # on_fault needs neither context nor config
+        self.alarms = AlarmManager(None, DiagnosticsConfig(), StationModels())  # on_fault reads neither
         self.status: dict[tuple[str, int, int], str] = {}
         self.unit = Unit()
         self.exclusions: list[tuple[float, float, str, str]] = []
@@ -189,7 +191,7 @@ class _History:
         e = self.set_status(st, evse, connector, status, ts, code)
         fault = from_status(e)
         if fault.active or e.previous == "Faulted":
-            self.steps(lambda u: (u.emit(fault), self.alarms.on_fault(fault, u)))
+            self.steps(lambda u: self._fault(u, fault))
 
     def _problem(self, st: _Station, component: str, variable: str, evse: int, connector: int, instance: str | None,
                  ts: float, active: bool, code: str | None) -> None:
@@ -201,8 +203,16 @@ class _History:
         payload = {"generatedAt": stamp, "seqNo": 0, "eventData": [{k: v for k, v in data.items() if v is not None}]}
         fault = from_reading(st.id, Reading(component, variable, value, instance, evse, connector,
                                             code if active else None), "NotifyEvent", ts)
-        self.steps(lambda u: (u.emit(ev.DeviceEvent(st.id, "NotifyEvent", payload, time=ts)), u.emit(fault),
-                              self.alarms.on_fault(fault, u)))
+        assert fault is not None  # a Problem or Tripped variable is one
+        device = ev.DeviceEvent(st.id, "NotifyEvent", payload, time=ts)
+        self.steps(lambda u: self._fault(u, fault, device))
+
+    def _fault(self, unit: Unit, fault: ev.Fault, device: ev.DeviceEvent | None = None) -> None:
+        """The device event (if any), the fault, and the alarm it raises or clears, in that order."""
+        if device is not None:
+            unit.emit(device)
+        unit.emit(fault)
+        self.alarms.on_fault(fault, unit)
 
     def trip(self, st: _Station, ts: float, minutes: float) -> Iterator[float]:
         module = f"PM{self.rng.randint(1, 4)}"

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
+from typing import Any
 
 import orjson
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from .load import SUBPROTOCOL, boot_payload, meter_payload
 
@@ -25,9 +27,16 @@ class IdleStation:
 
     def __init__(self, url: str, sid: str, version: str, timeout: float = 30.0):
         self.url, self.sid, self.version, self.timeout = f"{url.rstrip('/')}/{sid}", sid, version, timeout
-        self.ws = None
+        self.ws: ClientConnection | None = None
         self.n = 0
-        self.on_call = None  # (msg) -> answer frame for the server's own CALLs; None: NotImplemented
+        # (msg) -> answer frame for the server's own CALLs; None: NotImplemented
+        self.on_call: Callable[[list[Any]], list[Any] | None] | None = None
+
+    @property
+    def link(self) -> ClientConnection:
+        """The connection open() made."""
+        assert self.ws is not None, f"{self.sid}: not open"
+        return self.ws
 
     async def open(self, open_timeout: float) -> None:
         # Small queues and no compression: client memory per connection stays small.
@@ -44,7 +53,7 @@ class IdleStation:
         """One CALL; returns the CALLRESULT payload, raises CallFailed otherwise."""
         self.n += 1
         mid = b"%d" % self.n
-        ws = self.ws
+        ws = self.link
         await ws.send(b'[2,"%s","%s",%s]' % (mid, action, payload), text=True)
         try:
             async with asyncio.timeout(self.timeout):
@@ -63,7 +72,7 @@ class IdleStation:
         frame = self.on_call(msg) if self.on_call else None
         if frame is None:
             frame = [4, msg[1], "NotImplemented", "bench station", {}]
-        await self.ws.send(orjson.dumps(frame), text=True)
+        await self.link.send(orjson.dumps(frame), text=True)
 
     async def close(self) -> None:
         if self.ws is not None:

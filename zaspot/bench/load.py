@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
-SUBPROTOCOL = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
+SUBPROTOCOL = {"1.6": Subprotocol("ocpp1.6"), "2.0.1": Subprotocol("ocpp2.0.1")}
 
 
 def _ts() -> str:
@@ -72,7 +73,7 @@ class LoadResult:
 class _Station:
     def __init__(self, url: str, sid: str, version: str, timeout: float):
         self.url, self.sid, self.version, self.timeout = url.rstrip("/") + "/" + sid, sid, version, timeout
-        self.ws = None
+        self.ws: ClientConnection | None = None
         self.n = 0
         self.latencies: list[float] = []
         self.ok = 0
@@ -92,6 +93,7 @@ class _Station:
         self.n += 1
         smid = str(self.n)
         ws = self.ws
+        assert ws is not None, f"{self.sid}: not open"
         await ws.send(b'[2,"%s","%s",%s]' % (smid.encode(), action, payload), text=True)
         try:
             async with asyncio.timeout(self.timeout):

@@ -82,15 +82,15 @@ async def send_reading(st: IdleStation, celsius: float, timeout: float = 10.0) -
     st.n += 1
     mid = str(st.n)
     t0 = time.perf_counter()
-    await st.ws.send(temperature_frame(st.version, mid, celsius), text=True)
+    await st.link.send(temperature_frame(st.version, mid, celsius), text=True)
     answered, reacted = False, None
     try:
         async with asyncio.timeout(timeout if celsius > 70 else timeout / 2):
             while not answered or (celsius > 70 and reacted is None):
-                msg = orjson.loads(await st.ws.recv(decode=False))
+                msg = orjson.loads(await st.link.recv(decode=False))
                 if msg[0] == 2 and msg[2] == "SetChargingProfile":
                     reacted = reacted or time.perf_counter() - t0
-                    await st.ws.send(orjson.dumps([3, msg[1], {"status": "Accepted"}]), text=True)
+                    await st.link.send(orjson.dumps([3, msg[1], {"status": "Accepted"}]), text=True)
                 elif msg[0] == 2:
                     await st.answer(msg)
                 elif msg[1] == mid:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+from typing import Any
 
 import orjson
 
@@ -58,7 +59,7 @@ async def scale_target(target: str, root: str, stations: int, interval: float, d
                 up = await fleet.connect(concurrency=concurrency)
                 await asyncio.sleep(1.0)  # let the last boots' work settle before reading memory
                 rss_after = server.rss_kb()
-                load = await fleet.traffic(interval, duration) if up["connected"] else {
+                load: dict[str, Any] = await fleet.traffic(interval, duration) if up["connected"] else {
                     "latencies": [], "errors": 0, "messages": 0}
                 rss_end = server.rss_kb()
             if not server.alive():
@@ -78,8 +79,8 @@ async def scale_target(target: str, root: str, stations: int, interval: float, d
 async def scale(stations: int = 15000, interval: float = 60.0, duration: float | None = None,
                 protocol: str = "1.6", targets=BASELINED, procs: int = 0) -> dict:
     duration = interval if duration is None else duration
-    out = {"scenario": "scale", "stations": stations, "interval": interval, "duration": duration,
-           "protocol": protocol, "results": {}}
+    out: dict[str, Any] = {"scenario": "scale", "stations": stations, "interval": interval, "duration": duration,
+                           "protocol": protocol, "results": {}}
     with tempfile.TemporaryDirectory(prefix="zaspot-bench-") as root:
         for target in targets:
             out["results"][target] = await scale_target(target, root, stations, interval, duration, protocol, procs)
@@ -111,7 +112,7 @@ async def storm_target(target: str, root: str, stations: int, protocol: str, dea
 
 async def storm(stations: int = 5000, protocol: str = "1.6", targets=BASELINED, deadline_s: float = 300.0,
                 procs: int = 0) -> dict:
-    out = {"scenario": "storm", "stations": stations, "protocol": protocol, "results": {}}
+    out: dict[str, Any] = {"scenario": "storm", "stations": stations, "protocol": protocol, "results": {}}
     with tempfile.TemporaryDirectory(prefix="zaspot-bench-") as root:
         for target in targets:
             out["results"][target] = await storm_target(target, root, stations, protocol, deadline_s, procs)

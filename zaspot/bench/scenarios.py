@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .reaction import reaction
@@ -13,8 +14,8 @@ from .run import bench
 from .scale import scale, storm
 from .storage import storage
 
-SCENARIOS = {"throughput": bench, "scale": scale, "storm": storm, "reaction": reaction, "storage": storage,
-             "report": report}
+SCENARIOS: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {
+    "throughput": bench, "scale": scale, "storm": storm, "reaction": reaction, "storage": storage, "report": report}
 
 
 async def scenario(name: str, **kw: Any) -> dict:

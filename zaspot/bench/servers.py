@@ -123,6 +123,8 @@ class ServerProcess:
 
     def rss_kb(self) -> int:
         """VmRSS of the server process, in KiB (0 once it is gone)."""
+        if self.proc is None:
+            return 0
         try:
             with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
                 for line in f:

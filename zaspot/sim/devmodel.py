@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .meter import module_temperature, station_body_temperature
+from .meter import Connector, module_temperature, station_body_temperature
 
 if TYPE_CHECKING:
     from .station import SimStation
@@ -75,28 +75,37 @@ def build(st: SimStation) -> list[Var]:
         Var("SmartChargingCtrlr", "Enabled", lambda: "true", data_type="boolean"),
     ]
     for c in conns:
-        e = c.connector_id
-        out += [
-            Var("EVSE", "AvailabilityState", lambda c=c: _avail(c), evse=e),
-            Var("EVSE", "Power", lambda c=c: f"{c.power_w:.1f}", evse=e, data_type="decimal", unit="W"),
-            Var("Connector", "Temperature", lambda c=c: str(c.temperature_c), evse=e, connector=1,
-                data_type="decimal", unit="Celsius"),
-            Var("Connector", "Problem", lambda c=c: _b(c.status == "Faulted"), evse=e, connector=1,
-                data_type="boolean"),
-        ]
-    total = lambda: sum(c.power_w for c in conns)  # noqa: E731
+        out += _connector_vars(c)
     for i, m in enumerate(st.modules, start=1):
-        inst = str(i)
-        out += [
-            Var("AcDcConverter", "Enabled", lambda m=m: _b(m["enabled"]), instance=inst,
-                data_type="boolean", mutability="ReadWrite", set=_setter(m, "enabled")),
-            Var("AcDcConverter", "Problem", lambda m=m: _b(m["problem"]), instance=inst, data_type="boolean"),
-            Var("AcDcConverter", "Tripped", lambda m=m: _b(m["tripped"]), instance=inst, data_type="boolean"),
-            Var("AcDcConverter", "Temperature",
-                lambda i=i, m=m: str(module_temperature(len(st.modules), i, total(), m["heat"])),
-                instance=inst, data_type="decimal", unit="Celsius"),
-        ]
+        out += _module_vars(st, conns, i, m)
     return out
+
+
+def _connector_vars(c: Connector) -> list[Var]:
+    e = c.connector_id
+    return [
+        Var("EVSE", "AvailabilityState", lambda: _avail(c), evse=e),
+        Var("EVSE", "Power", lambda: f"{c.power_w:.1f}", evse=e, data_type="decimal", unit="W"),
+        Var("Connector", "Temperature", lambda: str(c.temperature_c), evse=e, connector=1,
+            data_type="decimal", unit="Celsius"),
+        Var("Connector", "Problem", lambda: _b(c.status == "Faulted"), evse=e, connector=1,
+            data_type="boolean"),
+    ]
+
+
+def _module_vars(st: SimStation, conns: list[Connector], i: int, m: dict[str, Any]) -> list[Var]:
+    inst = str(i)
+
+    def temperature() -> str:
+        return str(module_temperature(len(st.modules), i, sum(c.power_w for c in conns), m["heat"]))
+
+    return [
+        Var("AcDcConverter", "Enabled", lambda: _b(m["enabled"]), instance=inst,
+            data_type="boolean", mutability="ReadWrite", set=_setter(m, "enabled")),
+        Var("AcDcConverter", "Problem", lambda: _b(m["problem"]), instance=inst, data_type="boolean"),
+        Var("AcDcConverter", "Tripped", lambda: _b(m["tripped"]), instance=inst, data_type="boolean"),
+        Var("AcDcConverter", "Temperature", temperature, instance=inst, data_type="decimal", unit="Celsius"),
+    ]
 
 
 def _avail(c) -> str:
@@ -127,7 +136,7 @@ class DeviceModel:
             status = "NotSupportedAttributeType"
         res = {"attributeStatus": status, "attributeType": attr,
                "component": item["component"], "variable": item["variable"]}
-        if status == "Accepted":
+        if status == "Accepted" and v is not None:
             res["attributeValue"] = v.get()
         return res
 

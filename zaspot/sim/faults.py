@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -107,8 +108,10 @@ async def mixed(st: SimStation, duration: float = 3600.0, every: float = 300.0) 
 
 
 async def run_scenario(st: SimStation, name: str, **kw) -> None:
-    fn = {"overheat": overheat, "ground_failure": ground_failure, "module_trip": module_trip,
-          "offline": offline, "mixed": mixed, "charging": charging}.get(name)
+    scenarios: dict[str, Callable[..., Awaitable[None]]] = {
+        "overheat": overheat, "ground_failure": ground_failure, "module_trip": module_trip,
+        "offline": offline, "mixed": mixed, "charging": charging}
+    fn = scenarios.get(name)
     if name == "none":
         return
     if fn is None:

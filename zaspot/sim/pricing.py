@@ -81,7 +81,7 @@ def check_costmsg(message_id: str, data: Any) -> dict[str, Any]:
         raise ValueError(f"{message_id}: data is not JSON: {exc}") from None
     try:
         _CHECKS[message_id](parsed)
-    except fastjsonschema.JsonSchemaException as exc:
+    except fastjsonschema.JsonSchemaValueException as exc:
         raise ValueError(f"{message_id}: {exc.message}") from None
     return parsed
 
@@ -96,7 +96,7 @@ def heard(st: Any, action: str, answer: dict, transaction_id: str | None = None)
     if st.validate:
         try:
             schemas.validate_response(st.protocol, action, answer)
-        except fastjsonschema.JsonSchemaException as exc:
+        except fastjsonschema.JsonSchemaValueException as exc:
             st.errors.append(f"{action} answer: {exc.message}")
     state = told(st)
     message = (answer.get("idTokenInfo") or {}).get("personalMessage")
@@ -116,7 +116,7 @@ async def on_cost_updated(proto: Any, p: dict):
     if st.validate:
         try:
             schemas.validate_request(st.protocol, "CostUpdated", p)
-        except fastjsonschema.JsonSchemaException as exc:
+        except fastjsonschema.JsonSchemaValueException as exc:
             _refuse(st, "CostUpdated", exc.message, "FormatViolation")
     state = told(st)
     state["cost_updated"].append(p)

@@ -23,6 +23,7 @@ import random
 import time
 
 from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from . import schemas
 from .meter import Connector
@@ -238,7 +239,7 @@ class SimStation:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                ws = await connect(self.url, subprotocols=[self.proto.subprotocol],
+                ws = await connect(self.url, subprotocols=[Subprotocol(self.proto.subprotocol)],
                                    compression=None, open_timeout=self.call_timeout,
                                    close_timeout=2)
             except Exception as exc:  # noqa: BLE001  (logged; the station tries again as a real one does)

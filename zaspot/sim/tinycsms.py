@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 import fastjsonschema
 import orjson
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from . import schemas
 
@@ -28,9 +30,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def minimal_response(version: str, action: str) -> dict:
+def minimal_response(version: str, action: str) -> dict[str, Any]:
     ok16, ok201 = {"idTagInfo": {"status": "Accepted"}}, {"idTokenInfo": {"status": "Accepted"}}
-    table = {
+    table: dict[str, dict[str, Any]] = {
         "BootNotification": {"status": "Accepted", "currentTime": _now(), "interval": 60},
         "Heartbeat": {"currentTime": _now()},
         "Authorize": ok16 if version == "1.6" else ok201,
@@ -46,20 +48,22 @@ class TinyCSMS:
         self.received: list[tuple[str, str, dict]] = []   # (station, action, payload)
         self.connections: list[tuple[str, str]] = []     # (station, subprotocol)
         self.invalid: list[str] = []
-        self._ws: dict[str, object] = {}
+        self._ws: dict[str, ServerConnection] = {}
         self._versions: dict[str, str] = {}
         self._pending: dict[str, tuple[str, asyncio.Future]] = {}
         self._ids = itertools.count(1)
-        self._server = None
+        self._server: Server | None = None
         self.url = ""
 
     async def __aenter__(self) -> TinyCSMS:
-        self._server = await serve(self._handler, "127.0.0.1", 0,
-                                   subprotocols=["ocpp2.0.1", "ocpp1.6"], compression=None)
-        self.url = f"ws://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/ocpp"
+        self._server = server = await serve(self._handler, "127.0.0.1", 0,
+                                            subprotocols=[Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")],
+                                            compression=None)
+        self.url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
         return self
 
     async def __aexit__(self, *exc) -> None:
+        assert self._server is not None  # entered
         self._server.close()
         await self._server.wait_closed()
 

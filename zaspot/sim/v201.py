@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import features, pricing, reservations, v201_handlers
 from .devmodel import DeviceModel
@@ -81,7 +81,7 @@ class V201:
         c.start(soc=self.st.rng.uniform(10, 50))
         c.status = "Occupied"
         await self.send_status(cid, "Occupied")
-        extra = {"idToken": self._id_token(id_tag)}
+        extra: dict[str, Any] = {"idToken": self._id_token(id_tag)}
         reservation = reservations.claim(self.st, cid, id_tag)  # the card's reservation: used now
         if reservation is not None:
             extra["reservationId"] = reservation
@@ -178,7 +178,7 @@ class V201:
         await self.notify_event([item])
 
     async def report_module(self, index: int, tripped: bool) -> None:
-        item = {"component": {"name": "AcDcConverter", "instance": str(index)},
+        item: dict[str, Any] = {"component": {"name": "AcDcConverter", "instance": str(index)},
                 "variable": {"name": "Tripped"}, "actualValue": "true" if tripped else "false",
                 "trigger": "Alerting"}
         if not tripped:
