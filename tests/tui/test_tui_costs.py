@@ -98,7 +98,7 @@ def test_the_chart_marks_now_and_colours_the_cheap_and_dear_periods():
 
 def test_a_negative_price_is_a_bar_above_the_lowest_and_bad_rows_are_dropped():
     current = NOW - NOW % PERIOD
-    known = periods(rows([-0.5, 2.0], current) + [{"start": "garbage", "end": None, "price": 1.0}])
+    known = periods([*rows([-0.5, 2.0], current), {"start": "garbage", "end": None, "price": 1.0}])
     assert len(known) == 2
     cols = columns(known, NOW, PAST + 2)
     lines = chart_lines(cols)

@@ -66,7 +66,7 @@ def test_the_card_form_reads_an_expiry_and_leaves_empty_fields_out():
     assert time.localtime(args["expiry"])[:5] == (2027, 3, 31, 23, 59)
     with pytest.raises(ValueError, match="Expires"):
         arguments(CARD_FORM, {**answers, "expiry": "31.3.2027"})
-    with pytest.raises(ValueError, match="Card id.*required"):
+    with pytest.raises(ValueError, match=r"Card id.*required"):
         arguments(CARD_FORM, {**answers, "id_token": ""})
     # changing a card: the form starts from what it is
     again = card_answers({"id_token": "X", "status": "Blocked", "expiry": args["expiry"], "group": "FLEET"})

@@ -81,12 +81,13 @@ def defaults(action: Action, st: Station | None) -> dict[str, str]:
     free = next((c for c in outlets if c.status == "Available" and not c.transaction_id), None)
     busy = next((c for c in outlets if c.transaction_id), None)
     target = busy or (outlets[0] if outlets else None)
+    chosen = free or target
     values = {
         "kw": "11",
-        "evse_id": "0" if EVSE in action.fields else str((free or target).evse_id if (free or target) else 1),
+        "evse_id": "0" if EVSE in action.fields else str(chosen.evse_id if chosen else 1),
         "connector_id": str(target.connector_id if target else 1),
         "id_token": "" if action.name == "reserve" else "ZASPOT-OPS",
-        "transaction_id": busy.transaction_id if busy else "",
+        "transaction_id": (busy.transaction_id or "") if busy else "",
         "operative": "Inoperative" if st and any(c.status != "Unavailable" for c in outlets) else "Operative",
         "minutes": "15",
         "log_type": "diagnostics",

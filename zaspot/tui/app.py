@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input
 
@@ -39,9 +39,10 @@ class ZaspotTui(App[None]):
     TITLE = "zaspot"
     COMMANDS = App.COMMANDS | {ZaspotCommands}
     # Every screen gets -narrow or -wide, -short or -tall (app.tcss lays an 80×24 terminal out with them).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
-    BINDINGS = [
+    # No ClassVar: Textual declares these `ClassVar[...] | None`, which mypy reads as instance attributes.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -66,13 +67,15 @@ class ZaspotTui(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Banner(self.url, id="banner")
-        yield Input(placeholder="filter: words to match (id, model, status, error, offline, alarm); enter keeps it, escape clears", id="filter")
+        yield Input(placeholder="filter: words to match (id, model, status, error, offline, alarm); "
+                                "enter keeps it, escape clears", id="filter")
         yield FleetTable(self.model, self.clock, id="fleet")
         yield PricePane(self.clock, id="prices")
         with Horizontal(id="panes"):
             yield AlarmsPane(self.model.alarms, id="alarms")
             yield RulesPane(id="rules")
-            yield RulesUnavailable("Rules not available on this server: rule runs will show here once it has a rules engine.", id="no-rules")
+            yield RulesUnavailable("Rules not available on this server: rule runs will show here once it has a "
+                                   "rules engine.", id="no-rules")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -92,21 +95,26 @@ class ZaspotTui(App[None]):
     # its widgets are gone (seen once in CI as NoMatches for Banner): they update
     # only widgets that are still there.
 
+    def _live_banner(self) -> Banner | None:
+        """The banner while the app is up; None before it mounts and once it is torn down."""
+        return self._banner if self._banner is not None and self._banner.is_attached else None
+
     def _torn_down(self) -> bool:
-        return self._banner is None or not self._banner.is_attached
+        return self._live_banner() is None
 
     def feed_link(self, link: LinkState) -> None:
-        if not self._torn_down():
-            self._banner.link = link
+        if (banner := self._live_banner()) is not None:
+            banner.link = link
 
     def feed_snapshot(self, snap: Snapshot) -> None:
-        if self._torn_down():
+        banner = self._live_banner()
+        if banner is None:
             return
         self.model.load(snap.stations, snap.transactions, snap.reservations, snap.sessions, snap.alarms)
         self.model.set_limits(limits_config(snap.temperature_limits))
         self.model.rule_names = snap.rule_names
-        self._banner.auth_mode = snap.auth_mode
-        self._banner.warnings = snap.warnings
+        banner.auth_mode = snap.auth_mode
+        banner.warnings = snap.warnings
         self.query_one(FleetTable).rebuild()
         self.query_one(AlarmsPane).redraw()
         self._show_rules(snap.rule_traces)
@@ -135,8 +143,8 @@ class ZaspotTui(App[None]):
             screen.card_event(event)
 
     def _show_totals(self) -> None:
-        if not self._torn_down():
-            self._banner.show(self.model.totals())
+        if (banner := self._live_banner()) is not None:
+            banner.show(self.model.totals())
 
     def _show_rules(self, traces: list[dict[str, Any]] | None) -> None:
         self.rules_available = traces is not None

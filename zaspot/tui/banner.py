@@ -32,7 +32,8 @@ class Banner(Static):
             self.totals = totals
         if not self.link.connected:
             tries = f" (attempt {self.link.attempt})" if self.link.attempt else ""
-            self.update(f"[b]⚠ NOT CONNECTED[/b] to {self.url} — {self.link.message}{tries}. Showing the last known state.")
+            self.update(f"[b]⚠ NOT CONNECTED[/b] to {self.url} — {self.link.message}{tries}. "
+                        "Showing the last known state.")
             return
         line = self._line(with_url=True)
         if self.size.width and Text.from_markup(line).cell_len > self.size.width:

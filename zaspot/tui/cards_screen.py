@@ -8,12 +8,13 @@ timer, so an import of a thousand cards is one reload, not a thousand.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -34,12 +35,13 @@ CARD_COLS = (Col("card", "Card", 16), Col("status", "Status", 9), Col("expires",
 LIST_COLS = (Col("station", "Station", 14), Col("version", "List version", 12, drop=2), Col("in_step", "In step", 8),
              Col("supported", "Supported", 9, drop=3), Col("synced", "Synced", 8, drop=1),
              Col("error", "Error", 16, grow=True))
-MODE_TEXT = {"open": "[b black on yellow] auth: open [/] every card that is not blocked may charge (unknown ones are logged)",
+MODE_TEXT = {"open": ("[b black on yellow] auth: open [/] every card that is not blocked may charge "
+                      "(unknown ones are logged)"),
              "list": "auth: list · only the cards below, when Accepted, may charge"}
 
 
 class CardsScreen(Screen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("a", "add", "Add"),
@@ -63,8 +65,8 @@ class CardsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="cards-title")
-        yield Input(placeholder="filter: words to match (id, driver, group, note, status); enter keeps it, escape clears",
-                    id="cards-filter")
+        yield Input(placeholder="filter: words to match (id, driver, group, note, status); "
+                                "enter keeps it, escape clears", id="cards-filter")
         yield CollapsingTable(CARD_COLS, self._show_cards, id="cards", cursor_type="row")
         yield CollapsingTable(LIST_COLS, self._show_lists_again, id="local-lists", cursor_type="none")
         yield Footer()
@@ -130,7 +132,8 @@ class CardsScreen(Screen[None]):
         shown = self.shown_cards()
         for c in shown:
             status = c.get("status") or "?"
-            table.put({"card": Text(c["id_token"], style="bold"), "status": Text(status, style=CARD_STYLE.get(status, "")),
+            table.put({"card": Text(c["id_token"], style="bold"),
+                       "status": Text(status, style=CARD_STYLE.get(status, "")),
                        "expires": fmt.date_time(c.get("expiry")) or Text("never", style="bright_black"),
                        "group": c.get("group") or "–", "driver": c.get("driver") or "–", "note": c.get("note") or "",
                        "changed": fmt.age(c.get("updated_at"), now) if c.get("updated_at") else "–"}, key=c["id_token"])
@@ -174,7 +177,7 @@ class CardsScreen(Screen[None]):
         table = self.query_one("#cards", DataTable)
         if not table.row_count:
             return None
-        row_key, _ = table.coordinate_to_cell_key((table.cursor_row, 0))
+        row_key, _ = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0))
         return row_key.value
 
     def _selected_card(self) -> dict[str, Any] | None:

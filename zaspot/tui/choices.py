@@ -16,7 +16,8 @@ NOTHING_TO_PICK = {
 
 def reservation_label(r: dict[str, Any]) -> str:
     evse, conn = r.get("evse_id"), r.get("connector_id")
-    where = "the station" if not evse and not conn else f"{evse or conn}" + (f"/{conn}" if evse and conn and conn != evse else "")
+    where = ("the station" if not evse and not conn
+             else f"{evse or conn}" + (f"/{conn}" if evse and conn and conn != evse else ""))
     return f"{r['id']}: {where} for {r.get('id_token')} until {fmt.clock(r.get('expires_at'))}"
 
 

@@ -169,6 +169,7 @@ async def running_sessions(client: Client, transactions: list[dict[str, Any]]) -
     starts = [t.get("started_at") for t in transactions if t.get("state") == "active"]
     if not starts:
         return []
-    since = min(starts) if all(isinstance(s, (int, float)) for s in starts) else None
+    numbers = [s for s in starts if isinstance(s, (int, float))]
+    since = min(numbers) if len(numbers) == len(starts) else None
     rows = await optional(client, "history/sessions", **({"since": since} if since is not None else {}), limit=10_000)
     return [r for r in rows or [] if r.get("state") == "active"]

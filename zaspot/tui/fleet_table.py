@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from textual.coordinate import Coordinate
 from textual.reactive import reactive
 
 from zaspot.tui.cells import COLUMNS, SORTS, cells, columns_for
@@ -36,11 +37,12 @@ class FleetTable(CollapsingTable):
     def selected(self) -> str | None:
         if not self.row_count:
             return None
-        row_key, _ = self.coordinate_to_cell_key((self.cursor_row, 0))
+        row_key, _ = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0))
         return row_key.value
 
     def _title(self) -> None:
-        shown = f"{len(self._shown)} of {len(self.model.stations)}" if self.filter_text else str(len(self.model.stations))
+        total = len(self.model.stations)
+        shown = f"{len(self._shown)} of {total}" if self.filter_text else str(total)
         filt = f" · filter “{self.filter_text}”" if self.filter_text else ""
         self.border_title = f"Stations ({shown}) · sorted by {self.sort_name}{filt}"
 

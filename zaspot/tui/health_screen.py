@@ -9,13 +9,13 @@ seconds while open; a station's ports from `reports/availability` and its outage
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -101,7 +101,7 @@ def _count(n: int | None, loud: str = "bold red") -> Text:
 
 class HealthScreen(Screen[None]):
     DEFAULT_CSS = _CSS
-    BINDINGS = [Binding("escape", "app.pop_screen", "Fleet")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Fleet")]
     KEYS = (("enter", "the selected station's ports and its outages in the last 30 days"),
             ("escape", "back"))
 
@@ -169,11 +169,13 @@ class HealthScreen(Screen[None]):
                        "trips": _count(row.get("module_trips_30d"), "yellow")}, key=sid)
         if keep is not None and keep in self.stations:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
-        below = sum(1 for _, r in ordered if r.get("uptime_30d") is not None and r["uptime_30d"] < r.get("target", target))
+        below = sum(1 for _, r in ordered
+                    if r.get("uptime_30d") is not None and r["uptime_30d"] < r.get("target", target))
         self.query_one("#health-title", Static).update(
             f"[b]Fleet health[/b] · last {WINDOW_DAYS} days · target {target:g} %"
             f" (the bar runs {floor:g}–100 %, ┃ marks the target) · "
-            + (f"[b red]{below} below target[/]" if below else "all at or above target" if ordered else "no stations yet"))
+            + (f"[b red]{below} below target[/]" if below
+               else "all at or above target" if ordered else "no stations yet"))
 
     @property
     def selected(self) -> str | None:
@@ -193,7 +195,7 @@ class StationHealthScreen(Screen[None]):
     """One station's ports (uptime, outages by cause, failures) and its outages, newest first."""
 
     DEFAULT_CSS = _CSS
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
 
     def __init__(self, station_id: str, label: str, summary: dict[str, Any]) -> None:
         super().__init__()

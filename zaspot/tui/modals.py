@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
@@ -18,7 +19,7 @@ Options = dict[str, list[tuple[str, Any]]]  # field name -> (label, value) for i
 class ConfirmAction(ModalScreen[dict[str, Any] | None]):
     """Dismissed with the command's arguments, or None when cancelled."""
 
-    BINDINGS = [("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "Cancel")]
 
     def __init__(self, action: Action, station_id: str, answers: dict[str, str], options: Options | None = None,
                  question: str | None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,7 +168,8 @@ class Station:
     def modules_ok(self) -> tuple[int, int] | None:
         if not self.modules:
             return None
-        ok = sum(1 for m in self.modules.values() if m.get("enabled") is not False and not m.get("problem") and not m.get("tripped"))
+        ok = sum(1 for m in self.modules.values()
+                 if m.get("enabled") is not False and not m.get("problem") and not m.get("tripped"))
         return ok, len(self.modules)
 
     @property
@@ -232,16 +234,16 @@ class FleetModel:
 
     # --- snapshot (fleet/list + history/transactions) -----------------------
 
-    def load(self, rows: list[dict[str, Any]], transactions: list[dict[str, Any]] = (),
-             reservations: list[dict[str, Any]] = (), sessions: list[dict[str, Any]] = (),
+    def load(self, rows: list[dict[str, Any]], transactions: Sequence[dict[str, Any]] = (),
+             reservations: Sequence[dict[str, Any]] = (), sessions: Sequence[dict[str, Any]] = (),
              alarms: list[dict[str, Any]] | None = None) -> None:
         """`alarms`: history/alarms rows (None: an older server; the fleet state's open ones)."""
         self.stations.clear()
         for row in rows:
             self._load_row(row)
         self.alarms.load(alarms, rows)
-        for st in self.stations.values():
-            st.open_alarms = self.alarms.open_of(st.station_id)
+        for station in self.stations.values():
+            station.open_alarms = self.alarms.open_of(station.station_id)
         for r in reservations:
             st = self.stations.get(r.get("station_id", ""))
             if st is not None and r.get("status") == "active":
@@ -369,8 +371,8 @@ class FleetModel:
     def _on_reservation_changed(self, st: Station, e: dict[str, Any]) -> None:
         if e.get("status") == "active":
             self._reserve(st, e.get("reservation_id"), e)
-        else:
-            st.reservations.pop(e.get("reservation_id"), None)  # used, cancelled, expired, rejected
+        elif (reservation_id := e.get("reservation_id")) is not None:
+            st.reservations.pop(reservation_id, None)  # used, cancelled, expired, rejected
 
     @staticmethod
     def _reserve(st: Station, reservation_id: Any, r: dict[str, Any]) -> None:

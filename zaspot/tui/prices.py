@@ -136,11 +136,11 @@ def legend_lines(cols: list[Column], now_info: dict[str, Any] | None, unit: str,
     if isinstance(info.get("driver_price"), (int, float)):
         tariff = f" ({info['tariff']})" if info.get("tariff") else ""
         lines.append(Text(f"     {fmt.price(info['driver_price'])} driver price{tariff}"))
-    ahead = [c for c in cols[PAST:] if c.period and not c.period.fallback]
+    ahead = [(c, c.period) for c in cols[PAST:] if c.period and not c.period.fallback]
     for word, pick in (("min", min), ("max", max)):
         if ahead:
-            c = pick(ahead, key=lambda c: c.period.price)
-            lines.append(Text(f"{word}  {fmt.price(c.period.price)} at {when(c.start, cols[PAST].start)}",
+            c, period = pick(ahead, key=lambda known: known[1].price)
+            lines.append(Text(f"{word}  {fmt.price(period.price)} at {when(c.start, cols[PAST].start)}",
                               style=STYLE["cheap" if word == "min" else "dear"]))
     return lines[:bar_rows + 1]
 
@@ -152,11 +152,11 @@ def summary_line(cols: list[Column], now_info: dict[str, Any] | None) -> str:
     driver = (now_info or {}).get("driver_price")
     if isinstance(driver, (int, float)):
         parts.append(f"driver {fmt.price(driver)}")
-    ahead = [c for c in cols[PAST:] if c.period and not c.period.fallback]
+    ahead = [(c, c.period) for c in cols[PAST:] if c.period and not c.period.fallback]
     if ahead:
         for word, pick in (("min", min), ("max", max)):
-            c = pick(ahead, key=lambda c: c.period.price)
-            parts.append(f"{word} {fmt.price(c.period.price)} at {when(c.start, cols[PAST].start)}")
+            c, period = pick(ahead, key=lambda known: known[1].price)
+            parts.append(f"{word} {fmt.price(period.price)} at {when(c.start, cols[PAST].start)}")
     return " · ".join(parts)
 
 

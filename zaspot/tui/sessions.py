@@ -8,12 +8,14 @@ once a minute), never on a fast timer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
@@ -57,7 +59,8 @@ class SessionsTable(DataTable):
         if client is None:
             return
         rows = await optional(client, "history/sessions", station_id=station_id, limit=RECENT)
-        self.sessions = [r for r in rows if r.get("station_id") in (None, station_id)] if isinstance(rows, list) else None
+        self.sessions = ([r for r in rows if r.get("station_id") in (None, station_id)]
+                         if isinstance(rows, list) else None)
         self._show()
 
     def _show(self) -> None:
@@ -80,7 +83,7 @@ class SessionsTable(DataTable):
         """The selected session's transaction id (the newest when none is selected yet)."""
         if not self.row_count:
             return None
-        row_key, _ = self.coordinate_to_cell_key((self.cursor_row, 0))
+        row_key, _ = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0))
         return row_key.value
 
 
@@ -91,15 +94,18 @@ def receipt_text(r: dict[str, Any]) -> str:
     style = STATE_STYLE.get(state)
     lines = [
         f"[b]Receipt[/b] · session {escape(session_key(r))} · " + (f"[{style}]{state}[/]" if style else state),
-        f"Station {escape(str(r.get('station_id') or '–'))}, connector {place(r)} · card {escape(str(r.get('id_token') or '–'))}",
+        (f"Station {escape(str(r.get('station_id') or '–'))}, connector {place(r)}"
+         f" · card {escape(str(r.get('id_token') or '–'))}"),
         f"From {fmt.day_time(r.get('start_date_time'))} to {fmt.day_time(r.get('end_date_time'))}"
         f" · charging time {fmt.hours(r.get('total_time'))}"
         + (f", parked {fmt.hours(r.get('total_parking_time'))}" if r.get("total_parking_time") is not None else ""),
         f"Energy [b]{kwh(r.get('total_energy'))}[/b]",
-        "Tariff " + escape(str(r.get("tariff_text") or tariff_name(r.get("tariff")) or "–")),  # its formula, with its name
+        # its formula, with its name
+        "Tariff " + escape(str(r.get("tariff_text") or tariff_name(r.get("tariff")) or "–")),
     ]
     fees = [f"session fee {fmt.money(r['session_fee'], cur)}" if r.get("session_fee") else "",
-            f"idle fee {fmt.money(r['idle_fee'], cur)} ({r.get('idle_minutes') or 0:.0f} min idle)" if r.get("idle_fee") else ""]
+            (f"idle fee {fmt.money(r['idle_fee'], cur)} ({r.get('idle_minutes') or 0:.0f} min idle)"
+             if r.get("idle_fee") else "")]
     if any(fees):
         lines.append("Fees incl. VAT: " + ", ".join(f for f in fees if f))
     lines.append(f"Cost [b]{fmt.money(incl, cur)}[/b] incl. VAT ({fmt.money(excl, cur)} excl. VAT)"
@@ -110,7 +116,8 @@ def receipt_text(r: dict[str, Any]) -> str:
 class ReceiptScreen(ModalScreen[None]):
     """One session: energy, time, tariff, cost, and each period's energy, price and cost."""
 
-    BINDINGS = [("escape", "close", "Close"), ("p", "close", "Close"), ("q", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "close", "Close"), ("p", "close", "Close"),
+                                             ("q", "close", "Close")]
 
     def __init__(self, receipt: dict[str, Any]) -> None:
         super().__init__()

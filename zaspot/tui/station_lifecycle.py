@@ -48,8 +48,8 @@ def firmware_line(st: Station, updates: list[dict[str, Any]] | None) -> str:
     last = newest(updates)[0]
     status = last.get("status") or "?"
     detail = f" ({escape(str(last['detail']))})" if last.get("detail") else ""
-    return line + (f" · last update {escape(str(last.get('firmware')))}: [{status_style(status)}]{escape(status)}[/]{detail}"
-                   f" at {fmt.clock(last.get('updated_at'))}")
+    return line + (f" · last update {escape(str(last.get('firmware')))}: "
+                   f"[{status_style(status)}]{escape(status)}[/]{detail} at {fmt.clock(last.get('updated_at'))}")
 
 
 def logs_line(uploads: list[dict[str, Any]] | None) -> str:
@@ -60,8 +60,8 @@ def logs_line(uploads: list[dict[str, Any]] | None) -> str:
     last = newest(uploads)[0]
     status = last.get("status") or "?"
     file = f" ({escape(str(last['filename']))}, {fmt.size(last.get('size'))})" if last.get("filename") else ""
-    return (f"Logs: last {last.get('log_type')} [{status_style(status)}]{escape(status)}[/] at {fmt.clock(last.get('updated_at'))}"
-            f"{file} · {len(uploads)} in all")
+    return (f"Logs: last {last.get('log_type')} [{status_style(status)}]{escape(status)}[/]"
+            f" at {fmt.clock(last.get('updated_at'))}{file} · {len(uploads)} in all")
 
 
 def reservations_line(st: Station, now: float) -> str:
