@@ -43,7 +43,7 @@ async def until(pilot, check: Callable[[], bool], what: str, limit: float = 20.0
     end = loop.time() + limit
     while not check():
         if loop.time() > end:
-            raise AssertionError(f"never saw: {what}")
+            raise AssertionError(f"never saw: {what() if callable(what) else what}")
         await pilot.pause(0.05)
 
 
@@ -75,7 +75,7 @@ async def test_the_header_shows_the_authorization_mode(tmp_path):
             app = tui(server)
             async with app.run_test(size=SIZE) as pilot:
                 banner = app.query_one("#banner")
-                await until(pilot, lambda: "stations" in text(banner), "the connected banner")
+                await until(pilot, lambda banner=banner: "stations" in text(banner), "the connected banner")
                 assert shown in text(banner)
         finally:
             await server.stop()

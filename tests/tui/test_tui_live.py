@@ -65,7 +65,7 @@ async def test_a_fault_appears_in_the_fleet_table(zaspot_server, stations):
 
         ac.start_scenario("ground_failure", connector_id=1, hold=10_000)
         await until(pilot, lambda: "FAULT" in cell(app, "TUI-AC", "connectors"), "connector 1 faulted")
-        assert "GroundFailure" in cell(app, "TUI-AC", "connectors")
+        assert "Ground failure" in cell(app, "TUI-AC", "connectors")  # its error code, by name
         await until(pilot, lambda: cell(app, "TUI-AC", "alarms") != "–", "an open alarm on TUI-AC")
 
         await pilot.press("S")  # trouble first

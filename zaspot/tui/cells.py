@@ -64,7 +64,7 @@ def connectors_cell(st: Station, now: float, say_offline: bool = False) -> Text:
         status = "Reserved" if c.status == "Available" and any(r.covers(c) for r in held) else c.status
         text.append(f"{c.label}:", style="bright_black").append_text(fmt.status_text(status, short=True))
         if c.faulted and c.error_code and c.error_code != "NoError":
-            text.append(f"({c.error_code})", style="red")
+            text.append(f"({alarm_name(c.error_code)})", style="red")
         text.append(" ")
     text.rstrip()
     return text

@@ -46,13 +46,6 @@ def kwh(wh: float | None) -> str:
     return f"{wh / 1000:.1f} kWh" if wh < 1e6 else f"{wh / 1e6:.2f} MWh"
 
 
-def celsius(value: float | None) -> Text:
-    if value is None:
-        return Text("–", style="bright_black")
-    style = "bold red" if value >= 70 else "yellow" if value >= 55 else ""
-    return Text(f"{value:.0f} °C", style=style)
-
-
 def age(ts: float | None, now: float) -> str:
     """Coarse on purpose: a table of 500 'last seen' cells must not tick every second."""
     if not ts:
@@ -102,10 +95,11 @@ def first(row: dict[str, Any], *keys: str, default: Any = None) -> Any:
     return default
 
 
-def short_id(value: str | None) -> str:
+def short_id(value: str | int | None) -> str:
     """2.0.1 transaction ids are UUIDs: the first block tells them apart on one screen."""
-    if not value:
+    if value is None or value == "":
         return "–"
+    value = str(value)
     return value if len(value) <= 10 else value[:8] + "…"
 
 

@@ -5,11 +5,14 @@ the terminal. tests/tui/test_tui_help.py checks every screen's bindings are here
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.console import Group
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -22,8 +25,8 @@ Rows = tuple[tuple[str, str], ...]
 
 GENERAL: Rows = (
     ("enter", "open the selected station"),
-    ("/", "filter stations: every word must match (id, name, site, model, status, error code, offline, alarm,"
-          " reserved)"),
+    ("/", ("filter stations: every word must match (id, name, site, model, status, error code, offline, "
+           "alarm, reserved)")),
     ("escape", "clear the filter / back to the fleet"),
     ("s / S", "next sort order (station, site, trouble, power, hottest, alarms, seen) / trouble first"),
     ("a", "focus the alarms pane (open alarms first)"),
@@ -31,7 +34,7 @@ GENERAL: Rows = (
     ("h", "fleet health: uptime over the last 30 days against the target, worst first"),
     ("tab / shift+tab", "the next / previous table, pane or tab"),
     ("ctrl+p", "command palette (every action by name)"),
-    ("ctrl+c", "copy the selected text"),
+    ("ctrl+c / super+c", "copy the selected text"),
     ("?", "this help"),
     ("q / ctrl+q", "quit"),
 )
@@ -99,7 +102,8 @@ def help_renderables() -> tuple[Group, Group]:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [("escape", "close", "Close"), ("question_mark", "close", "Close"), ("q", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "close", "Close"), ("question_mark", "close", "Close"),
+                                             ("q", "close", "Close")]
 
     def compose(self) -> ComposeResult:
         left, right = help_renderables()

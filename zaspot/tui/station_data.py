@@ -20,7 +20,7 @@ def who(source: str | None, rule_names: dict[str, str] | None = None) -> str:
     if alias:
         return f"rule “{alias}”"
     kind = {"api": "operator", "ems": "EMS", "rule": "rule"}.get(kind, kind)
-    return f"{kind} {name}".strip()
+    return f"{kind} {name.replace('_', ' ')}".strip()  # 'cards:local_list' -> 'cards local list'
 
 
 def _amount(amps: float | None, watts: float | None, unit: str) -> str:
@@ -50,6 +50,22 @@ def power_limit(limits: list[dict[str, Any]], rule_names: dict[str, str] | None 
     return "; ".join(lines) if lines else "none"
 
 
+def _module_state(e: dict[str, Any]) -> str:
+    if not (e.get("problem") or e.get("tripped")):
+        return "ok"
+    return "TRIPPED" if e.get("tripped") else "problem"
+
+
+def _command_answer(e: dict[str, Any]) -> str:
+    return e.get("status") or e.get("error") or ("ok" if e.get("ok") else "failed")
+
+
+def command_name(e: dict[str, Any]) -> str:
+    """'set_power_limit' -> 'set power limit'; a raw CALL by its OCPP action."""
+    command = e.get("command") or "?"
+    return str(e.get("action") or command) if command == "raw" else str(command).replace("_", " ")
+
+
 def event_line(event: dict[str, Any], rule_names: dict[str, str] | None = None) -> str:
     """One short line per event for the station's event log (temperatures: event_log.py folds them)."""
     kind = event.get("type", "?")
@@ -58,24 +74,30 @@ def event_line(event: dict[str, Any], rule_names: dict[str, str] | None = None) 
         "status_changed": lambda e: f"{e.get('status')} {e.get('error_code') or ''}".strip(),
         "temperature": lambda e: f"{e.get('location')} {e.get('celsius')} °C",
         "alarm_raised": lambda e: f"[{e.get('severity')}] {alarm_text(e)}",
-        "alarm_cleared": lambda e: f"{alarm_name(e.get('code'))} cleared"
+        "alarm_cleared": lambda e: alarm_name(e.get("code"))
                                    + (f", now {alarm_name(e['superseded_by'])}" if e.get("superseded_by") else ""),
-        "power_module": lambda e: f"{e.get('instance')} {'ok' if not (e.get('problem') or e.get('tripped')) else 'TRIPPED' if e.get('tripped') else 'problem'}",
-        "command_result": lambda e: f"{str(e.get('command') or '?').replace('_', ' ')} -> {e.get('status') or e.get('error') or ('ok' if e.get('ok') else 'failed')}"
+        "power_module": lambda e: f"{e.get('instance')} {_module_state(e)}",
+        "command_result": lambda e: f"{command_name(e)} -> {_command_answer(e)}"
                                     f" ({who(e.get('source'), rule_names)})",
         "fault": lambda e: f"{e.get('component')} {e.get('code')} {'active' if e.get('active') else 'cleared'}",
-        "transaction_started": lambda e: f"tx {e.get('transaction_id')} started",
-        "transaction_ended": lambda e: f"tx {e.get('transaction_id')} ended ({e.get('reason') or '-'})",
+        "transaction_started": lambda e: f"tx {fmt.short_id(e.get('transaction_id'))} started",
+        "transaction_ended": lambda e: f"tx {fmt.short_id(e.get('transaction_id'))} ended ({e.get('reason') or '-'})",
         "meter_sample": lambda e: "meter values",
-        "reservation_changed": lambda e: f"reservation {e.get('reservation_id')} for {e.get('id_token')} {e.get('status')}"
-                                         + (f" until {fmt.clock(e['expires_at'])}" if e.get("status") == "active" else ""),
+        "reservation_changed": lambda e: (f"reservation {e.get('reservation_id')} for {e.get('id_token')} "
+                                          f"{e.get('status')}")
+                                         + (f" until {fmt.clock(e['expires_at'])}"
+                                            if e.get("status") == "active" else ""),
         "firmware_status": lambda e: f"{e.get('firmware') or 'firmware'} {e.get('status')}",
-        "log_status": lambda e: f"log upload {e.get('upload_id')} {e.get('status')}" + (f" {e['filename']}" if e.get("filename") else ""),
+        "log_status": lambda e: f"log upload {e.get('upload_id')} {e.get('status')}"
+                                + (f" {e['filename']}" if e.get("filename") else ""),
         "authorization": lambda e: f"card {e.get('id_token')} {e.get('status')} (auth {e.get('mode')})",
-        "local_list_synced": lambda e: f"local list v{e.get('version')} {e.get('update_type') or ''} {e.get('status') or ''}".rstrip(),
-        "transaction_stale": lambda e: f"tx {e.get('transaction_id')} closed as stale ({e.get('reason') or '-'})",
+        "local_list_synced": lambda e: (f"local list v{e.get('version')} {e.get('update_type') or ''} "
+                                        f"{e.get('status') or ''}").rstrip(),
+        "transaction_stale": lambda e: f"tx {fmt.short_id(e.get('transaction_id'))} closed as stale"
+                                       f" ({e.get('reason') or '-'})",
         "connection_refused": lambda e: f"from {e.get('remote')}: {e.get('reason')}",
-        "session_cost": lambda e: f"tx {e.get('transaction_id')} {'cost' if e.get('final') else 'so far'} "
+        "session_cost": lambda e: f"tx {fmt.short_id(e.get('transaction_id'))} "
+                                  f"{'cost' if e.get('final') else 'so far'} "
                                   f"{fmt.money(e.get('cost'), e.get('currency') or '')}",
     }.get(kind, lambda e: "")(event)
     return f"{fmt.clock(event.get('time'))} {kind.replace('_', ' ')}{where} {detail}".rstrip()

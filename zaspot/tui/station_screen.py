@@ -4,12 +4,13 @@ receipts, events, frames."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, RichLog, Sparkline, Static, TabbedContent, TabPane
@@ -27,15 +28,16 @@ from zaspot.tui.temps import celsius
 
 REFRESH_EVERY = 0.5
 FRAMES_EVERY = 3.0
-QUIET = {"meter_sample", "device_event", "transaction_updated"}  # in the panels above; temperatures fold
+# In the panels above (temperatures fold into one line a run); a fault's line is its alarm's.
+QUIET = {"meter_sample", "device_event", "transaction_updated", "fault"}
 CONNECTOR_COLS = (Col("conn", "Conn", 5), Col("status", "Status", 22, grow=True), Col("power", "Power", 8, drop=1),
                   Col("tx", "Tx", 10, drop=2), Col("reserved", "Reserved for", 24, drop=3),
                   Col("meter", "Meter", 9, drop=4), Col("vendor", "Vendor code", 11, drop=5))
 
 
 class StationScreen(Screen[None]):
-    BINDINGS = [("escape", "app.pop_screen", "Fleet"), ("f", "frames", "Frames"), ("n", "sessions", "Sessions"),
-                ("p", "receipt", "Receipt")]
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "app.pop_screen", "Fleet"), ("f", "frames", "Frames"),
+                                             ("n", "sessions", "Sessions"), ("p", "receipt", "Receipt")]
 
     def __init__(self, station_id: str) -> None:
         super().__init__()
@@ -84,7 +86,8 @@ class StationScreen(Screen[None]):
         self.query_one("#connectors", CollapsingTable).fit_columns()
         self.query_one("#temperatures", DataTable).add_columns("Where", "Temp")
         self.query_one("#modules", DataTable).add_columns("Module", "State", "Temp")
-        for widget_id, title in (("connectors", "Connectors"), ("temperatures", "Temperatures"), ("modules", "Power modules")):
+        titles = (("connectors", "Connectors"), ("temperatures", "Temperatures"), ("modules", "Power modules"))
+        for widget_id, title in titles:
             self.query_one(f"#{widget_id}").border_title = title
         self.set_interval(REFRESH_EVERY, self.refresh_view)
         self.set_interval(FRAMES_EVERY, self.load_frames)
@@ -149,10 +152,15 @@ class StationScreen(Screen[None]):
             samples = await feed.command("history/meter_samples", station_id=self.station_id, limit=1000)
         except ApiError:
             samples = []
+        try:
+            commands = await feed.command("history/commands", station_id=self.station_id, limit=20)
+        except ApiError:
+            commands = []
         if self.station is not None:
             self.station.seed_power_history(samples)  # the sparkline starts with the past, not empty
         if self._early is not None:  # the first read: the stored events, then what came live meanwhile
             stored = [{**(e.get("data") or {}), "time": e.get("ts")} for e in reversed(events)]
+            stored = sorted(stored + command_events(commands), key=lambda e: e["time"] or 0)  # answers are live only
             last = max((e["time"] or 0 for e in stored), default=0)
             early, self._early = self._early, None
             for e in [*stored, *(e for e in early if (e.get("time") or 0) > last)]:
@@ -319,6 +327,15 @@ class StationScreen(Screen[None]):
         table.border_title = f"Power modules · {ok[0]}/{ok[1]} ok" if ok else "Power modules"
 
 
+def command_events(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The station's answered commands (history/commands) as the `command_result` events the
+    feed brings live (the event log keeps no answers)."""
+    return [{"type": "command_result", "command": r.get("command"), "action": r.get("action"),
+             "status": r.get("status"), "ok": bool(r.get("ok")),
+             "error": r.get("error"), "source": r.get("source"), "time": r["done_at"]}
+            for r in rows if r.get("done_at")]
+
+
 def module_reading(key: str, st: Station) -> bool:
     """'module:3' of a module the modules table lists (its temperature is shown there)."""
     return key.startswith("module:") and key.split(":", 1)[1].split("@", 1)[0] in st.modules
@@ -343,5 +360,6 @@ def running_line(st: Station, c: Connector) -> str:
     elif c.energy_wh is not None and c.meter_start_wh is not None:
         line += f", {fmt.kwh(c.energy_wh - c.meter_start_wh)}"
     if cost is not None:
-        line += f", [b]{fmt.money(cost.cost, cost.currency)}[/b] so far" + (f" ({escape(cost.tariff)})" if cost.tariff else "")
+        line += f", [b]{fmt.money(cost.cost, cost.currency)}[/b] so far"
+        line += f" ({escape(cost.tariff)})" if cost.tariff else ""
     return line
