@@ -36,8 +36,8 @@ def test_a_fault_marks_the_station_and_shows_in_its_cells(model):
     model.apply({"type": "alarm_raised", "station_id": "CP1", "time": NOW, "alarm_id": 3, "code": "GroundFailure"})
     assert model.take_dirty() == {"CP1"}
     row = cells(model.stations["CP1"], NOW)
-    assert "FAULT(GroundFailure)" in row["connectors"].plain
-    assert row["alarms"].plain == "1 GroundFailure"
+    assert "FAULT(Ground failure)" in row["connectors"].plain  # the error code by name
+    assert row["alarms"].plain == "1 Ground failure"
     assert "red" in str(row["station"].style)
     assert model.matching("alarm") == ["CP1"] and model.matching("offline") == []
 
@@ -82,7 +82,7 @@ def test_power_limit_names_who_set_it_and_the_intents_behind_it():
              "set_by": "rule:overheat", "since": NOW, "applied": False, "error": None, "intents": [rule, ems]}
     shown = power_limit([limit])
     assert shown.startswith("11.0 kW on station, set by rule overheat")
-    assert "not applied" in shown and shown.endswith("also EMS dynamic_load_balancing 20 A")
+    assert "not applied" in shown and shown.endswith("also EMS dynamic load balancing 20 A")
     assert power_limit([{**limit, "in_force_amps": None, "set_by": None, "intents": []}]) == "none on station"
     assert power_limit([]) == "none"
 
