@@ -1,8 +1,8 @@
 """The README's TUI screenshots, taken from the shipped demo: `python docs/screenshots.py`.
 
 It runs what `zaspot demo` runs (zaspot.tui.demo.Demo: a server with the repo's rules/, the
-simulated mixed fleet playing its faults, made-up spot prices), adds the four cards the
-README's cards section adds, waits until the fleet has shown what the screenshots are for
+simulated mixed fleet playing its faults, made-up spot prices), adds four cards (one
+blocked, one past its expiry), waits until the fleet has shown what the screenshots are for
 (open alarms, a rule run, a tripped power module, a session's cost) and saves:
 
     docs/tui-fleet.svg     the fleet
@@ -36,7 +36,7 @@ from zaspot.tui.station_screen import StationScreen  # noqa: E402
 DOCS = ROOT / "docs"
 WIDE, SMALL = (160, 46), (80, 24)
 DAY = 86400
-CARDS = [  # as README's "Cards and who may charge" adds them
+CARDS = [  # as `zaspot cards add` adds them (README: "Cards and who may charge")
     {"id_token": "04A1B2C3", "driver": "Eva Novak", "group": "FLEET"},
     {"id_token": "DRIVER-7", "driver": "Jan Dvořák", "group": "FLEET", "note": "night shift", "days": 30},
     {"id_token": "GUEST-112", "note": "hotel guest, room 112", "days": -1},
