@@ -153,3 +153,28 @@ def test_withdrawn_metrics_leave_the_page():
     withdraw()
     withdraw_labelled()
     assert not {"zaspot_plugin_queue", "zaspot_plugin_by_station"} & scrape(m).keys()
+
+
+async def test_the_page_is_written_off_the_loop_from_values_read_on_it(monkeypatch):
+    """With thousands of stations' gauges, writing the page takes tens of ms: a thread writes
+    it, from values read on the loop before any of them can change."""
+    import threading
+
+    from zaspot.core import metrics_page
+
+    metrics = busy_metrics()
+    seen: list[str] = []
+    write = metrics_page.generate_latest
+
+    def spying(registry):
+        seen.append(threading.current_thread().name)
+        return write(registry)
+
+    monkeypatch.setattr(metrics_page, "generate_latest", spying)
+    reads: list[str] = []
+    server = {"zaspot_stations_connected": ("Stations.", "gauge",
+                                            lambda: reads.append(threading.current_thread().name) or 7)}
+    body, content_type = await metrics_page.render_off_loop(metrics, server)
+    assert (body, content_type) == render(metrics, server)
+    assert reads[0] == threading.main_thread().name and seen[0] != threading.main_thread().name
+    assert b"zaspot_stations_connected 7.0" in body

@@ -10,10 +10,11 @@ import orjson
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
-from zaspot.core.metrics_page import render
+from zaspot.core.metrics_page import render_off_loop
 
 if TYPE_CHECKING:
     from zaspot.ocpp.context import ServerContext
+    from zaspot.ocpp.server import HttpHandler
 
 
 def _response(body: bytes, content_type: str, status: http.HTTPStatus = http.HTTPStatus.OK) -> Response:
@@ -28,8 +29,8 @@ def healthz(ctx: ServerContext) -> Response:
     return _response(body, "application/json", status)
 
 
-def metrics(ctx: ServerContext) -> Response:
-    body, content_type = render(ctx.metrics, {
+async def metrics(ctx: ServerContext) -> Response:
+    body, content_type = await render_off_loop(ctx.metrics, {
         "zaspot_stations_connected": ("Stations with an open OCPP connection.", "gauge", lambda: len(ctx.sessions)),
         "zaspot_bus_dropped_total": ("Events dropped because a listener's queue was full.", "counter",
                                      lambda: ctx.bus.dropped),
@@ -37,4 +38,4 @@ def metrics(ctx: ServerContext) -> Response:
     return _response(body, content_type)
 
 
-ROUTES = {"/healthz": healthz, "/metrics": metrics}
+ROUTES: dict[str, HttpHandler] = {"/healthz": healthz, "/metrics": metrics}

@@ -12,6 +12,7 @@ scrape and counted in zaspot_metrics_errors_total{metric="…"}; the rest of the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import accumulate
@@ -33,9 +34,29 @@ _BOUNDS = (*(str(bound) for bound in LATENCY_BUCKETS), "+Inf")
 
 def render(metrics: Metrics, server: Readings) -> tuple[bytes, str]:
     """The page and its content type; `server` are values the context holds (stations connected, …)."""
+    return page(list(MetricsCollector(metrics, server).collect()))
+
+
+async def render_off_loop(metrics: Metrics, server: Readings) -> tuple[bytes, str]:
+    """render(), with the values read on the loop (where they change) and the text written in
+    a thread: with thousands of stations' gauges the writing takes tens of ms."""
+    return await asyncio.to_thread(page, list(MetricsCollector(metrics, server).collect()))
+
+
+def page(families: list[Metric]) -> tuple[bytes, str]:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(MetricsCollector(metrics, server))
+    registry.register(_Read(families))
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _Read(Collector):
+    """Families read already: the page is written from them, whatever changes meanwhile."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
 
 
 class MetricsCollector(Collector):

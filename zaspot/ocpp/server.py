@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import http
+import inspect
 import itertools
 import logging
 import re
@@ -48,7 +49,8 @@ API_PATH = "/api/websocket"
 # Printable ASCII without separators that could play path or quoting tricks.
 _STATION_ID = re.compile(r"^[A-Za-z0-9._:@+\-*#=]{1,48}$")
 
-HttpHandler = Callable[[ServerContext], Response]
+# A plain GET's handler; an async one (/metrics) may hand slow work to a thread.
+HttpHandler = Callable[[ServerContext], Response | Awaitable[Response]]
 
 
 def station_id_from_path(path: str) -> str | None:
@@ -155,7 +157,8 @@ class OcppServer:
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
         if path in self.http_routes:
-            return self.http_routes[path](self.ctx)
+            answer = self.http_routes[path](self.ctx)
+            return await answer if inspect.isawaitable(answer) else answer
         if path == API_PATH and self.api_handler is not None:
             return None
         station_id = station_id_from_path(request.path)
