@@ -9,26 +9,19 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from zaspot import __version__
-from zaspot.config import Config, ConfigError, load
-
-DEFAULT_CONFIG = "zaspot.yaml"
+from zaspot.config import Config, ConfigError
+from zaspot.ops.configfile import DEFAULT_CONFIG, config_of
 
 
 def _load_config(args: argparse.Namespace) -> Config:
-    path = args.config
-    if path is None and Path(DEFAULT_CONFIG).exists():
-        path = DEFAULT_CONFIG
-    config = load(path)
+    config = config_of(args)  # -c FILE or ./zaspot.yaml, and --db
     if args.host:
         config.host = args.host
     if args.port is not None:
         config.port = args.port
-    if args.db:
-        config.db = args.db
     return config
 
 
@@ -77,9 +70,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_plugins(args: argparse.Namespace) -> int:
     from zaspot.core.plugin_report import inspect_plugins
 
-    path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).exists() else None)
     try:
-        config = load(path)
+        config = config_of(args)
     except ConfigError as exc:
         print(f"zaspot: {exc}", file=sys.stderr)
         return 2
