@@ -160,3 +160,21 @@ async def test_the_snapshot_gives_each_stations_last_30_days_as_worked_out_by_ha
     assert api == figures
     assert kept == figures
     assert "the last snapshot stays" in caplog.text
+
+
+async def test_a_change_shows_in_seconds_not_at_the_next_refresh(tmp_path):
+    """With the default five-minute refresh, a station that comes and a fault that opens are
+    in the snapshot (the TUI's health view, /metrics) within seconds."""
+    app = await start(tmp_path, refresh=300.0)
+    st = SimStation("NEW-1", f"{app.url}/ocpp", "1.6", seed=3)
+    try:
+        await st.start()
+        await st.wait_booted()
+        snapshot = app.ctx.health.snapshot
+        await until(lambda: (snapshot.stations.get("NEW-1") or {}).get("uptime_30d") is not None, 10.0,
+                    "the new station's uptime in the snapshot")
+        await st.proto.send_status(1, "Faulted", "GroundFailure")
+        await until(lambda: snapshot.stations["NEW-1"]["failures_30d"] == 1, 10.0, "the fault in the snapshot")
+    finally:
+        await st.stop()
+        await app.stop()

@@ -1,6 +1,8 @@
 """Each station's recent health for /metrics and the TUI (ctx.health.snapshot).
 
-Every `health.refresh` s (and once at start) it computes, per station, the last 30 days:
+Once at start, a few seconds after a station's connection or a status changes (so a fault
+shows in the TUI while it lasts, not at the next refresh), and at least every
+`health.refresh` s, it computes, per station, the last 30 days:
 uptime, outage minutes, failures, MTBF and MTTR (zaspot.health.uptime.availability) and
 the power-module trips (a module's `tripped` turning true: store.module_trips, as the
 report counts them). It is a cache of that computation, never a source for the reports: a
@@ -20,11 +22,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from zaspot.core import events as ev
 from zaspot.health import uptime
 
 _LOGGER = logging.getLogger(__name__)
 
 WINDOW = 30 * 86400.0  # s: "recent" is the last 30 days
+SETTLE = 2.0  # s after a change before computing: the outage log has committed it, a burst is one computation
+LOOP_SHARE = 0.05  # at most this share of the time goes to computing, however often things change
+# What changes a port's outages (zaspot.health.outages.INPUTS).
+CHANGES = (ev.StatusChanged.type, ev.StationConnected.type, ev.StationDisconnected.type, ev.StationOffline.type,
+           ev.StationOnline.type)
 
 
 async def trips_per_station(store: Any, start: float, end: float) -> dict[str, int]:
@@ -45,6 +53,8 @@ class Snapshot:
         self._task: asyncio.Task[None] | None = None
         self._withdraw: list[Callable[[], None]] = []
         self._computing = asyncio.Lock()  # one at a time: an older computation never lands after a newer one
+        self._changed = asyncio.Event()
+        self.took = 0.0  # s the last computation took
 
     @property
     def stations(self) -> dict[str, dict[str, Any]]:
@@ -69,6 +79,8 @@ class Snapshot:
                                      "Power-module trips on each station in the last 30 days.", "station",
                                      lambda: {s: r["module_trips_30d"] for s, r in self.stations.items()}),
         ]
+        self._withdraw.append(self.ctx.bus.listen(CHANGES, lambda _e: self._changed.set(), name="health.snapshot",
+                                                  inline=True))
         self._task = asyncio.get_running_loop().create_task(self._run(), name="health-snapshot")
 
     async def stop(self) -> None:
@@ -82,13 +94,18 @@ class Snapshot:
 
     async def _run(self) -> None:
         while True:
+            self._changed.clear()
             await self.refresh()
-            await asyncio.sleep(self.config.refresh)
+            try:
+                await asyncio.wait_for(self._changed.wait(), self.config.refresh)
+            except TimeoutError:
+                continue
+            await asyncio.sleep(max(SETTLE, self.took / LOOP_SHARE))
 
     async def refresh(self) -> bool:
         """Compute the snapshot now; False (logged, the last one kept) when that fails."""
         async with self._computing:
-            now = time.time()
+            now, began = time.time(), time.perf_counter()
             try:
                 computed = await self.compute(now - WINDOW, now)
             except asyncio.CancelledError:
@@ -97,6 +114,7 @@ class Snapshot:
                 _LOGGER.exception("health snapshot: computing the last 30 days failed; the last snapshot stays")
                 return False
             self._computed, self.computed_at = computed, now
+            self.took = time.perf_counter() - began
             return True
 
     async def compute(self, start: float, end: float) -> dict[str, dict[str, Any]]:
