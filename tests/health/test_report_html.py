@@ -9,9 +9,7 @@ small site over November 2026 in Europe/Prague.
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -19,14 +17,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browser import CHROMIUM_ARGS, chromium
 from zaspot.health import render_html
 
 pytestmark = pytest.mark.timeout(90)
 
 ZONE = ZoneInfo("Europe/Prague")
 EVIL = '<img src=x onerror="alert(1)">CP "7" & $x$'
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 def at(text: str) -> float:
@@ -150,20 +147,6 @@ def test_a_site_with_no_history_renders_without_charts():
     assert "No station had a port in service this month." in page and "No outage this month." in page
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        path = None
-    if path is None:
-        reason = "headless Chromium (Debian's chromium) and the playwright package are needed for this test"
-        if os.environ.get("CI"):
-            pytest.fail(reason + ": .ci/run installs them")
-        pytest.skip(reason)
-    return path
-
-
 def _colour_share(png: bytes, rgb: tuple[int, int, int]) -> float:
     from PIL import Image
 
@@ -176,7 +159,7 @@ def _colour_share(png: bytes, rgb: tuple[int, int, int]) -> float:
 async def test_report_renders_in_headless_chromium(tmp_path):
     from playwright.async_api import async_playwright
 
-    executable = _chromium()
+    executable = chromium()
     report = report_fixture()
     path = tmp_path / "report.html"
     path.write_text(render_html.render(report), encoding="utf-8")

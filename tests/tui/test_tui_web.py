@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -15,16 +14,12 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import pytest
-
+from tests.browser import CHROMIUM_ARGS, chromium
 from tests.helpers import ROOT, ZaspotProcess, free_port, start_app
 from zaspot.api.client import ZaspotClient
 from zaspot.sim import SimStation
 from zaspot.tui.fleet_table import FleetTable
 from zaspot.tui.login import TokenScreen, WebTui
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 # The page draws the terminal on a canvas, so the text is read where it arrives: every binary
 # WebSocket message (what the TUI writes) is decoded into window.__screen.
@@ -44,20 +39,6 @@ TAP_SCREEN = """
 })();
 """
 ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        path = None
-    if path is None:
-        reason = "headless Chromium (Debian's chromium) and the playwright package are needed for this test"
-        if os.environ.get("CI"):
-            pytest.fail(reason + ": .ci/run installs them")
-        pytest.skip(reason)
-    return path
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str, limit: float = 20.0) -> None:
@@ -144,7 +125,7 @@ async def screen_text(page) -> str:
 async def test_the_tui_in_a_browser_asks_for_the_token_shows_the_fleet_and_resets_a_station(tmp_path):
     from playwright.async_api import async_playwright
 
-    executable = _chromium()
+    executable = chromium()
     db = tmp_path / "zaspot.db"
     token = create_token(db, "web-test")
     server = ZaspotProcess(db).start()
