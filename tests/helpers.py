@@ -144,3 +144,18 @@ class OcppClient:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+async def until(check, timeout: float = 15.0, what: str = "") -> Any:
+    """Poll a sync or async condition until it gives something true; that value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what or check}")
+        await asyncio.sleep(0.02)

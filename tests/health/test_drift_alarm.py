@@ -14,14 +14,13 @@ after a repair (back at 0.30) the alarm clears.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
 
 import pytest
 
 from tests.health.clock import utc, virtual_clock  # noqa: F401  (the fixture)
-from tests.helpers import free_port
+from tests.helpers import free_port, until
 from zaspot.app import App
 from zaspot.config import Config
 from zaspot.health import drift
@@ -46,15 +45,6 @@ async def start(tmp_path, port: int) -> App:
     app = App(config)
     await app.start()
     return app
-
-
-async def until(check, timeout: float = 15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (value := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {check.__doc__ or check}")
-        await asyncio.sleep(0.02)
-    return value
 
 
 def extra_per_ampere(day: int, repaired_from: int | None) -> float:

@@ -5,14 +5,13 @@ feature, and a crash (kill -9 of a real `zaspot run`)."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from datetime import UTC, datetime
 
 import pytest
 
-from tests.helpers import OcppClient, ZaspotProcess, start_app
+from tests.helpers import OcppClient, ZaspotProcess, start_app, until
 from zaspot.health import uptime
 from zaspot.health.outages import CONSUMER
 
@@ -21,17 +20,6 @@ pytestmark = pytest.mark.timeout(60)
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-async def until(check, timeout: float = 15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 async def status(client: OcppClient, connector: int, state: str, code: str = "NoError", ts: float | None = None):

@@ -11,12 +11,10 @@ tolerance the figures are compared with.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tests.health.clock import utc, virtual_clock  # noqa: F401  (the fixture)
-from tests.helpers import free_port
+from tests.helpers import free_port, until
 from zaspot.app import App
 from zaspot.config import Config
 from zaspot.health import calendar, uptime
@@ -42,18 +40,6 @@ async def start(tmp_path, port: int) -> App:
     app = App(config)
     await app.start()
     return app
-
-
-async def until(check, timeout: float = 15.0):
-    """Poll an async condition until it gives something true; that value."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {check.__doc__ or check}")
-        await asyncio.sleep(0.02)
 
 
 class Script:

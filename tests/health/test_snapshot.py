@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import Any
 
 import pytest
 
 from tests.health.clock import utc, virtual_clock  # noqa: F401  (the fixture)
+from tests.helpers import until
 from zaspot.api.client import ZaspotClient
 from zaspot.app import App
 from zaspot.config import Config
@@ -41,21 +41,6 @@ async def start(tmp_path, *, refresh: float = 300.0, target: float = 99.0) -> Ap
     await app.start()
     app.url = f"ws://127.0.0.1:{app.server.port}"  # type: ignore[attr-defined]
     return app
-
-
-async def until(check, timeout: float = 15.0, what: str = "") -> Any:
-    """Poll a sync or async condition until it gives something true; that value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what or check}")
-        await asyncio.sleep(0.02)
 
 
 def stations_for(app: App) -> tuple[SimStation, SimStation]:
