@@ -1,5 +1,6 @@
-"""`zaspot bench`: zaspot against a plain `ocpp`-library central system (and a bare echo
-server) in the same run, one scenario at a time:
+"""`zaspot bench`: zaspot against a plain `ocpp`-library central system, a plain Node.js
+`ocpp-rpc` one (installed with npm into ~/.cache/zaspot the first time; needs Node.js 18+)
+and a bare echo server in the same run, one scenario at a time:
 
   throughput  N stations alternate MeterValues and Heartbeat as fast as answered
   scale       N idle stations, a heartbeat and a meter value each per --interval; memory per station
@@ -23,7 +24,7 @@ DEFAULT_STATIONS = {"throughput": 50, "scale": 15000, "storm": 5000, "reaction":
 
 
 def configure(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("bench", help="load test: zaspot vs a plain ocpp-library CSMS, same run",
+    p = subparsers.add_parser("bench", help="load test: zaspot vs plain ocpp and ocpp-rpc CSMSs, same run",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenario", choices=tuple(SCENARIOS), default="throughput")
     p.add_argument("--stations", type=int, default=None,
@@ -37,7 +38,8 @@ def configure(subparsers) -> argparse.ArgumentParser:
                    help="scale/reaction: seconds between a station's heartbeats and between its meter values")
     p.add_argument("--protocol", choices=("1.6", "2.0.1", "mixed"), default="1.6")
     p.add_argument("--target", choices=(*TARGETS, "all"), default="all",
-                   help="throughput/scale/storm: which central system (default all that apply, in one run)")
+                   help=("throughput/scale/storm: which central system (default all that apply, in one run: "
+                         "throughput all four, node only where Node.js is; scale and storm zaspot and baseline)"))
     p.add_argument("--load-procs", type=int, default=0,
                    help="scale/storm/reaction: load processes (default one per 4,000 stations)")
     p.add_argument("--trials", type=int, default=200, help="reaction: hot readings timed (default 200)")
@@ -76,4 +78,13 @@ def run(args) -> int:
     figures = run_scenario(args.scenario, **scenario_kwargs(args))
     table = report_table if args.scenario == "report" else format_figures
     print(json.dumps(figures, indent=2) if args.json else table(figures))
-    return 1 if failures(figures) else 0
+    return 1 if failures(_asked(figures, args.target)) else 0
+
+
+def _asked(figures: dict, target: str) -> dict:
+    """The figures whose failures count: with --target all, a target that could not be
+    had on this machine (the Node baseline without Node.js) is a note in the table, not
+    a failed run."""
+    if target != "all" or "results" not in figures:
+        return figures
+    return {**figures, "results": {t: r for t, r in figures["results"].items() if not r.get("unavailable")}}

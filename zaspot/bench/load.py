@@ -1,5 +1,5 @@
-"""Load generator: N stations boot, then each alternates MeterValues and Heartbeat for
-D seconds, one CALL at a time, timing every answer.
+"""Load generator: N stations boot, then each alternates MeterValues (three sampled
+values) and Heartbeat for D seconds, one CALL at a time, timing every answer.
 
 Kept lean on purpose (raw websockets, orjson, pre-built payloads, no compression):
 on a 2-core box the generator must not be what limits the figures.
@@ -30,15 +30,20 @@ def boot_payload(version: str, sid: str) -> dict:
                                                      "model": "Load201", "serialNumber": sid}}
 
 
-def meter_payload(version: str, energy_wh: float = 12345.0, power_w: float = 7200.0) -> dict:
+def meter_payload(version: str, energy_wh: float = 12345.0, power_w: float = 7200.0,
+                  current_a: float = 32.0) -> dict:
+    """One meter value with three sampled values (energy, power, current; no phase),
+    valid for the version's schema."""
     ts = _ts()
     if version == "1.6":
         return {"connectorId": 1, "meterValue": [{"timestamp": ts, "sampledValue": [
             {"value": f"{energy_wh:.1f}", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-            {"value": f"{power_w:.1f}", "measurand": "Power.Active.Import", "unit": "W"}]}]}
+            {"value": f"{power_w:.1f}", "measurand": "Power.Active.Import", "unit": "W"},
+            {"value": f"{current_a:.1f}", "measurand": "Current.Import", "unit": "A"}]}]}
     return {"evseId": 1, "meterValue": [{"timestamp": ts, "sampledValue": [
         {"value": energy_wh, "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}},
-        {"value": power_w, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}}]}]}
+        {"value": power_w, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}},
+        {"value": current_a, "measurand": "Current.Import", "unitOfMeasure": {"unit": "A"}}]}]}
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """Throughput scenario: N stations alternate MeterValues and Heartbeat, one CALL at a
 time, against each central system in turn (each a subprocess on a free port), with one
-comparison table. zaspot runs with the example rules, persistence and validation on.
+comparison table. zaspot runs with the example rules, persistence and validation on; it
+is compared with both baselines (the Python `ocpp` library and Node.js `ocpp-rpc`) and
+the echo server.
 
-    figures = run_bench(stations=50, duration=10, protocol="1.6", targets=["baseline", "echo"])
+    figures = run_bench(stations=50, duration=10, protocol="1.6", targets=["baseline", "node", "echo"])
     print(format_table(figures))
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import tempfile
 
 from .load import LoadResult, run_load
+from .node_rpc import NodeUnavailable, describe
 from .servers import TARGETS, ServerProcess
 from .stats import ratio
 
@@ -26,7 +29,11 @@ async def bench_target(target: str, stations: int, duration: float, protocol: st
     try:
         async with ServerProcess(target, workdir) as server:
             result = await run_load(server.url, stations, duration, protocol)
-            return result, ({"rules_loaded": server.rules_loaded()} if target == "zaspot" else {})
+            if target == "zaspot":
+                return result, {"rules_loaded": server.rules_loaded()}
+            return result, ({"server": describe()} if target == "node" else {})
+    except NodeUnavailable as exc:   # no Node.js here, or its install failed: a note, not a crash
+        return None, {"failed": str(exc), "unavailable": True}
     except Exception as exc:
         return None, {"failed": str(exc)[:400]}
 
@@ -35,8 +42,8 @@ async def bench(stations: int = 20, duration: float = 5.0, protocol: str = "1.6"
                 targets: list[str] | tuple[str, ...] = TARGETS, rounds: int = 1) -> dict:
     """Run the same load against each target in turn; returns figures and ratios.
 
-    With rounds > 1 the targets take turns that many times (zaspot, baseline, echo,
-    zaspot, ...), so that a shared machine getting busier or quieter weighs on all
+    With rounds > 1 the targets take turns that many times (zaspot, baseline, node,
+    echo, zaspot, ...), so that a shared machine getting busier or quieter weighs on all
     of them alike; each target's figures pool its rounds, and each round's ratios
     are kept to show the spread.
     """
@@ -72,11 +79,15 @@ def run_bench(**kw) -> dict:
 
 
 def _ratios(results: dict) -> dict:
-    """msgs/s ratios (higher is better for zaspot) and the p99 ratio (lower is better)."""
+    """msgs/s ratios against both baselines and the echo server (higher is better for
+    zaspot), and p99 ratios against both baselines (lower is better)."""
     z = results.get("zaspot", {})
-    ratios = {f"zaspot/{o}": ratio(z.get("msgs_per_s"), results.get(o, {}).get("msgs_per_s"))
-              for o in ("baseline", "echo")}
-    ratios["p99 zaspot/baseline"] = ratio(z.get("p99_ms"), results.get("baseline", {}).get("p99_ms"))
+
+    def against(other: str, key: str) -> float | None:
+        return ratio(z.get(key), results.get(other, {}).get(key))
+
+    ratios = {f"zaspot/{o}": against(o, "msgs_per_s") for o in ("baseline", "node", "echo")}
+    ratios.update({f"p99 zaspot/{o}": against(o, "p99_ms") for o in ("baseline", "node")})
     return {k: v for k, v in ratios.items() if v is not None}
 
 
@@ -89,13 +100,16 @@ def format_table(figures: dict) -> str:
     for target, r in figures["results"].items():
         if "failed" in r:
             last = (r["failed"].strip().splitlines() or [""])[-1]
-            lines.append(f"{target:<10} failed: {last[:200]}")
+            lines.append(f"{target:<10} {'not run' if r.get('unavailable') else 'failed'}: {last[:200]}")
             continue
         lines.append(f"{target:<10} {r['msgs_per_s']:>10.1f} {r['p50_ms']:>9.2f} "
                      f"{r['p99_ms']:>9.2f} {r['errors']:>7d}")
     rules = figures["results"].get("zaspot", {}).get("rules_loaded")
     if rules is not None:
         lines.append(f"zaspot ran with {rules} example rules, SQLite persistence and schema validation on")
+    node = figures["results"].get("node", {}).get("server")
+    if node:
+        lines.append(f"node is {node}")
     for name, value in figures.get("ratios", {}).items():
         what = "latency" if name.startswith("p99") else "msgs/s"
         per_round = [r[name] for r in figures.get("rounds_ratios", []) if name in r]

@@ -84,11 +84,11 @@ async def scale(stations: int = 15000, interval: float = 60.0, duration: float |
     with tempfile.TemporaryDirectory(prefix="zaspot-bench-") as root:
         for target in targets:
             out["results"][target] = await scale_target(target, root, stations, interval, duration, protocol, procs)
-    z, b = out["results"].get("zaspot", {}), out["results"].get("baseline", {})
-    out["ratios"] = {k: v for k, v in {
-        "kb_per_station zaspot/baseline": ratio(z.get("kb_per_station"), b.get("kb_per_station")),
-        "p99 zaspot/baseline": ratio(z.get("p99_ms"), b.get("p99_ms")),
-        "connect_s zaspot/baseline": ratio(z.get("connect_s"), b.get("connect_s"))}.items() if v is not None}
+    z = out["results"].get("zaspot", {})
+    ratios = {f"{name} zaspot/{other}": ratio(z.get(key), out["results"].get(other, {}).get(key))
+              for other in ("baseline", "node")
+              for name, key in (("kb_per_station", "kb_per_station"), ("p99", "p99_ms"), ("connect_s", "connect_s"))}
+    out["ratios"] = {k: v for k, v in ratios.items() if v is not None}
     return out
 
 

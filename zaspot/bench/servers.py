@@ -1,8 +1,9 @@
 """The central systems under test, each run as a subprocess on a free port.
 
 zaspot runs as a user would run it: `zaspot run -c zaspot.yaml` with the example rules
-loaded, persistence and schema validation on. The baseline (plain `ocpp` library) and
-the echo server are started the same way, so every scenario compares them in one run.
+loaded, persistence and schema validation on. The baseline (plain `ocpp` library), the
+Node.js `ocpp-rpc` server (node_rpc.py installs it on first use) and the echo server are
+started the same way, so every scenario compares them in one run.
 
     async with ServerProcess("zaspot", workdir) as server:
         url = server.url          # ws://127.0.0.1:<port>/ocpp
@@ -22,7 +23,9 @@ from pathlib import Path
 
 import zaspot
 
-TARGETS = ("zaspot", "baseline", "echo")
+from . import node_rpc
+
+TARGETS = ("zaspot", "baseline", "node", "echo")
 REPO_ROOT = Path(zaspot.__file__).resolve().parent.parent
 EXAMPLE_RULES = REPO_ROOT / "rules"
 
@@ -73,6 +76,8 @@ def server_cmd(target: str, port: int, workdir: str) -> list[str]:
                 "--port", str(port)]
     if target in ("baseline", "echo"):
         return [sys.executable, "-m", f"zaspot.bench.{target}", "--host", "127.0.0.1", "--port", str(port)]
+    if target == "node":
+        return node_rpc.server_argv("127.0.0.1", port)   # NodeUnavailable without Node.js
     raise ValueError(f"unknown target {target!r}; choose from {', '.join(TARGETS)}")
 
 
