@@ -35,7 +35,8 @@ async def bench_target(target: str, stations: int, duration: float, protocol: st
     except NodeUnavailable as exc:   # no Node.js here, or its install failed: a note, not a crash
         return None, {"failed": str(exc), "unavailable": True}
     except Exception as exc:
-        return None, {"failed": str(exc)[:400]}
+        why = str(exc)   # its end: a server's log tail ends with the error that stopped it
+        return None, {"failed": why if len(why) <= 400 else "..." + why[-400:]}
 
 
 async def bench(stations: int = 20, duration: float = 5.0, protocol: str = "1.6",
