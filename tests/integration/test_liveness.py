@@ -110,7 +110,7 @@ async def test_a_reconnect_is_served_at_once_while_the_old_connection_hangs_half
     app = await make_app(ping_interval=0)
     old = await OcppClient.connect(app.url, "TWIN", "1.6")
     assert (await old.boot())[2]["status"] == "Accepted"
-    old_handlers = set(app.server._server.handler_tasks)  # the old connection's handler
+    old_handlers = set(app.server._served)  # the old connection's task
     old.ws.transport.pause_reading()  # half-open: it will never read or answer a close
 
     started, before = time.monotonic(), len(app.events)

@@ -19,12 +19,12 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from websockets.exceptions import ConnectionClosed
 
 from zaspot import __version__
 from zaspot.api.auth import is_loopback
 from zaspot.api.registry import HANDLERS, ApiError
 from zaspot.core.registry import API_COMMAND
+from zaspot.ocpp.link import LinkClosed
 
 if TYPE_CHECKING:
     from zaspot.ocpp.commands import Commands
@@ -59,7 +59,7 @@ class ApiConnection:
             finally:
                 writer.cancel()
                 await asyncio.gather(writer, return_exceptions=True)
-        except ConnectionClosed:
+        except LinkClosed:
             pass
         finally:
             for unsubscribe in self.subscriptions.values():

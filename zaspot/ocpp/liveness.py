@@ -2,7 +2,7 @@
 
 The fleet state holds the one last-seen time a station has (`StationState.last_seen`).
 The session sets it on every inbound frame (one attribute write), the connection on
-every pong (see server.StationConnection). This module only reads it:
+every pong (see link.Link.on_pong). This module only reads it:
 
 - The flush. A Heartbeat or a pong carries no data, only "still here": writing it
   durably before the answer would make half of a station's messages wait for a commit

@@ -20,31 +20,27 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
-from functools import partial
-from typing import Any
+from collections.abc import Awaitable, Callable
 from urllib.parse import unquote, urlsplit
 
-from websockets.asyncio.server import Server as WsServer
-from websockets.asyncio.server import ServerConnection, serve
-from websockets.exceptions import InvalidHeader, NegotiationError
+from websockets.exceptions import InvalidHeader
 from websockets.headers import parse_subprotocol
 from websockets.http11 import Request, Response
-from websockets.typing import Subprotocol
 
 from zaspot.core.logformat import WEBSOCKETS_LOGGER, about, quiet_websockets, where
 from zaspot.ocpp import schemas
 from zaspot.ocpp.context import ServerContext
+from zaspot.ocpp.handshake import FrameSettings, Handshake
+from zaspot.ocpp.keepalive import Keepalive
+from zaspot.ocpp.link import Link
 from zaspot.ocpp.security import StationAuth, tls_context
 from zaspot.ocpp.session import Session
 from zaspot.ocpp.v16 import SessionV16
 from zaspot.ocpp.v201 import SessionV201
-from zaspot.ocpp.wswrite import WriteNowConnection, warn_if_slow
 
 _LOGGER = logging.getLogger(__name__)
 
-SUBPROTOCOLS: dict[Subprotocol, type[Session]] = {Subprotocol("ocpp2.0.1"): SessionV201,
-                                                  Subprotocol("ocpp1.6"): SessionV16}
+SUBPROTOCOLS: dict[str, type[Session]] = {"ocpp2.0.1": SessionV201, "ocpp1.6": SessionV16}
 API_PATH = "/api/websocket"
 # Printable ASCII without separators that could play path or quoting tricks.
 _STATION_ID = re.compile(r"^[A-Za-z0-9._:@+\-*#=]{1,48}$")
@@ -81,58 +77,39 @@ def _offered_subprotocols(request: Request) -> list[str]:
     return offered
 
 
-class StationConnection(WriteNowConnection):
-    """websockets' server connection, telling us of every pong a station sends (and, as a
-    WriteNowConnection, whether an answer can be written at once: zaspot/ocpp/wswrite.py).
-
-    A pong (to websockets' keepalive ping, to any ping of ours, or unsolicited) means the
-    station is there even when it sends no OCPP frame. websockets 17 has no public hook
-    for it; `acknowledge_pings` is what its `process_event` calls for each PONG frame, so
-    overriding it costs nothing on other frames. tests/unit/test_liveness.py fails if an
-    upgrade stops calling it.
-    """
-
-    on_pong: Callable[[float], Any] | None = None  # called with the time of the pong
-
-    def acknowledge_pings(self, data: bytes) -> None:
-        super().acknowledge_pings(data)
-        if self.on_pong is not None:
-            self.on_pong(time.time())
-
-
 class OcppServer:
+    """The listening socket: each connection's request is decided here (zaspot/ocpp/handshake.py),
+    then served as a station session or an operator API connection on a picows Link."""
+
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.http_routes: dict[str, HttpHandler] = {}
         # Serves API_PATH connections (the operator API); None: the path is refused.
-        self.api_handler: Callable[[ServerConnection], Awaitable[None]] | None = None
-        self._server: WsServer | None = None
+        self.api_handler: Callable[[Link], Awaitable[None]] | None = None
+        self._server: asyncio.Server | None = None
         self._generations = itertools.count(1)  # each station connection's number
         self.auth = StationAuth(ctx)
         self._per_address: Counter[str] = Counter()  # open station connections by remote host
+        self._served: dict[asyncio.Task[None], Link] = {}  # every upgraded connection's task
+        self._stopping = False
+        cfg = ctx.config.ocpp
+        self.keepalive = Keepalive(cfg.ping_interval, cfg.ping_timeout or None) if cfg.ping_interval else None
         self.tls = tls_context(ctx.config)  # before anything listens: a bad cert is a config error
 
     async def start(self, host: str, port: int) -> None:
         cfg = self.ctx.config.ocpp
         await self.auth.start()
         quiet_websockets()  # its lines name no station; ours do (connected, refused, …)
-        warn_if_slow()  # a websockets outside pyproject's range may turn the answers' fast path off
+        if cfg.compression:
+            _LOGGER.warning("ocpp.compression is set, but the station endpoint does not compress: stations "
+                            "that offer permessage-deflate are answered without it (it is optional for them)")
         await asyncio.to_thread(schemas.compile_all)  # every schema before any station: no first message compiles one
-        self._server = await serve(
-            self._handle,
-            host,
-            port,
-            logger=logging.getLogger(WEBSOCKETS_LOGGER),
-            create_connection=StationConnection,
-            process_request=self._process_request,
-            select_subprotocol=self._select_subprotocol,
-            compression="deflate" if cfg.compression else None,
-            ping_interval=cfg.ping_interval or None,
-            ping_timeout=cfg.ping_timeout or None,
-            max_size=cfg.max_frame_bytes,  # bigger frames: close 1009
-            open_timeout=cfg.handshake_timeout,
-            server_header="zaspot",
-            ssl=self.tls,
+        settings = FrameSettings(cfg.max_frame_bytes, cfg.handshake_timeout, logging.getLogger(WEBSOCKETS_LOGGER))
+        if self.keepalive is not None:
+            self.keepalive.start()
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: Handshake(self._decide, self._started, settings), host, port, ssl=self.tls,
             backlog=cfg.listen_backlog,  # asyncio's default of 100 drops a reconnect storm's SYNs
         )
         if self.ctx.liveness is not None:
@@ -145,16 +122,35 @@ class OcppServer:
         return port
 
     async def stop(self) -> None:
+        """Stop listening, close every connection (1001) and wait for their sessions to end."""
+        self._stopping = True
         await self.auth.stop()
         if self.ctx.liveness is not None:
             await self.ctx.liveness.unwatch()
         if self._server:
             self._server.close()
+        if self.keepalive is not None:
+            await self.keepalive.stop()
+        links = list(self._served.values())
+        await asyncio.gather(*(link.close(1001, "server shutting down") for link in links), return_exceptions=True)
+        if self._served:
+            await asyncio.gather(*self._served, return_exceptions=True)
+        if self._server:
             await self._server.wait_closed()
 
     # --- handshake -------------------------------------------------------
 
-    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _decide(self, handshake: Handshake, request: Request) -> Response | Link:
+        """The response that answers this request, or the Link that serves it once upgraded."""
+        response = await self._process_request(handshake, request)
+        if response is not None:
+            return response
+        cfg = self.ctx.config.ocpp
+        path = urlsplit(request.path).path
+        subprotocol = None if path == API_PATH else _chosen_subprotocol(request)
+        return Link(request.path, request.headers, subprotocol, handshake.remote_address, cfg.max_frame_bytes)
+
+    async def _process_request(self, connection: Handshake, request: Request) -> Response | None:
         path = urlsplit(request.path).path
         if path in self.http_routes:
             answer = self.http_routes[path](self.ctx)
@@ -185,34 +181,34 @@ class OcppServer:
             )
         return await self.auth.check(connection, request, station_id)
 
-    def _select_subprotocol(self, connection: ServerConnection,
-                            offered: Sequence[Subprotocol]) -> Subprotocol | None:
-        assert connection.request is not None  # chosen during the handshake, which has the request
-        if urlsplit(connection.request.path).path == API_PATH:
-            return None
-        for name in SUBPROTOCOLS:
-            if name in offered:
-                return name
-        raise NegotiationError(  # _process_request refused it already; this is a safety net
-            f"no supported OCPP subprotocol offered ({', '.join(offered) or 'none'}); "
-            f"this central system speaks {', '.join(SUBPROTOCOLS)}"
-        )
-
     # --- connections -----------------------------------------------------
 
-    async def _handle(self, ws: ServerConnection) -> None:
-        assert ws.request is not None  # handled once the handshake is done
-        if urlsplit(ws.request.path).path == API_PATH and self.api_handler is not None:
-            await self.api_handler(ws)
+    def _started(self, link: Link) -> None:
+        """picows sent the 101: serve the connection in a task of its own."""
+        if self._stopping:
+            link.abort(1001, "server shutting down")
             return
-        station_id = station_id_from_path(ws.request.path)
+        task = asyncio.get_running_loop().create_task(self._handle(link), name=f"link:{link.path[:60]}")
+        self._served[task] = link
+        task.add_done_callback(self._served.pop)
+        if self.keepalive is not None:
+            self.keepalive.links.add(link)
+
+    async def _handle(self, ws: Link) -> None:
+        if urlsplit(ws.path).path == API_PATH and self.api_handler is not None:
+            try:
+                await self.api_handler(ws)
+            finally:
+                ws.abort(1000)
+            return
+        station_id = station_id_from_path(ws.path)
         assert station_id is not None and ws.subprotocol is not None
         remote = "{}:{}".format(*ws.remote_address[:2]) if ws.remote_address else ""
         session = SUBPROTOCOLS[ws.subprotocol](ws, station_id, self.ctx, remote)
         session.generation = next(self._generations)
         self._take_over(station_id, session)
-        if isinstance(ws, StationConnection):
-            ws.on_pong = partial(self.ctx.fleet.heard, station_id)
+        heard = self.ctx.fleet.heard
+        ws.on_pong = lambda: heard(station_id, time.time())
         self.ctx.metrics.connections_total += 1
         host = ws.remote_address[0] if ws.remote_address else ""
         self._per_address[host] += 1
@@ -223,10 +219,11 @@ class OcppServer:
             self._per_address[host] -= 1
             if self._per_address[host] <= 0:
                 del self._per_address[host]
+            ws.abort(1000)  # the session ended while the socket is open (a bug, a cancel): close it
             # A replaced session leaves the station alone: the new connection owns it now.
             if self.ctx.sessions.get(station_id) is session:
                 del self.ctx.sessions[station_id]
-                await session.on_disconnect(ws.close_code, ws.close_reason or "")  # type: ignore[attr-defined]
+                await session.on_disconnect(ws.close_code or 1006, ws.close_reason or "")  # type: ignore[attr-defined]
 
     def _take_over(self, station_id: str, session: Session) -> None:
         """`session` becomes the station's connection now; an older one is dropped, not awaited."""
@@ -236,6 +233,11 @@ class OcppServer:
             _LOGGER.info("%s replaced: connection %d takes over from %d (%s)", station_id, session.generation,
                          old.generation, where(session.version, session.remote),
                          extra=about(station_id, session.version, session.remote))
-            if isinstance(old.ws, StationConnection):
-                old.ws.on_pong = None
+            old.ws.on_pong = None
             old.abort(1000, "replaced by a new connection")
+
+
+def _chosen_subprotocol(request: Request) -> str:
+    """The first of ours the station offered (2.0.1 before 1.6); _process_request made sure there is one."""
+    offered = _offered_subprotocols(request)
+    return next(name for name in SUBPROTOCOLS if name in offered)

@@ -17,12 +17,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from websockets.exceptions import ConnectionClosed
-
 from zaspot.core.logformat import about
 from zaspot.ocpp import leniency, rpc, schemas
 from zaspot.ocpp.errors import CallErrorReply, CallTimeout, InvalidReply, OcppError, StationNotConnected
-from zaspot.ocpp.wswrite import abort_now, write_text_now
+from zaspot.ocpp.link import Link, LinkClosed
 
 if TYPE_CHECKING:
     from zaspot.ocpp.context import ServerContext
@@ -56,7 +54,7 @@ class Session:
                     routes[action] = name
         cls._routes = routes
 
-    def __init__(self, ws: Any, station_id: str, ctx: ServerContext, remote: str = "") -> None:
+    def __init__(self, ws: Link, station_id: str, ctx: ServerContext, remote: str = "") -> None:
         self.ws = ws
         self.station_id = station_id
         self.ctx = ctx
@@ -92,8 +90,6 @@ class Session:
                 except Exception:  # our bug: log it, keep the station's connection
                     _LOGGER.exception("%s: frame could not be handled: %.200s", self.station_id, raw,
                                       extra=self.log_extra())
-        except ConnectionClosed:
-            pass
         finally:
             self.closed = True
             self._fail_pending(StationNotConnected(self.station_id))
@@ -196,17 +192,17 @@ class Session:
     # --- sending ---------------------------------------------------------
 
     def _write_now(self, data: bytes) -> bool:
-        """Log the frame and write it at once if websockets would not wait; False: await send()."""
+        """Log the frame and write it at once unless the socket's buffer is full; False: await send()."""
         if self.ctx.frame_log is not None:
             self.ctx.frame_log.record(self.station_id, "out", data)
-        return write_text_now(self.ws, data)
+        return self.ws.send_now(data)
 
     async def _send(self, data: bytes) -> None:
         if self._write_now(data):
             return
         try:
-            await self.ws.send(data, text=True)
-        except ConnectionClosed:
+            await self.ws.send(data)
+        except LinkClosed:
             pass
 
     async def _send_error(self, message_id: str, name: str, description: str) -> None:
@@ -227,11 +223,11 @@ class Session:
             frame = rpc.call(message_id, action, payload)
             try:
                 if not self._write_now(frame):
-                    await self.ws.send(frame, text=True)
+                    await self.ws.send(frame)
                 reply = await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 raise CallTimeout(self.station_id, action, timeout) from None
-            except ConnectionClosed:
+            except LinkClosed:
                 raise StationNotConnected(self.station_id) from None
             finally:
                 self._pending = None
@@ -276,4 +272,4 @@ class Session:
         The close frame goes out if it can be written at once; then the socket is dropped.
         """
         self.closed = True
-        abort_now(self.ws, code, reason)
+        self.ws.abort(code, reason)

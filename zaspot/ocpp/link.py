@@ -1,0 +1,250 @@
+"""One WebSocket connection after its handshake: picows underneath, an awaitable face on top.
+
+picows (Cython, built for asyncio) parses and writes frames in C and hands each
+frame to a listener callback. `Link` is that listener, and what sessions and the
+operator API use instead of a websockets connection:
+
+    async for message in link: ...   # str for a text message, bytes for a binary one
+    link.send_now(data)              # one text frame, written at once; False: await send()
+    await link.send(data)            # waits while the socket's buffer is full
+    await link.close(1000, "bye")    # the close handshake, bounded by close_timeout
+    link.abort(1000, "replaced")     # a close frame if it can go now, then drop the socket
+
+What picows leaves to its user is done here: fragmented messages are joined (and
+bounded by max_size as a whole), text is checked to be UTF-8 (1007 otherwise), a
+peer's close is answered, and a pong (solicited or not) is reported as a sign of life.
+picows answers pings; ours go out from ocpp/keepalive.py.
+Messages queue in a deque: a reader that keeps up never waits on a future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
+
+_LOGGER = logging.getLogger(__name__)
+
+TEXT, BINARY, CONTINUATION = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION
+PING, PONG, CLOSE = WSMsgType.PING, WSMsgType.PONG, WSMsgType.CLOSE
+NO_STATUS = 1005  # the peer's close frame had no code
+ABNORMAL = 1006  # the connection ended without a close frame
+
+
+class LinkClosed(Exception):
+    """The connection is closed: nothing more can be read or written."""
+
+    def __init__(self, code: int | None, reason: str) -> None:
+        super().__init__(f"connection closed ({code or ABNORMAL}{': ' + reason if reason else ''})")
+        self.code = code
+        self.reason = reason
+
+
+class Link(WSListener):
+    """A station's or an API client's connection; made by the handshake, one per socket."""
+
+    def __init__(self, path: str, headers: Any, subprotocol: str | None, remote_address: tuple[Any, ...] | None,
+                 max_size: int, close_timeout: float = 10.0) -> None:
+        super().__init__()
+        self.path = path
+        self.headers = headers  # the handshake's request headers (websockets' Headers)
+        self.subprotocol = subprotocol
+        self.remote_address = remote_address
+        self.max_size = max_size
+        self.close_timeout = close_timeout
+        self.transport: WSTransport | None = None
+        self.close_code: int | None = None  # what the peer's close frame said (None: no close frame)
+        self.close_reason = ""
+        self.closed = False
+        self.write_paused = False  # the socket's buffer is over its high-water mark
+        self.on_pong: Callable[[], Any] | None = None
+        self.pinged_at = time.monotonic()  # when the last keepalive ping went (ocpp/keepalive.py)
+        self.ping_sent: float | None = None  # a ping not answered yet: when it went
+        self._inbox: deque[str | bytes] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._resumed: asyncio.Future[None] | None = None
+        self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._parts: list[bytes] = []  # a fragmented message so far
+        self._parts_size = 0
+        self._parts_text = False
+
+    # --- picows's callbacks ---------------------------------------------------
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind is TEXT and frame.fin and not self._parts:
+            try:
+                self._deliver(frame.get_payload_as_utf8_text())
+            except UnicodeDecodeError:
+                self._fail(WSCloseCode.INVALID_TEXT, "invalid UTF-8 in a text frame")
+        elif kind is TEXT or kind is BINARY or kind is CONTINUATION:
+            self._fragment(kind, frame)
+        elif kind is PONG:
+            self._ponged()
+        elif kind is CLOSE:
+            self._peer_closed(frame)
+        # PING: picows answers it (enable_auto_pong)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.closed = True
+        self._wake()
+        for future in (self._resumed, self._gone):
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self._resumed is not None and not self._resumed.done():
+            self._resumed.set_result(None)
+
+    # --- reading ----------------------------------------------------------------
+
+    def __aiter__(self) -> Link:
+        return self
+
+    async def __anext__(self) -> str | bytes:
+        try:
+            return await self.recv()
+        except LinkClosed:
+            raise StopAsyncIteration from None
+
+    async def recv(self) -> str | bytes:
+        """The next message; LinkClosed once the connection is gone and nothing is left."""
+        inbox = self._inbox
+        while not inbox:
+            if self.closed:
+                raise LinkClosed(self.close_code, self.close_reason)
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return inbox.popleft()
+
+    def _deliver(self, message: str | bytes) -> None:
+        self._inbox.append(message)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _fragment(self, kind: WSMsgType, frame: WSFrame) -> None:
+        if kind is CONTINUATION:
+            if not self._parts:
+                self._fail(WSCloseCode.PROTOCOL_ERROR, "continuation frame without a message to continue")
+                return
+        elif self._parts:
+            self._fail(WSCloseCode.PROTOCOL_ERROR, "new message before the last one was finished")
+            return
+        else:
+            self._parts_text = kind is TEXT
+        payload = frame.get_payload_as_bytes()
+        self._parts_size += len(payload)
+        if self._parts_size > self.max_size:
+            self._fail(WSCloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
+            return
+        self._parts.append(payload)
+        if not frame.fin:
+            return
+        whole = b"".join(self._parts)
+        self._parts, self._parts_size = [], 0
+        if not self._parts_text:
+            self._deliver(whole)
+            return
+        try:
+            self._deliver(whole.decode())
+        except UnicodeDecodeError:
+            self._fail(WSCloseCode.INVALID_TEXT, "invalid UTF-8 in a text message")
+
+    def _ponged(self) -> None:
+        self.ping_sent = None
+        if self.on_pong is not None:
+            self.on_pong()
+
+    def _peer_closed(self, frame: WSFrame) -> None:
+        code = frame.get_close_code()
+        self.close_code = NO_STATUS if code is WSCloseCode.NO_INFO else int(code.value)
+        self.close_reason = frame.get_close_reason() or ""
+        assert self.transport is not None
+        if not self.transport.is_close_frame_sent:
+            self.transport.send_close(code if code is not WSCloseCode.NO_INFO else WSCloseCode.OK)
+        self.transport.disconnect()
+
+    def _fail(self, code: WSCloseCode, reason: str) -> None:
+        """The peer broke the protocol: say why in a close frame and end the connection."""
+        _LOGGER.debug("closing a connection: %s", reason)
+        self.abort(int(code.value), reason)
+
+    # --- writing ------------------------------------------------------------------
+
+    def can_write_now(self) -> bool:
+        transport = self.transport
+        return not self.closed and not self.write_paused and transport is not None \
+            and not transport.is_close_frame_sent
+
+    def send_now(self, data: bytes) -> bool:
+        """Write `data` (UTF-8) as one text frame at once; False: the caller awaits send()."""
+        if not self.can_write_now():
+            return False
+        self.transport.send(TEXT, data)  # type: ignore[union-attr]  # can_write_now checked it
+        return True
+
+    async def send(self, data: bytes | str, text: bool = True) -> None:
+        """One message; waits while the socket's buffer is full; LinkClosed if it is gone."""
+        payload = data.encode() if isinstance(data, str) else data
+        while True:
+            if self.closed or self.transport is None or self.transport.is_close_frame_sent:
+                raise LinkClosed(self.close_code, self.close_reason)
+            if not self.write_paused:
+                self.transport.send(TEXT if text else BINARY, payload)
+                return
+            self._resumed = asyncio.get_running_loop().create_future()
+            await self._resumed
+
+    def ping(self, now: float) -> None:
+        """A keepalive ping (ocpp/keepalive.py); any pong answers it."""
+        if self.can_write_now():
+            self.transport.send_ping()  # type: ignore[union-attr]  # can_write_now checked it
+            self.pinged_at, self.ping_sent = now, now
+
+    # --- ending -------------------------------------------------------------------
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """The close handshake: our close frame, then the peer's (or close_timeout), then the socket."""
+        transport = self.transport
+        if transport is None or self.closed:
+            return
+        if not transport.is_close_frame_sent:
+            transport.send_close(WSCloseCode(code), reason.encode()[:123])
+        try:
+            await asyncio.wait_for(asyncio.shield(self._gone), self.close_timeout)
+        except TimeoutError:
+            transport.disconnect(graceful=False)
+
+    def abort(self, code: int = 1000, reason: str = "") -> None:
+        """End the connection now, without waiting for the peer (a half-open one never answers)."""
+        transport = self.transport
+        if transport is None or self.closed:
+            return
+        try:
+            if not transport.is_close_frame_sent and not self.write_paused:
+                transport.send_close(WSCloseCode(code), reason.encode()[:123])
+        except Exception:  # the socket is broken already: dropping it is all there is to do
+            _LOGGER.debug("close frame not written", exc_info=True)
+        transport.disconnect(graceful=False)
+
+    async def wait_closed(self) -> None:
+        await asyncio.shield(self._gone)
