@@ -98,6 +98,7 @@ class OcppServer:
 
     async def start(self, host: str, port: int) -> None:
         cfg = self.ctx.config.ocpp
+        self._stopping = False  # a stopped server may start again (tests restart one in place)
         await self.auth.start()
         quiet_websockets()  # its lines name no station; ours do (connected, refused, …)
         if cfg.compression:
