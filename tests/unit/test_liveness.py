@@ -1,17 +1,14 @@
 """Liveness: last-seen times written in chunks (a failed chunk waits for the next flush,
-the newest time wins), the offline watchdog's decisions, the pong hook in websockets,
-and which paths name a station."""
+the newest time wins), the offline watchdog's decisions, and which paths name a station.
+That every pong (to our ping or unsolicited) reaches the connection's on_pong is in
+tests/unit/test_link.py."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from types import SimpleNamespace
 
 import pytest
-import websockets
-from websockets.asyncio.connection import Connection
-from websockets.asyncio.server import serve
 
 from zaspot.config import Config
 from zaspot.core.bus import EventBus
@@ -19,7 +16,7 @@ from zaspot.core.state import FleetState, StationState
 from zaspot.ocpp import liveness
 from zaspot.ocpp.context import ServerContext
 from zaspot.ocpp.liveness import Liveness
-from zaspot.ocpp.server import StationConnection, station_id_from_path
+from zaspot.ocpp.server import station_id_from_path
 from zaspot.rules.scope import station_view
 from zaspot.store import Store
 
@@ -142,35 +139,6 @@ def test_offline_for_counts_from_when_the_station_was_last_heard_from():
     assert station_view(here, 1000.0)["offline_for"] == 0.0
     gone = StationState("GONE", connected=False, online=False, last_seen=400.0)
     assert station_view(gone, 1000.0)["offline_for"] == 600.0
-
-
-async def test_websockets_still_tells_the_connection_of_each_pong():
-    """StationConnection overrides websockets' acknowledge_pings: if an upgrade renames it or
-    stops calling it for PONG frames, pongs stop counting as signs of life. This says so."""
-    assert "acknowledge_pings" in vars(Connection), "websockets no longer has Connection.acknowledge_pings"
-    pongs: list[float] = []
-    done = asyncio.Event()
-
-    async def handler(ws):
-        ws.on_pong = pongs.append
-        await asyncio.wait_for(await ws.ping(b"ours"), 5)  # a pong to our ping
-        await done.wait()
-
-    async with serve(handler, "127.0.0.1", 0, create_connection=StationConnection, ping_interval=None) as server:
-        port = server.sockets[0].getsockname()[1]
-        async with websockets.connect(f"ws://127.0.0.1:{port}", ping_interval=None) as client:
-            for _ in range(500):
-                if pongs:
-                    break
-                await asyncio.sleep(0.01)
-            assert len(pongs) == 1, "the pong to our ping did not reach StationConnection.on_pong"
-            await client.pong(b"unsolicited")  # a station's own "still here"
-            for _ in range(500):
-                if len(pongs) == 2:
-                    break
-                await asyncio.sleep(0.01)
-            assert len(pongs) == 2, "an unsolicited pong did not reach StationConnection.on_pong"
-            done.set()
 
 
 @pytest.mark.parametrize("path", ["/ocpp/", "/ocpp//", "//", "/ocpp", "/", "", "/ocpp/?x=1", "/a/b/c"])
