@@ -12,7 +12,7 @@ pauses; `decide(handshake, request)` answers with either
   (with the subprotocol chosen here), then parses every frame after it in C.
 
 A request not complete within the handshake timeout is dropped, as is one that is
-not HTTP.
+not HTTP; one over the parser's limits on lines and headers gets its 414 or 431 first.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from zaspot.ocpp.link import Link
 _LOGGER = logging.getLogger(__name__)
 SERVER_HEADER = "zaspot"
 READ_BUFFER = 2048  # picows's first read buffer per connection (it doubles as frames need): 15,000 idle stations
+
+_DONE = ServerProtocol()  # stands in for a connection's parser once its request is decided
 
 Decide = Callable[["Handshake", Request], Awaitable["Response | Link"]]
 Started = Callable[[Link], None]
@@ -75,8 +77,8 @@ class Handshake(asyncio.Protocol):
             return
         self._received += data
         self._parser.receive_data(data)
-        if self._parser.handshake_exc is not None:  # not an HTTP request
-            self._drop()
+        if self._parser.handshake_exc is not None:  # not an HTTP request, or over the parser's limits
+            self._refuse()
             return
         events = self._parser.events_received()
         if not events:
@@ -105,6 +107,8 @@ class Handshake(asyncio.Protocol):
         except Exception:
             _LOGGER.exception("handshake of %s failed", request.path[:80])
             decision = Response(500, "Internal Server Error", _headers(), b"")
+        finally:
+            self._deciding = None  # no cycle with the task: this object goes as soon as picows has the socket
         if transport.is_closing():
             return
         self._cancel_timer()
@@ -132,6 +136,7 @@ class Handshake(asyncio.Protocol):
         protocol.connection_made(transport)
         data = memoryview(bytes(self._received))
         self._received = bytearray()
+        self._parser = _DONE  # its buffers and the request: nothing of them is needed now
         while data and not transport.is_closing():
             buffer = protocol.get_buffer(len(data))
             n = min(len(buffer), len(data))
@@ -149,6 +154,14 @@ class Handshake(asyncio.Protocol):
         self._timer = None
         _LOGGER.debug("handshake not done within %s s: dropped", self._settings.handshake_timeout)
         self._drop()
+
+    def _refuse(self) -> None:
+        """The parser's answer (414, 431) if it has one, then the end; garbage gets none."""
+        assert self.transport is not None
+        for chunk in self._parser.data_to_send():
+            if chunk:
+                self.transport.write(chunk)
+        self.transport.close()
 
     def _drop(self) -> None:
         if self.transport is not None:

@@ -48,11 +48,10 @@ class LinkClosed(Exception):
 class Link(WSListener):
     """A station's or an API client's connection; made by the handshake, one per socket."""
 
-    def __init__(self, path: str, headers: Any, subprotocol: str | None, remote_address: tuple[Any, ...] | None,
+    def __init__(self, path: str, subprotocol: str | None, remote_address: tuple[Any, ...] | None,
                  max_size: int, close_timeout: float = 10.0) -> None:
         super().__init__()
         self.path = path
-        self.headers = headers  # the handshake's request headers (websockets' Headers)
         self.subprotocol = subprotocol
         self.remote_address = remote_address
         self.max_size = max_size
@@ -72,6 +71,7 @@ class Link(WSListener):
         self._parts: list[bytes] = []  # a fragmented message so far
         self._parts_size = 0
         self._parts_text = False
+        self._failed = False  # the peer broke the protocol: what it sent after that is not delivered
 
     # --- picows's callbacks ---------------------------------------------------
 
@@ -81,6 +81,9 @@ class Link(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
         if kind is TEXT and frame.fin and not self._parts:
+            if frame.payload_size > self.max_size:  # picows sent 1009, but hands the frame on if its end comes later
+                self._fail(WSCloseCode.MESSAGE_TOO_BIG, f"message over {self.max_size} bytes")
+                return
             try:
                 self._deliver(frame.get_payload_as_utf8_text())
             except UnicodeDecodeError:
@@ -133,6 +136,8 @@ class Link(WSListener):
         return inbox.popleft()
 
     def _deliver(self, message: str | bytes) -> None:
+        if self._failed:  # frames that came in the same read as the bad one
+            return
         self._inbox.append(message)
         self._wake()
 
@@ -186,6 +191,7 @@ class Link(WSListener):
     def _fail(self, code: WSCloseCode, reason: str) -> None:
         """The peer broke the protocol: say why in a close frame and end the connection."""
         _LOGGER.debug("closing a connection: %s", reason)
+        self._failed = True
         self.abort(int(code.value), reason)
 
     # --- writing ------------------------------------------------------------------
@@ -211,8 +217,12 @@ class Link(WSListener):
             if not self.write_paused:
                 self.transport.send(TEXT if text else BINARY, payload)
                 return
-            self._resumed = asyncio.get_running_loop().create_future()
-            await self._resumed
+            # One future for every writer waiting (an answer and a command at once): a new one per
+            # writer would leave the others waiting for good; shielded, one cancelled leaves the rest.
+            resumed = self._resumed
+            if resumed is None or resumed.done():
+                resumed = self._resumed = asyncio.get_running_loop().create_future()
+            await asyncio.shield(resumed)
 
     def ping(self, now: float) -> None:
         """A keepalive ping (ocpp/keepalive.py); any pong answers it."""
@@ -228,11 +238,12 @@ class Link(WSListener):
         if transport is None or self.closed:
             return
         if not transport.is_close_frame_sent:
-            transport.send_close(WSCloseCode(code), reason.encode()[:123])
+            transport.send_close(WSCloseCode(code), _cut(reason))
         try:
             await asyncio.wait_for(asyncio.shield(self._gone), self.close_timeout)
         except TimeoutError:
             transport.disconnect(graceful=False)
+            await asyncio.shield(self._gone)  # the loop reports the socket gone right after: closed when this returns
 
     def abort(self, code: int = 1000, reason: str = "") -> None:
         """End the connection now, without waiting for the peer (a half-open one never answers)."""
@@ -241,10 +252,15 @@ class Link(WSListener):
             return
         try:
             if not transport.is_close_frame_sent and not self.write_paused:
-                transport.send_close(WSCloseCode(code), reason.encode()[:123])
+                transport.send_close(WSCloseCode(code), _cut(reason))
         except Exception:  # the socket is broken already: dropping it is all there is to do
             _LOGGER.debug("close frame not written", exc_info=True)
         transport.disconnect(graceful=False)
 
     async def wait_closed(self) -> None:
         await asyncio.shield(self._gone)
+
+
+def _cut(reason: str) -> bytes:
+    """The reason as a close frame holds it: 123 bytes, cut between characters (picows decodes it)."""
+    return reason.encode()[:123].decode(errors="ignore").encode()

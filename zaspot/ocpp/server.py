@@ -149,7 +149,7 @@ class OcppServer:
         cfg = self.ctx.config.ocpp
         path = urlsplit(request.path).path
         subprotocol = None if path == API_PATH else _chosen_subprotocol(request)
-        return Link(request.path, request.headers, subprotocol, handshake.remote_address, cfg.max_frame_bytes)
+        return Link(request.path, subprotocol, handshake.remote_address, cfg.max_frame_bytes)
 
     async def _process_request(self, connection: Handshake, request: Request) -> Response | None:
         path = urlsplit(request.path).path
