@@ -117,23 +117,24 @@ class Link(WSListener):
         return self
 
     async def __anext__(self) -> str | bytes:
-        try:
-            return await self.recv()
-        except LinkClosed:
-            raise StopAsyncIteration from None
-
-    async def recv(self) -> str | bytes:
-        """The next message; LinkClosed once the connection is gone and nothing is left."""
+        """The next message (a session's reader loop: one coroutine per message, no more)."""
         inbox = self._inbox
         while not inbox:
             if self.closed:
-                raise LinkClosed(self.close_code, self.close_reason)
+                raise StopAsyncIteration
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
             finally:
                 self._waiter = None
         return inbox.popleft()
+
+    async def recv(self) -> str | bytes:
+        """The next message; LinkClosed once the connection is gone and nothing is left."""
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            raise LinkClosed(self.close_code, self.close_reason) from None
 
     def _deliver(self, message: str | bytes) -> None:
         if self._failed:  # frames that came in the same read as the bad one

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 Handler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
+# (version, action) whose empty answer {} passed its schema: most answers are {}, and the
+# same payload against the same schema gets the same verdict.
+_EMPTY_ANSWER_VALID: set[tuple[str, str]] = set()
 
 
 def on(action: str) -> Callable[[Handler], Handler]:
@@ -86,7 +89,16 @@ class Session:
                     await self._send_error("-1", "RpcFrameworkError", "Binary frames are not allowed")
                     continue
                 try:
-                    await self._on_frame(raw)
+                    try:
+                        frame = rpc.parse(raw)
+                    except rpc.FrameError as exc:
+                        self.ctx.metrics.frame_errors += 1
+                        await self._send_error(exc.message_id, exc.code, exc.description)
+                        continue
+                    if type(frame) is rpc.Call:
+                        await self._on_call(frame)
+                    else:
+                        self._on_reply(frame)
                 except Exception:  # our bug: log it, keep the station's connection
                     _LOGGER.exception("%s: frame could not be handled: %.200s", self.station_id, raw,
                                       extra=self.log_extra())
@@ -95,19 +107,6 @@ class Session:
             self._fail_pending(StationNotConnected(self.station_id))
             for task in list(self._tasks):
                 task.cancel()
-
-    async def _on_frame(self, raw: str) -> None:
-        metrics = self.ctx.metrics
-        try:
-            frame = rpc.parse(raw)
-        except rpc.FrameError as exc:
-            metrics.frame_errors += 1
-            await self._send_error(exc.message_id, exc.code, exc.description)
-            return
-        if type(frame) is rpc.Call:
-            await self._on_call(frame)
-        else:
-            self._on_reply(frame)
 
     async def _on_call(self, frame: rpc.Call) -> None:
         started = time.perf_counter()
@@ -127,9 +126,14 @@ class Session:
             await self._send_error(frame.message_id, "SecurityError",
                                    "Station is not accepted: send BootNotification first")
             return
-        payload = await self._checked_payload(frame)
-        if payload is None:
-            return
+        payload = frame.payload
+        try:
+            schemas.validate(self.version, action, payload)
+        except schemas.SchemaError as exc:
+            mended = await self._mended_payload(frame, exc)
+            if mended is None:
+                return
+            payload = mended
         try:
             response = await getattr(self, name)(payload)
         except OcppError as exc:
@@ -140,23 +144,22 @@ class Session:
             await self._send_error(frame.message_id, "InternalError",
                                    f"{action} could not be processed: {type(exc).__name__}")
             return
-        try:
-            schemas.validate(self.version, action, response, response=True)
-        except schemas.SchemaError as exc:
-            _LOGGER.error("%s: our %s response is invalid: %s", self.station_id, action, exc.description,
-                          extra=self.log_extra())
-            await self._send_error(frame.message_id, "InternalError", "Central system produced an invalid response")
-            return
+        if response or (self.version, action) not in _EMPTY_ANSWER_VALID:  # {} once valid stays valid
+            try:
+                schemas.validate(self.version, action, response, response=True)
+            except schemas.SchemaError as exc:
+                _LOGGER.error("%s: our %s response is invalid: %s", self.station_id, action, exc.description,
+                              extra=self.log_extra())
+                await self._send_error(frame.message_id, "InternalError",
+                                       "Central system produced an invalid response")
+                return
+            if not response:
+                _EMPTY_ANSWER_VALID.add((self.version, action))
         await self._send(rpc.call_result(frame.message_id, response))
         self.ctx.metrics.observe(self.version, action, time.perf_counter() - started)
 
-    async def _checked_payload(self, frame: rpc.Call) -> dict[str, Any] | None:
-        """The payload if schema-valid (or mended, for a lenient station); None once answered with an error."""
-        try:
-            schemas.validate(self.version, frame.action, frame.payload)
-            return frame.payload
-        except schemas.SchemaError as exc:
-            error = exc
+    async def _mended_payload(self, frame: rpc.Call, error: schemas.SchemaError) -> dict[str, Any] | None:
+        """A schema-invalid payload mended, for a lenient station; None once answered with the error."""
         if self.is_lenient(frame.payload):
             try:
                 payload, deviations = leniency.repair(self.version, frame.action, frame.payload)
