@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeGuard, TypeVar
 
-from . import schema
+from . import checkpoint, schema
 from .batch import Op, Rows, WriterStats, apply_batch, locked
 
 # In place of an op's SQL:
@@ -115,6 +115,7 @@ class Writer:
                 db.execute(p)
             if self.checkpoints_elsewhere:
                 db.execute("PRAGMA wal_autocheckpoint = 0")  # see store/checkpoint.py
+                db.execute(f"PRAGMA journal_size_limit = {checkpoint.WAL_KEEP}")
             schema.migrate(db)
             # A batch on the loop must fail at once on a lock held elsewhere, not
             # sleep in SQLite's busy handler: the thread does the waiting (_apply_waiting).
