@@ -37,7 +37,11 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
                 name = ref[len(_LOCAL):] if ref.startswith(_LOCAL) else None
                 if name is None or name not in definitions or name in seen or "/" in name or "~" in name:
                     return node  # remote, unknown, cyclic or escaped: fastjsonschema resolves it
-                return resolve(definitions[name], seen | {name})
+                target = resolve(definitions[name], seen | {name})
+                # A property that is a ref never got the default its target names: fastjsonschema
+                # fills a property's default from the property's own keywords. Inlined, it would
+                # (GetVariables' attributeType "Actual" appeared in every request we sent).
+                return {k: v for k, v in target.items() if k != "default"} if isinstance(target, dict) else target
             return {k: resolve(v, seen) for k, v in node.items()}
         if isinstance(node, list):
             return [resolve(v, seen) for v in node]
