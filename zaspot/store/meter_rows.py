@@ -33,7 +33,7 @@ INSERT = f"INSERT INTO meter_recent ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, 
 INSERT_AFTER_END = f"INSERT INTO meter_recent ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
 
 MERGE_EVERY = 0.1  # seconds between merges: the recent table holds about this much
-MERGE_ROWS = 4096  # rows moved per transaction at most (a few ms the writer is busy with it)
+MERGE_ROWS = 1024  # rows moved per transaction at most: the writer is busy with it ~2 ms, stations wait
 _MOVE = (f"INSERT INTO meter_history ({COLUMNS}) SELECT {COLUMNS} FROM meter_recent "
          "WHERE rowid <= ? ORDER BY rowid")
 
