@@ -11,7 +11,8 @@ code cost most of it on the hot messages:
   does, under the same name. A cyclic ref stays a ref.
 - a string enum is checked value by value (`isinstance(v, str) and v == 'A' or ...`, up
   to 40 of them for a measurand). `set_lookups` turns that one expression into a lookup in
-  a frozenset; the error it raises is left as generated.
+  a frozenset, and builds each object's set of required keys once instead of per call
+  (`set(['a', 'b']) - data.keys()`); the errors raised are left as generated.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ _STR = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""
 # One value of a string enum, as fastjsonschema's generate_enum writes it.
 _ITEM = re.compile(rf"isinstance\((\w+), str\) and \1 == ({_STR})")
 _TEST = re.compile(r"^( *)if not \((isinstance\(.+)\):$", re.M)
+_REQUIRED = re.compile(r"set\((\[[^\]]*\])\) - ")
 _AFTER_HEADER = "NoneType = type(None)\n"
 
 
@@ -72,8 +74,21 @@ def set_lookups(source: str) -> str:
         sets.append(frozenset(ast.literal_eval(i.group(2)) for i in items))
         return f"{m.group(1)}if not (isinstance({var}, str) and {var} in _ENUM_{len(sets) - 1}):"
 
-    out = _TEST.sub(lookup, source)
-    if not sets or _AFTER_HEADER not in out:
+    required: list[frozenset[str]] = []
+
+    def constant(m: re.Match[str]) -> str:
+        try:
+            keys = ast.literal_eval(m.group(1))
+        except (ValueError, SyntaxError):
+            return m.group(0)
+        if not all(isinstance(k, str) for k in keys):
+            return m.group(0)
+        required.append(frozenset(keys))
+        return f"_REQUIRED_{len(required) - 1} - "  # a frozenset minus dict keys: the same set of missing keys
+
+    if _AFTER_HEADER not in source:
         return source
+    out = _REQUIRED.sub(constant, _TEST.sub(lookup, source))
     constants = "".join(f"_ENUM_{i} = frozenset({sorted(s)!r})\n" for i, s in enumerate(sets))
+    constants += "".join(f"_REQUIRED_{i} = frozenset({sorted(s)!r})\n" for i, s in enumerate(required))
     return out.replace(_AFTER_HEADER, _AFTER_HEADER + constants, 1)
