@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from zaspot.core.quick_init import quick_init
+
 _EVENT_TYPES: dict[str, type[Event]] = {}
 
 
@@ -173,6 +175,11 @@ class MeterSample(Event):
     connector_id: int
     transaction_id: str | None
     samples: tuple[Sample, ...]
+
+
+# Made for every MeterValues on the event loop: built through their slots (core/quick_init.py).
+quick_init(Sample)
+quick_init(MeterSample)
 
 
 @dataclass(frozen=True, slots=True)
