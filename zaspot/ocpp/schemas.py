@@ -93,7 +93,7 @@ def _strip_multiple_of(node: Any) -> Any:
 
 Key = tuple[str, str, bool]  # (version, action, response)
 _validators: dict[Key, Validator | None] = {}  # None: the version has no such schema
-_TRANSFORM = 3  # bump when _prepare or _generate change what is compiled: the cache is keyed on it
+_TRANSFORM = 4  # bump when _prepare or _generate change what is compiled: the cache is keyed on it
 
 
 @dataclass(frozen=True, slots=True)
