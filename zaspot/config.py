@@ -88,7 +88,7 @@ class OcppConfig:
     call_timeout: Seconds = 30.0  # how long a command waits for the station
     unknown_stations: Literal["accept", "pending", "reject"] = "accept"
     max_frame_bytes: Annotated[int, Range(4096, 16 * 1024 * 1024)] = 1024 * 1024
-    compression: bool = False  # permessage-deflate triples memory per connection
+    compression: bool = False  # ignored with a warning: the picows endpoint has no permessage-deflate
     # OCPP security profile for stations not listed under `stations:`: 0 none,
     # 1 Basic auth, 2 TLS + Basic auth, 3 TLS with client certificates.
     security_profile: Profile = 0

@@ -9,7 +9,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.helpers import OcppClient
+from tests.helpers import OcppClient, ZaspotProcess
 
 
 @pytest.mark.parametrize(
@@ -95,3 +95,21 @@ async def test_unknown_station_policy_reject_and_pending(tmp_path):
             await known.close()
         finally:
             server.stop()
+
+
+async def test_compression_set_in_the_config_is_ignored_with_a_warning_and_stations_connect(tmp_path):
+    """ocpp.compression used to turn permessage-deflate on; the endpoint has none now. A
+    config that still sets it starts, says so once, and a station that offers deflate is
+    answered without it (the extension is optional for the client) and served as usual."""
+    config = tmp_path / "zaspot.yaml"
+    config.write_text("ocpp:\n  compression: true\n")
+    server = ZaspotProcess(tmp_path / "zaspot.db", config=config).start()
+    try:
+        async with websockets.connect(f"{server.url}/ocpp/DEFLATE", subprotocols=["ocpp1.6"],
+                                      compression="deflate") as ws:
+            assert ws.protocol.extensions == []  # no permessage-deflate was agreed
+            assert (await OcppClient(ws).boot())[2]["status"] == "Accepted"
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert log.count("ocpp.compression is set, but the station endpoint does not compress") == 1
