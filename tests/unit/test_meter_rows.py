@@ -5,6 +5,7 @@ the rules' replay; a database of the schema before keeps its samples."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -114,3 +115,32 @@ async def test_a_database_of_the_schema_before_keeps_its_samples(tmp_path: Path)
     finally:
         await store.close()
     assert counts(path) == (0, 3, 3)
+
+
+async def test_a_failing_move_is_logged_once_and_its_recovery_too(tmp_path: Path, monkeypatch, caplog) -> None:
+    from zaspot.store import meter_rows
+
+    store = await Store.open(tmp_path / "z.db")
+    await store._meter_merge.stop()
+    broken = {"on": True}
+    real = meter_rows.merge
+
+    def merge(c: sqlite3.Connection, rows: int = meter_rows.MERGE_ROWS) -> int:
+        if broken["on"]:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(c, rows)
+
+    monkeypatch.setattr(meter_rows, "merge", merge)
+    caplog.set_level(logging.INFO, logger="zaspot.store.meter_rows")
+    store._meter_merge.every = 0.01
+    try:
+        await store.meter_samples("CP1", 1, 1, None, samples(0))
+        store._meter_merge.start()
+        await until(lambda: store.stats.failed >= 5, what="five failed moves")
+        broken["on"] = False
+        await until(lambda: any(r.getMessage().endswith("history again") for r in caplog.records),
+                    what="the recovery logged")
+        assert counts(tmp_path / "z.db") == (0, 2, 2)
+    finally:
+        await store.close()
+    assert len([r for r in caplog.records if r.getMessage().startswith("moving meter samples")]) == 1

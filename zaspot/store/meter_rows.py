@@ -102,9 +102,16 @@ class MeterMerge:
         return total
 
     async def _loop(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(self.every)
             try:
                 await self.run_once()
             except Exception:  # a full disk: the samples wait in the recent table, still stored
-                _LOGGER.exception("moving meter samples to their history failed")
+                if not failing:  # once, not ten times a second
+                    _LOGGER.exception("moving meter samples to their history failed; trying again")
+                failing = True
+            else:
+                if failing:
+                    _LOGGER.info("meter samples move to their history again")
+                failing = False
