@@ -43,7 +43,7 @@ async def test_open_sets_wal_and_schema_version(tmp_path):
     db = _raw(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"stations", "connectors", "transactions", "transaction_events", "meter_samples",
             "events", "commands", "id_tokens"} <= tables
 

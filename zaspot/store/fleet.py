@@ -12,17 +12,13 @@ from typing import Any
 
 from zaspot.core.events import StationOffline
 
-from . import meter_rows
-
 _POWER = "Power.Active.Import"
 _ENERGY = "Energy.Active.Import.Register"
 RECENT_SAMPLES = 64  # per station: enough to hold every connector's latest power and energy
 RECENT_TEMPERATURES = 64
-_RECENT_METERS = meter_rows.ordered("evse_id, connector_id, measurand, value, ts",
-                                    "station_id = :station AND phase IS NULL", "ts DESC", ":limit")
 
 
-def _rows(c: sqlite3.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+def _rows(c: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     cur = c.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row)) for row in cur.fetchall()]
@@ -35,8 +31,10 @@ def snapshot(c: sqlite3.Connection) -> dict[str, Any]:
     meters: list[dict[str, Any]] = []
     temperatures: list[dict[str, Any]] = []
     for s in stations:
-        meters.extend(_latest(_rows(c, _RECENT_METERS, {"station": s["id"], "limit": RECENT_SAMPLES}),
-                              ("evse_id", "connector_id", "measurand"), s["id"]))
+        meters.extend(_latest(_rows(
+            c, "SELECT evse_id, connector_id, measurand, value, ts FROM meter_samples "
+               "WHERE station_id = ? AND phase IS NULL ORDER BY ts DESC LIMIT ?",
+            (s["id"], RECENT_SAMPLES)), ("evse_id", "connector_id", "measurand"), s["id"]))
         temperatures.extend(_latest(_rows(
             c, "SELECT location, instance, evse_id, connector_id, celsius, ts FROM temperatures "
                "WHERE station_id = ? ORDER BY ts DESC LIMIT ?",

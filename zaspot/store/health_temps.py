@@ -63,12 +63,10 @@ def oldest_temperature(c: sqlite3.Connection, since: float = 0.0) -> float | Non
 
 def oldest_raw_sample(c: sqlite3.Connection) -> float | None:
     """The oldest meter sample retention has not folded away yet (store/retention.py)."""
-    # the recent samples' table is small: one MIN over it (store/meter_rows.py)
-    oldest: float | None = c.execute(
-        "SELECT MIN(ts) FROM meter_recent WHERE station_id IN (SELECT id FROM stations)").fetchone()[0]
+    oldest = None
     for (station,) in c.execute("SELECT id FROM stations").fetchall():
         # the (station_id, ts) index makes each MIN one seek; a MIN over all would scan
-        ts = c.execute("SELECT MIN(ts) FROM meter_history WHERE station_id = ?", (station,)).fetchone()[0]
+        ts = c.execute("SELECT MIN(ts) FROM meter_samples WHERE station_id = ?", (station,)).fetchone()[0]
         if ts is not None and (oldest is None or ts < oldest):
             oldest = ts
     return oldest

@@ -17,7 +17,7 @@ from typing import Any
 
 from zaspot.core import events as ev
 
-from . import meter_rows, reservations, stale
+from . import reservations, stale
 from .rowid import inserted_id
 from .unit import Unit
 
@@ -44,9 +44,15 @@ STATION_BOOTED = (
     "last_seen = MAX(COALESCE(last_seen, excluded.last_seen), excluded.last_seen), "
     "last_boot = excluded.last_boot"
 )
-# Into the recent samples' table (store/meter_rows.py); the second for a sample that arrived
-# for a transaction already ended (a late MeterValues): kept, and said so.
-METER_SAMPLE, METER_SAMPLE_AFTER_END = meter_rows.INSERT, meter_rows.INSERT_AFTER_END
+METER_SAMPLE = (
+    "INSERT INTO meter_samples (station_id, evse_id, connector_id, tx_key, ts, measurand, "
+    "phase, location, context, unit, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# A sample that arrived for a transaction already ended (a late MeterValues): kept, and said so.
+METER_SAMPLE_AFTER_END = (
+    "INSERT INTO meter_samples (station_id, evse_id, connector_id, tx_key, ts, measurand, "
+    "phase, location, context, unit, value, after_tx_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+)
 TEMPERATURE = (
     "INSERT INTO temperatures (station_id, ts, location, celsius, evse_id, connector_id, "
     "instance, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import meter_rows
 from .messages import ENERGY
 
 if TYPE_CHECKING:
@@ -38,11 +37,6 @@ _SAVE = (
 _JSON = ("periods", "terms", "readings", "detail")
 # Time a station's clock may put a transaction's own first sample before its start.
 _SKEW = 60.0
-_ENERGY_READINGS = meter_rows.ordered(
-    "ts, value", "station_id = :station AND ts >= :since AND ts <= :until "
-    "AND (tx_key = :tx OR (tx_key IS NULL AND evse_id IS :evse AND ts >= :start)) "
-    "AND measurand = :measurand AND phase IS NULL AND COALESCE(location, 'Outlet') = 'Outlet' "
-    "AND after_tx_end IS NULL AND value IS NOT NULL")
 
 
 def _dumps(value: Any) -> str:
@@ -66,9 +60,14 @@ def energy_readings(c: sqlite3.Connection, tx: dict[str, Any]) -> list[tuple[flo
     if start is not None and tx["meter_start_wh"] is not None:
         out.append((start, tx["meter_start_wh"]))
     if start is not None:
-        rows = c.execute(_ENERGY_READINGS, {
-            "station": tx["station_id"], "since": start - _SKEW, "until": stop if stop is not None else float("inf"),
-            "tx": tx["tx_key"], "evse": tx["evse_id"], "start": start, "measurand": ENERGY}).fetchall()
+        rows = c.execute(
+            "SELECT ts, value FROM meter_samples WHERE station_id = ? AND ts >= ? AND ts <= ? "
+            "AND (tx_key = ? OR (tx_key IS NULL AND evse_id IS ? AND ts >= ?)) "
+            "AND measurand = ? AND phase IS NULL AND COALESCE(location, 'Outlet') = 'Outlet' "
+            "AND after_tx_end IS NULL AND value IS NOT NULL ORDER BY ts, rowid",
+            (tx["station_id"], start - _SKEW, stop if stop is not None else float("inf"), tx["tx_key"],
+             tx["evse_id"], start, ENERGY),
+        ).fetchall()
         out.extend((ts, value) for ts, value in rows)
     if stop is not None and tx["meter_stop_wh"] is not None:
         out.append((stop, tx["meter_stop_wh"]))

@@ -7,18 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import meter_rows
-
 if TYPE_CHECKING:
     from .writer import Writer
 
 _JSON_COLUMNS = ("data", "payload", "result")
 
 
-Params = tuple[Any, ...] | dict[str, Any]  # positional or named
-
-
-def _fetch_dicts(conn: sqlite3.Connection, sql: str, params: Params) -> list[dict[str, Any]]:
+def _fetch_dicts(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
     cur = conn.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row)) for row in cur.fetchall()]
@@ -37,7 +32,7 @@ class Reads:
     _reader: Any  # aiosqlite.Connection | None
     _writer: Writer
 
-    async def _query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+    async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         if self._reader is None:  # ':memory:' — only the writer's connection sees the data
             return await self._writer.read(_fetch_dicts, sql, params)
         rows = await self._reader.execute_fetchall(sql, params)
@@ -89,12 +84,14 @@ class Reads:
         without: the latest `limit` samples."""
         if since is not None:
             return await self._query(
-                meter_rows.ordered(meter_rows.COLUMNS, "station_id = :station AND ts >= :since", "ts", ":limit"),
-                {"station": station_id, "since": since, "limit": limit},
+                "SELECT * FROM meter_samples WHERE station_id = ? AND ts >= ? "
+                "ORDER BY ts, rowid LIMIT ?",
+                (station_id, since, limit),
             )
         rows = await self._query(
-            meter_rows.ordered(meter_rows.COLUMNS, "station_id = :station", "ts DESC", ":limit"),
-            {"station": station_id, "limit": limit},
+            "SELECT * FROM meter_samples WHERE station_id = ? ORDER BY ts DESC, rowid DESC "
+            "LIMIT ?",
+            (station_id, limit),
         )
         rows.reverse()
         return rows

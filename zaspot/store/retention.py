@@ -17,8 +17,6 @@ from typing import Annotated, Any
 
 from zaspot.ranges import Range
 
-from .meter_rows import merge_all
-
 _LOGGER = logging.getLogger(__name__)
 DAY = 86_400.0
 DELETE_CHUNK = 10_000
@@ -39,7 +37,7 @@ INSERT INTO meter_aggregates (station_id, evse_id, connector_id, measurand, phas
                               n, min, max, mean)
 SELECT station_id, COALESCE(evse_id, 0), COALESCE(connector_id, 0), measurand, COALESCE(phase, ''),
        COALESCE(unit, ''), CAST(ts / :size AS INTEGER) * :size, COUNT(*), MIN(value), MAX(value), AVG(value)
-FROM meter_history WHERE station_id = :station AND ts >= :start AND ts < :end
+FROM meter_samples WHERE station_id = :station AND ts >= :start AND ts < :end
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 ON CONFLICT DO UPDATE SET
     mean = (mean * n + excluded.mean * excluded.n) / (n + excluded.n),
@@ -51,16 +49,15 @@ def _fold_day(c: sqlite3.Connection, station: str, start: float, end: float, siz
     """Aggregate and delete one station's raw samples in [start, end)."""
     c.execute(_FOLD, {"station": station, "start": start, "end": end, "size": size})
     return c.execute(
-        "DELETE FROM meter_history WHERE station_id = ? AND ts >= ? AND ts < ?", (station, start, end)
+        "DELETE FROM meter_samples WHERE station_id = ? AND ts >= ? AND ts < ?", (station, start, end)
     ).rowcount
 
 
 def _oldest_samples(c: sqlite3.Connection, cutoff: float) -> list[tuple[str, float]]:
-    merge_all(c)  # the recent samples too (a backlog may carry old times): the folds read the history alone
     stations = [r[0] for r in c.execute("SELECT id FROM stations")]
     out = []
     for station in stations:  # the (station_id, ts) index makes each MIN a single seek
-        oldest = c.execute("SELECT MIN(ts) FROM meter_history WHERE station_id = ?", (station,)).fetchone()[0]
+        oldest = c.execute("SELECT MIN(ts) FROM meter_samples WHERE station_id = ?", (station,)).fetchone()[0]
         if oldest is not None and oldest < cutoff:
             out.append((station, oldest))
     return out

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import meter_rows
-
 if TYPE_CHECKING:
     from .writer import Writer
 
@@ -85,11 +83,11 @@ def _stored_events(conn: sqlite3.Connection, kinds: list[str], since: float) -> 
 
 def _meter_events(conn: sqlite3.Connection, since: float) -> Iterator[dict[str, Any]]:
     """One meter_sample event per (station, evse, connector, transaction, timestamp)."""
-    columns = "station_id, evse_id, connector_id, tx_key, ts, measurand, value, unit, phase, location, context"
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meter_recent'").fetchone():
-        cursor = conn.execute(meter_rows.ordered(columns, "ts >= :since"), {"since": since})
-    else:  # a database this zaspot has not migrated yet (read-only here): one table
-        cursor = conn.execute(f"SELECT {columns} FROM meter_samples WHERE ts >= ? ORDER BY ts, rowid", (since,))
+    cursor = conn.execute(
+        "SELECT station_id, evse_id, connector_id, tx_key, ts, measurand, value, unit, phase, location, context "
+        "FROM meter_samples WHERE ts >= ? ORDER BY ts, rowid",
+        (since,),
+    )
     for (station_id, evse_id, connector_id, tx_key, ts), rows in groupby(cursor, key=lambda r: r[:5]):
         samples = [
             {"measurand": m, "value": v, "unit": u, "phase": p, "location": loc, "context": ctx, "timestamp": ts}

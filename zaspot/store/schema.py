@@ -511,33 +511,6 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS temperatures_ts ON temperatures (ts);
     CREATE INDEX IF NOT EXISTS alarms_raised ON alarms (raised_at);
     """,
-    # 14: performance (#21). A message's meter samples land in meter_recent, which has no
-    # index, and move to the indexed meter_history in bulk a few times a second
-    # (store/meter_rows.py): a commit no longer writes a page of the (station_id, ts) index
-    # for each station in it. meter_samples is both, as a view: what it always showed.
-    """
-    ALTER TABLE meter_samples RENAME TO meter_history;
-    CREATE TABLE IF NOT EXISTS meter_recent (
-        station_id   TEXT NOT NULL,
-        evse_id      INTEGER,
-        connector_id INTEGER,
-        tx_key       TEXT,
-        ts           REAL NOT NULL,
-        measurand    TEXT,
-        phase        TEXT,
-        location     TEXT,
-        context      TEXT,
-        unit         TEXT,
-        value        REAL,
-        after_tx_end INTEGER
-    );
-    CREATE VIEW IF NOT EXISTS meter_samples AS
-        SELECT station_id, evse_id, connector_id, tx_key, ts, measurand, phase, location, context, unit, value,
-               after_tx_end FROM meter_history
-        UNION ALL
-        SELECT station_id, evse_id, connector_id, tx_key, ts, measurand, phase, location, context, unit, value,
-               after_tx_end FROM meter_recent;
-    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,7 +17,6 @@ from typing import Any
 from zaspot.core import events as ev
 from zaspot.core.lifecycle_events import TransactionStale
 
-from . import meter_rows
 from .unit import Unit
 
 ENERGY = "Energy.Active.Import.Register"
@@ -35,17 +34,15 @@ def silent_reason(seconds: float) -> str:
     return f"Stale: silent for {seconds:g} s"
 
 
-_LAST_ENERGY = meter_rows.ordered(
-    "value, ts", "station_id = :station AND ts >= :since AND tx_key = :tx AND measurand = :measurand "
-    "AND phase IS NULL AND after_tx_end IS NULL", "ts DESC", "1")
-
-
 def _last_energy(c: sqlite3.Connection, station_id: str, tx_key: str,
                  started_at: float | None) -> tuple[float, float] | None:
     """(Wh, when) of the transaction's last energy register reading. The (station_id, ts)
     index bounds the search to the samples since its start."""
-    row = c.execute(_LAST_ENERGY, {"station": station_id, "since": (started_at or 0.0) - 60.0, "tx": tx_key,
-                                   "measurand": ENERGY}).fetchone()
+    row = c.execute(
+        "SELECT value, ts FROM meter_samples WHERE station_id = ? AND ts >= ? AND tx_key = ? "
+        "AND measurand = ? AND phase IS NULL AND after_tx_end IS NULL ORDER BY ts DESC LIMIT 1",
+        (station_id, (started_at or 0.0) - 60.0, tx_key, ENERGY),
+    ).fetchone()
     return None if row is None else (row[0], row[1])
 
 

@@ -7,7 +7,6 @@ run while the writer writes.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import time
@@ -29,7 +28,6 @@ from .health_outages import HealthOutageStore
 from .health_reads import HealthReads
 from .health_temps import HealthTemperatureStore
 from .lifecycle import LifecycleStore
-from .meter_rows import MeterMerge
 from .prices import PriceStore
 from .pricing import PricingStore
 from .reads import Reads
@@ -41,7 +39,6 @@ from .unit import Unit, apply_unit, crash_if_asked
 from .writer import Writer
 
 T = TypeVar("T")
-_LOGGER = logging.getLogger(__name__)
 
 
 def dumps(value: Any) -> str | None:
@@ -80,7 +77,6 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
         self._reader = reader
         self._closed = False
         self._checkpointer: Checkpointer | None = None
-        self._meter_merge = MeterMerge(writer)  # recent samples into their indexed history
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> Store:
@@ -105,7 +101,6 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
                 await writer.close()
                 raise
         store = cls(path, writer, reader)
-        store._meter_merge.start()
         if not memory:
             store._checkpointer = Checkpointer(path)
             store._checkpointer.start()
@@ -117,11 +112,6 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
             return
         self._closed = True
         try:
-            await self._meter_merge.stop()
-            try:
-                await self._meter_merge.run_once()  # leave the recent table empty
-            except Exception:  # the next start moves them; nothing is lost
-                _LOGGER.warning("recent meter samples left unmerged at close", exc_info=True)
             await self._writer.close()
         finally:
             if self._checkpointer is not None:
