@@ -2,7 +2,7 @@
 
 A synthetic run (S stations each sending M MeterValues to a real zaspot) fills a fresh
 database; or `analyze_db(path)` reads the database of any earlier run. The cost per
-sample is the meter tables (history and recent) plus their index, measured page by page with SQLite's
+sample is the meter_samples table plus its index, measured page by page with SQLite's
 dbstat table (the whole file divided by the samples when dbstat is missing), and the
 projection assumes a meter value every `meter_interval` seconds.
 """
@@ -22,7 +22,7 @@ from .load import meter_payload
 from .scale import warm_up
 from .servers import ServerProcess, write_zaspot_config
 
-METER_OBJECTS = ("meter_history", "meter_recent", "meter_samples_station_ts")  # meter_samples: a view of both
+METER_OBJECTS = ("meter_samples", "meter_samples_station_ts")
 # The event log (alarms and rules consume it; meter samples are not kept there twice).
 REPLAY_OBJECTS = ("events", "events_station", "events_type")
 
