@@ -139,7 +139,8 @@ async def test_both_counts_are_the_open_alarms_even_behind_many_cleared_ones(tmp
         async with app.run_test(size=SMALL) as pilot:
             pane = app.query_one(AlarmsPane)
             banner = app.query_one("#banner")
-            await until(pilot, lambda: pane.row_count, "the alarms")
+            # the rows, laid out for the terminal's size (a first layout may come before the last resize)
+            await until(pilot, lambda: pane.row_count and "state" in pane.shown, "the alarms")
             await until(pilot, lambda: "1 open alarm" in text(banner), "the top line's count")
             assert pane.border_title == "Alarms · 1 open"
             first = dict(zip(pane.shown, (str(v) for v in pane.get_row_at(0))))
