@@ -24,6 +24,7 @@ from typing import Any
 
 from picows import WSAutoPingStrategy, WSUpgradeResponse, WSUpgradeResponseWithListener
 from picows.api import WSProtocol
+from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 
@@ -106,7 +107,7 @@ class Handshake(asyncio.Protocol):
             decision = await self._decide(self, request)
         except Exception:
             _LOGGER.exception("handshake of %s failed", request.path[:80])
-            decision = Response(500, "Internal Server Error", _headers(), b"")
+            decision = Response(500, "Internal Server Error", Headers([("Content-Length", "0")]), b"")
         finally:
             self._deciding = None  # no cycle with the task: this object goes as soon as picows has the socket
         if transport.is_closing():
@@ -171,11 +172,6 @@ class Handshake(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-
-
-def _headers() -> Any:
-    from websockets.datastructures import Headers
-    return Headers([("Content-Length", "0")])
 
 
 def _picows_protocol(factory: Callable[[Any], Any], s: FrameSettings) -> Any:
