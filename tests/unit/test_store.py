@@ -44,8 +44,10 @@ async def test_open_sets_wal_and_schema_version(tmp_path):
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"stations", "connectors", "transactions", "transaction_events", "meter_samples",
+    assert {"stations", "connectors", "transactions", "transaction_events", "meter_values",
             "events", "commands", "id_tokens"} <= tables
+    views = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='view'")}
+    assert "meter_samples" in views  # a row per sampled value, over meter_values' packed rows
 
 
 async def test_migrations_idempotent_on_reopen(tmp_path):

@@ -53,7 +53,7 @@ def _samples(i: int) -> list[Sample]:
 
 
 async def test_hundreds_of_rows_in_one_batch_all_land_in_order(store):
-    n = 300  # 600 rows: more than one multi-row statement holds
+    n = 300  # 300 rows (600 samples): more than one multi-row statement holds
     async with _Hold(store) as hold:
         before = store.stats.commits
         writes = asyncio.gather(*(store.meter_samples("CP1", 1, 1, "t", _samples(i)) for i in range(n)))
@@ -68,14 +68,14 @@ async def test_hundreds_of_rows_in_one_batch_all_land_in_order(store):
 
 
 async def test_a_row_of_the_wrong_width_fails_alone(store):
-    from zaspot.store.messages import METER_SAMPLE as _METER_SAMPLE
+    from zaspot.store.messages import METER_VALUE
 
-    good = ("CP1", 1, 1, None, 1.0, "Power.Active.Import", None, None, None, "W", 5.0)
+    good = ("CP1", 1, 1, None, 1.0, None, '[["Power.Active.Import", null, null, null, "W", 5.0]]')
     async with _Hold(store) as hold:
         writes = asyncio.gather(
-            store._writer.submit(_METER_SAMPLE, [good]),
-            store._writer.submit(_METER_SAMPLE, [good[:-1]]),  # one value short
-            store._writer.submit(_METER_SAMPLE, [good, good]),
+            store._writer.submit(METER_VALUE, [good]),
+            store._writer.submit(METER_VALUE, [good[:-1]]),  # one value short
+            store._writer.submit(METER_VALUE, [good, good]),
             return_exceptions=True,
         )
         await hold.queued(3)
@@ -112,9 +112,9 @@ async def test_writes_and_reads_keep_their_order_in_memory():
 
 
 async def test_an_empty_write_is_no_write(store):
-    from zaspot.store.messages import METER_SAMPLE as _METER_SAMPLE
+    from zaspot.store.messages import METER_VALUE
 
-    assert await store._writer.submit(_METER_SAMPLE, []) is None
+    assert await store._writer.submit(METER_VALUE, []) is None
     await store.meter_samples("CP1", 1, 1, None, _samples(1))
     assert len(await store.meter_samples_of("CP1", limit=10)) == 2
 
@@ -137,7 +137,7 @@ async def test_quick_batches_run_on_the_loop_and_long_ops_on_the_thread(store):
 
 async def test_a_big_batch_goes_to_the_thread_in_one_transaction(store):
     before = store.stats.commits, store.stats.on_loop
-    n = 200  # 400 rows, more than a loop turn may take
+    n = 300  # 300 meter values (600 samples), more rows than a loop turn may take
     await asyncio.gather(*(store.meter_samples("CP1", 1, 1, "t", _samples(i)) for i in range(n)))
     assert (store.stats.commits, store.stats.on_loop) == (before[0] + 1, before[1])
     assert len(await store.meter_samples_of("CP1", limit=10 * n)) == 2 * n
@@ -145,15 +145,15 @@ async def test_a_big_batch_goes_to_the_thread_in_one_transaction(store):
 
 async def test_a_bad_row_fails_alone_in_a_batch_on_the_loop(store):
     from zaspot.store.cards import _ADD_ID_TOKEN
-    from zaspot.store.messages import METER_SAMPLE as _METER_SAMPLE
+    from zaspot.store.messages import METER_VALUE
 
-    good = ("CP1", 1, 1, None, 1.0, "Power.Active.Import", None, None, None, "W", 5.0)
+    good = ("CP1", 1, 1, None, 1.0, None, '[["Power.Active.Import", null, null, null, "W", 5.0]]')
     on_loop = store.stats.on_loop
     w = store._writer
     first, short, pair, no_id, token_b = await asyncio.gather(  # all queued in this loop turn
-        w.submit(_METER_SAMPLE, [good]),
-        w.submit(_METER_SAMPLE, [good[:-1]]),  # one value short
-        w.submit(_METER_SAMPLE, [good, good]),
+        w.submit(METER_VALUE, [good]),
+        w.submit(METER_VALUE, [good[:-1]]),  # one value short
+        w.submit(METER_VALUE, [good, good]),
         w.submit(_ADD_ID_TOKEN, [(None, "Accepted", None)]),  # NOT NULL
         w.submit(_ADD_ID_TOKEN, [("B", "Accepted", None)]),
         return_exceptions=True,

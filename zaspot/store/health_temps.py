@@ -66,7 +66,7 @@ def oldest_raw_sample(c: sqlite3.Connection) -> float | None:
     oldest = None
     for (station,) in c.execute("SELECT id FROM stations").fetchall():
         # the (station_id, ts) index makes each MIN one seek; a MIN over all would scan
-        ts = c.execute("SELECT MIN(ts) FROM meter_samples WHERE station_id = ?", (station,)).fetchone()[0]
+        ts = c.execute("SELECT MIN(ts) FROM meter_values WHERE station_id = ?", (station,)).fetchone()[0]
         if ts is not None and (oldest is None or ts < oldest):
             oldest = ts
     return oldest

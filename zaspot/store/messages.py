@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from itertools import groupby
 from typing import Any
+
+import orjson
 
 from zaspot.core import events as ev
 
@@ -44,14 +47,10 @@ STATION_BOOTED = (
     "last_seen = MAX(COALESCE(last_seen, excluded.last_seen), excluded.last_seen), "
     "last_boot = excluded.last_boot"
 )
-METER_SAMPLE = (
-    "INSERT INTO meter_samples (station_id, evse_id, connector_id, tx_key, ts, measurand, "
-    "phase, location, context, unit, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-# A sample that arrived for a transaction already ended (a late MeterValues): kept, and said so.
-METER_SAMPLE_AFTER_END = (
-    "INSERT INTO meter_samples (station_id, evse_id, connector_id, tx_key, ts, measurand, "
-    "phase, location, context, unit, value, after_tx_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+# A meter value: one timestamp's sampled values, packed (store/migrations.py, schema 14).
+METER_VALUE = (
+    "INSERT INTO meter_values (station_id, evse_id, connector_id, tx_key, ts, after_tx_end, samples) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 TEMPERATURE = (
     "INSERT INTO temperatures (station_id, ts, location, celsius, evse_id, connector_id, "
@@ -84,17 +83,25 @@ def booted(unit: Unit, e: ev.StationBooted) -> None:
 
 def meter(unit: Unit, station_id: str, evse_id: int, connector_id: int, tx_key: str | None,
           samples: list[ev.Sample], after_end: bool = False) -> None:
-    """A message's sampled values: rows, and one MeterSample event (fired, not logged)."""
+    """A message's sampled values: a row per timestamp, and one MeterSample event (fired,
+    not logged). A sample that arrived for a transaction already ended (a late
+    MeterValues) is kept, and says so (after_end)."""
     if not samples:
         return
     now = time.time()
-    sql = METER_SAMPLE_AFTER_END if after_end else METER_SAMPLE
-    unit.write(sql, [(station_id, evse_id, connector_id, tx_key, now if s.timestamp is None else s.timestamp,
-                      s.measurand, s.phase, s.location, s.context, s.unit, s.value) for s in samples])
+    late = 1 if after_end else None
+    unit.write(METER_VALUE, [(station_id, evse_id, connector_id, tx_key, ts, late, packed)
+                             for ts, packed in _by_timestamp(samples, now)])
     # The station's own time: a backlog replayed after hours offline stays in the past.
     taken = samples[0].timestamp
     unit.emit(ev.MeterSample(station_id, evse_id, connector_id, tx_key, tuple(samples),
                              time=now if taken is None else taken))
+
+
+def _by_timestamp(samples: list[ev.Sample], now: float) -> list[tuple[float, str]]:
+    """(ts, packed samples) per run of samples with one timestamp (a meterValue element's)."""
+    return [(ts, orjson.dumps([(s.measurand, s.phase, s.location, s.context, s.unit, s.value) for s in run]).decode())
+            for ts, run in groupby(samples, key=lambda s: now if s.timestamp is None else s.timestamp)]
 
 
 def temperature(unit: Unit, t: ev.Temperature) -> None:

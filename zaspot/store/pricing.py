@@ -64,7 +64,7 @@ def energy_readings(c: sqlite3.Connection, tx: dict[str, Any]) -> list[tuple[flo
             "SELECT ts, value FROM meter_samples WHERE station_id = ? AND ts >= ? AND ts <= ? "
             "AND (tx_key = ? OR (tx_key IS NULL AND evse_id IS ? AND ts >= ?)) "
             "AND measurand = ? AND phase IS NULL AND COALESCE(location, 'Outlet') = 'Outlet' "
-            "AND after_tx_end IS NULL AND value IS NOT NULL ORDER BY ts, rowid",
+            "AND after_tx_end IS NULL AND value IS NOT NULL ORDER BY ts, meter_value_id, position",
             (tx["station_id"], start - _SKEW, stop if stop is not None else float("inf"), tx["tx_key"],
              tx["evse_id"], start, ENERGY),
         ).fetchall()

@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from .writer import Writer
 
 _JSON_COLUMNS = ("data", "payload", "result")
+# A sampled value as the API gives it: meter_samples' columns but its ordering ones.
+_SAMPLE_COLUMNS = ("station_id, evse_id, connector_id, tx_key, ts, measurand, phase, location, context, unit, "
+                   "value, after_tx_end")
 
 
 def _fetch_dicts(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -84,13 +87,13 @@ class Reads:
         without: the latest `limit` samples."""
         if since is not None:
             return await self._query(
-                "SELECT * FROM meter_samples WHERE station_id = ? AND ts >= ? "
-                "ORDER BY ts, rowid LIMIT ?",
+                f"SELECT {_SAMPLE_COLUMNS} FROM meter_samples WHERE station_id = ? AND ts >= ? "
+                "ORDER BY ts, meter_value_id, position LIMIT ?",
                 (station_id, since, limit),
             )
         rows = await self._query(
-            "SELECT * FROM meter_samples WHERE station_id = ? ORDER BY ts DESC, rowid DESC "
-            "LIMIT ?",
+            f"SELECT {_SAMPLE_COLUMNS} FROM meter_samples WHERE station_id = ? "
+            "ORDER BY ts DESC, meter_value_id DESC, position DESC LIMIT ?",
             (station_id, limit),
         )
         rows.reverse()

@@ -85,7 +85,7 @@ def _meter_events(conn: sqlite3.Connection, since: float) -> Iterator[dict[str, 
     """One meter_sample event per (station, evse, connector, transaction, timestamp)."""
     cursor = conn.execute(
         "SELECT station_id, evse_id, connector_id, tx_key, ts, measurand, value, unit, phase, location, context "
-        "FROM meter_samples WHERE ts >= ? ORDER BY ts, rowid",
+        "FROM meter_samples WHERE ts >= ? ORDER BY ts, meter_value_id, position",
         (since,),
     )
     for (station_id, evse_id, connector_id, tx_key, ts), rows in groupby(cursor, key=lambda r: r[:5]):
