@@ -1,5 +1,6 @@
-"""Meter values are stored a row per timestamp with their samples packed (schema 14);
-`meter_samples` is still there for readers, a row per sampled value."""
+"""Meter values are stored a row per timestamp with their samples packed (schema 14), and
+filed into the station index a moment later (store/filing.py); `meter_samples` is still
+there for readers, a row per sampled value, filed or not."""
 
 import sqlite3
 
@@ -34,6 +35,8 @@ def test_an_old_database_keeps_every_sample_and_packs_them_per_timestamp(tmp_pat
     assert sorted(samples, key=repr) == sorted(OLD_ROWS, key=repr)
     # three samples of one timestamp are one row; the late one and the other station's are their own
     assert db.execute("SELECT COUNT(*) FROM meter_values").fetchone()[0] == 3
+    assert db.execute("SELECT COUNT(*) FROM meter_index").fetchone()[0] == 3  # all filed
+    assert db.execute("SELECT upto FROM meter_filed").fetchone()[0] == 3
     assert db.execute("SELECT after_tx_end FROM meter_values WHERE ts = 160").fetchone()[0] == 1
 
 
@@ -62,4 +65,56 @@ async def test_a_message_with_two_timestamps_is_two_meter_values_in_order(tmp_pa
         (60.0, "Energy.Active.Import.Register", 20.0)]
     assert isinstance(rows[1]["value"], float)  # REAL, as the column was
     db = sqlite3.connect(tmp_path / "z.db")
-    assert db.execute("SELECT COUNT(*) FROM meter_values").fetchone()[0] == 2
+    assert db.execute("SELECT COUNT(*) FROM meter_rows").fetchone()[0] == 2
+
+
+def test_an_id_is_never_used_twice_even_once_the_table_was_emptied(tmp_path):
+    db = _v13(tmp_path / "old.db")
+    migrate(db)
+    db.execute("DELETE FROM meter_values")  # retention folded everything away
+    db.execute("INSERT INTO meter_values (station_id, ts, samples) VALUES ('CP9', 1.0, '[]')")
+    # a reused id would count as filed (meter_filed.upto is 3) and be in no index: invisible
+    assert db.execute("SELECT id FROM meter_values").fetchone()[0] > db.execute("SELECT upto FROM meter_filed").fetchone()[0]
+    assert db.execute("SELECT COUNT(*) FROM meter_rows").fetchone()[0] == 1
+
+
+async def test_filing_indexes_new_meter_values_and_readers_see_them_throughout(tmp_path):
+    store = await Store.open(tmp_path / "z.db")
+    store.filing.every = 3600  # filed below, by hand
+    try:
+        for i in range(5):
+            await store.meter_samples(f"CP{i % 2}", 1, 1, None, [
+                Sample("Energy.Active.Import.Register", 10.0 * i, "Wh", timestamp=100.0 + i),
+                Sample("Power.Active.Import", 7.0, "W", timestamp=100.0 + i)])
+        before = await store.meter_samples_of("CP0")
+        latest_before = await store.meter_samples_of("CP0", limit=3)
+        store.filing.chunk = 2  # three moves: 2, 2, 1
+        await store.filing.file_all()
+        after = await store.meter_samples_of("CP0")
+        latest = await store.meter_samples_of("CP0", limit=3)
+        since = await store.meter_samples_of("CP0", since=102.0)
+    finally:
+        await store.close()
+    assert store.filing.filed == 5
+    assert before == after and [r["ts"] for r in after] == [100.0, 100.0, 102.0, 102.0, 104.0, 104.0]
+    assert latest_before == latest
+    assert [(r["ts"], r["measurand"]) for r in latest] == [
+        (102.0, "Power.Active.Import"), (104.0, "Energy.Active.Import.Register"), (104.0, "Power.Active.Import")]
+    assert [r["value"] for r in since] == [20.0, 7.0, 40.0, 7.0]
+    db = sqlite3.connect(tmp_path / "z.db")
+    assert db.execute("SELECT COUNT(*) FROM meter_index").fetchone()[0] == 5
+    assert db.execute("SELECT upto FROM meter_filed").fetchone()[0] == db.execute(
+        "SELECT MAX(id) FROM meter_values").fetchone()[0]
+
+
+def test_retention_and_the_oldest_reading_count_filed_and_unfiled_meter_values_alike(tmp_path):
+    from zaspot.store.filing import delete_meter_values, file_meter_values, oldest_meter_value
+
+    db = _v13(tmp_path / "old.db")
+    migrate(db)  # CP1's three meter values are filed
+    db.execute("INSERT INTO meter_samples (station_id, ts, measurand, unit, value) VALUES ('CP1', 50.0, 'Voltage', 'V', 230)")
+    assert oldest_meter_value(db, "CP1") == 50.0  # the unfiled one is the oldest
+    assert delete_meter_values(db, "CP1", 0.0, 150.0) == 4  # three samples at 100 (filed), one at 50 (not)
+    assert db.execute("SELECT ts FROM meter_samples WHERE station_id = 'CP1'").fetchall() == [(160.0,)]
+    assert file_meter_values(db) == 0  # what was deleted is not filed afterwards
+    assert db.execute("SELECT COUNT(*) FROM meter_index WHERE station_id = 'CP1'").fetchone()[0] == 1

@@ -2,8 +2,8 @@
 
 A synthetic run (S stations each sending M MeterValues to a real zaspot) fills a fresh
 database; or `analyze_db(path)` reads the database of any earlier run. The cost per
-sample is the meter_values table plus its index (a row per meter value, its samples
-packed), measured page by page with SQLite's dbstat table (the whole file divided by
+sample is the meter_values table (a row per meter value, its samples packed) plus its
+station index, meter_index, measured page by page with SQLite's dbstat table (the whole file divided by
 the samples when dbstat is missing), and the
 projection assumes a meter value every `meter_interval` seconds.
 """
@@ -23,7 +23,7 @@ from .load import meter_payload
 from .scale import warm_up
 from .servers import ServerProcess, write_zaspot_config
 
-METER_OBJECTS = ("meter_values", "meter_values_station_ts")
+METER_OBJECTS = ("meter_values", "meter_index")
 # The event log (alarms and rules consume it; meter samples are not kept there twice).
 REPLAY_OBJECTS = ("events", "events_station", "events_type")
 

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .filing import oldest_meter_value
+
 if TYPE_CHECKING:
     from .writer import Writer
 
@@ -66,7 +68,7 @@ def oldest_raw_sample(c: sqlite3.Connection) -> float | None:
     oldest = None
     for (station,) in c.execute("SELECT id FROM stations").fetchall():
         # the (station_id, ts) index makes each MIN one seek; a MIN over all would scan
-        ts = c.execute("SELECT MIN(ts) FROM meter_values WHERE station_id = ?", (station,)).fetchone()[0]
+        ts = oldest_meter_value(c, station)
         if ts is not None and (oldest is None or ts < oldest):
             oldest = ts
     return oldest

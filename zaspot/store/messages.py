@@ -47,7 +47,8 @@ STATION_BOOTED = (
     "last_seen = MAX(COALESCE(last_seen, excluded.last_seen), excluded.last_seen), "
     "last_boot = excluded.last_boot"
 )
-# A meter value: one timestamp's sampled values, packed (store/migrations.py, schema 14).
+# A meter value: one timestamp's sampled values, packed; store/filing.py puts it in the
+# station index a moment later (store/migrations.py, schema 14).
 METER_VALUE = (
     "INSERT INTO meter_values (station_id, evse_id, connector_id, tx_key, ts, after_tx_end, samples) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"

@@ -510,12 +510,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS alarms_raised ON alarms (raised_at);
     """,
     # one row per meter value, its sampled values packed (#21): a MeterValues of three values
-    # was three rows and three index entries, now it is one of each; `meter_samples` stays
-    # as the view readers know, a row per sampled value (after_tx_end and the ordering
-    # columns included), and an insert into it still stores a sample (as a row of one)
+    # was three rows and three entries in the (station_id, ts) index; now it is one row, and
+    # the station index is a table that store/filing.py fills in bulk a moment later (an
+    # index SQLite keeps put a page per station into every commit). meter_rows is every
+    # meter value, filed or not yet; meter_samples stays the view readers know, a row per
+    # sampled value (after_tx_end and ordering columns included, where rowid was), and an
+    # insert into it still stores a sample
     """
+    -- AUTOINCREMENT: an id is never used twice, even once retention has emptied the table
+    -- (meter_filed.upto says which ids are in the index)
     CREATE TABLE IF NOT EXISTS meter_values (
-        id           INTEGER PRIMARY KEY,
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
         station_id   TEXT NOT NULL,
         evse_id      INTEGER,
         connector_id INTEGER,
@@ -529,9 +534,27 @@ MIGRATIONS: list[str] = [
            json_group_array(json_array(measurand, phase, location, context, unit, value))
     FROM (SELECT * FROM meter_samples ORDER BY rowid)
     GROUP BY station_id, evse_id, connector_id, tx_key, ts, after_tx_end
-    ORDER BY MIN(ts), station_id;
+    ORDER BY MIN(rowid);
     DROP TABLE meter_samples;
-    CREATE INDEX IF NOT EXISTS meter_values_station_ts ON meter_values (station_id, ts);
+    CREATE TABLE IF NOT EXISTS meter_index (
+        station_id TEXT NOT NULL,
+        ts         REAL NOT NULL,
+        value_id   INTEGER NOT NULL,
+        PRIMARY KEY (station_id, ts, value_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS meter_filed (
+        one  INTEGER PRIMARY KEY CHECK (one = 1),
+        upto INTEGER NOT NULL  -- meter values with ids up to this are in meter_index
+    );
+    INSERT INTO meter_index (station_id, ts, value_id) SELECT station_id, ts, id FROM meter_values ORDER BY 1, 2, 3;
+    INSERT INTO meter_filed (one, upto) SELECT 1, COALESCE(MAX(id), 0) FROM meter_values;
+    CREATE VIEW meter_rows AS
+    SELECT m.id AS id, i.station_id AS station_id, m.evse_id AS evse_id, m.connector_id AS connector_id,
+           m.tx_key AS tx_key, i.ts AS ts, m.after_tx_end AS after_tx_end, m.samples AS samples
+    FROM meter_index AS i JOIN meter_values AS m ON m.id = i.value_id
+    UNION ALL
+    SELECT id, station_id, evse_id, connector_id, tx_key, ts, after_tx_end, samples
+    FROM meter_values WHERE id > (SELECT upto FROM meter_filed);
     CREATE VIEW meter_samples AS
     SELECT m.station_id AS station_id, m.evse_id AS evse_id, m.connector_id AS connector_id,
            m.tx_key AS tx_key, m.ts AS ts,
@@ -539,7 +562,7 @@ MIGRATIONS: list[str] = [
            json_extract(s.value, '$[2]') AS location, json_extract(s.value, '$[3]') AS context,
            json_extract(s.value, '$[4]') AS unit, CAST(json_extract(s.value, '$[5]') AS REAL) AS value,
            m.after_tx_end AS after_tx_end, m.id AS meter_value_id, s.key AS position
-    FROM meter_values AS m, json_each(m.samples) AS s;
+    FROM meter_rows AS m, json_each(m.samples) AS s;
     CREATE TRIGGER meter_samples_insert INSTEAD OF INSERT ON meter_samples
     BEGIN
         INSERT INTO meter_values (station_id, evse_id, connector_id, tx_key, ts, after_tx_end, samples)

@@ -14,6 +14,12 @@ _JSON_COLUMNS = ("data", "payload", "result")
 # A sampled value as the API gives it: meter_samples' columns but its ordering ones.
 _SAMPLE_COLUMNS = ("station_id, evse_id, connector_id, tx_key, ts, measurand, phase, location, context, unit, "
                    "value, after_tx_end")
+_PACKED = ("measurand", "phase", "location", "context", "unit")  # a packed sample's fields, its value last
+
+
+def _real(value: Any) -> float | None:
+    """A packed value as the meter_samples view gives it (REAL)."""
+    return None if value is None else float(value)
 
 
 def _fetch_dicts(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -91,13 +97,20 @@ class Reads:
                 "ORDER BY ts, meter_value_id, position LIMIT ?",
                 (station_id, since, limit),
             )
+        # The latest `limit` meter values hold the latest `limit` samples: their ids read
+        # from the end of the station index and from the unfiled few (store/filing.py).
         rows = await self._query(
-            f"SELECT {_SAMPLE_COLUMNS} FROM meter_samples WHERE station_id = ? "
-            "ORDER BY ts DESC, meter_value_id DESC, position DESC LIMIT ?",
-            (station_id, limit),
-        )
-        rows.reverse()
-        return rows
+            "SELECT station_id, evse_id, connector_id, tx_key, ts, samples, after_tx_end FROM meter_values "
+            "WHERE id IN (SELECT id FROM (SELECT value_id AS id FROM meter_index WHERE station_id = ? "
+            "ORDER BY ts DESC, value_id DESC LIMIT ?) UNION ALL SELECT id FROM (SELECT id FROM meter_values "
+            "WHERE id > (SELECT upto FROM meter_filed) AND station_id = ? ORDER BY ts DESC, id DESC LIMIT ?)) "
+            "ORDER BY ts DESC, id DESC LIMIT ?",
+            (station_id, limit, station_id, limit, limit))
+        samples = [{**{k: r[k] for k in ("station_id", "evse_id", "connector_id", "tx_key", "ts")},
+                    **dict(zip(_PACKED, packed)), "value": _real(packed[5]), "after_tx_end": r["after_tx_end"]}
+                   for r in rows for packed in reversed(orjson.loads(r["samples"]))][:limit]
+        samples.reverse()
+        return samples
 
     async def events(self, station_id: str | None = None, type: str | None = None,
                      limit: int = 100) -> list[dict[str, Any]]:

@@ -17,6 +17,8 @@ from typing import Annotated, Any
 
 from zaspot.ranges import Range
 
+from .filing import delete_meter_values, oldest_meter_value
+
 _LOGGER = logging.getLogger(__name__)
 DAY = 86_400.0
 DELETE_CHUNK = 10_000
@@ -48,18 +50,14 @@ ON CONFLICT DO UPDATE SET
 def _fold_day(c: sqlite3.Connection, station: str, start: float, end: float, size: float) -> int:
     """Aggregate and delete one station's raw samples in [start, end); how many there were."""
     c.execute(_FOLD, {"station": station, "start": start, "end": end, "size": size})
-    where = "FROM meter_values WHERE station_id = ? AND ts >= ? AND ts < ?"
-    samples: int = c.execute(f"SELECT COALESCE(SUM(json_array_length(samples)), 0) {where}",
-                             (station, start, end)).fetchone()[0]
-    c.execute(f"DELETE {where}", (station, start, end))
-    return samples
+    return delete_meter_values(c, station, start, end)
 
 
 def _oldest_samples(c: sqlite3.Connection, cutoff: float) -> list[tuple[str, float]]:
     stations = [r[0] for r in c.execute("SELECT id FROM stations")]
     out = []
     for station in stations:  # the (station_id, ts) index makes each MIN a single seek
-        oldest = c.execute("SELECT MIN(ts) FROM meter_values WHERE station_id = ?", (station,)).fetchone()[0]
+        oldest = oldest_meter_value(c, station)
         if oldest is not None and oldest < cutoff:
             out.append((station, oldest))
     return out

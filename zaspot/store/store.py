@@ -24,6 +24,7 @@ from .checkpoint import Checkpointer
 from .diagnostics import DiagnosticsStore
 from .ems import EmsStore
 from .eventlog import EventLogStore
+from .filing import MeterFiling
 from .health_outages import HealthOutageStore
 from .health_reads import HealthReads
 from .health_temps import HealthTemperatureStore
@@ -77,6 +78,7 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
         self._reader = reader
         self._closed = False
         self._checkpointer: Checkpointer | None = None
+        self.filing = MeterFiling(writer)
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> Store:
@@ -101,6 +103,7 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
                 await writer.close()
                 raise
         store = cls(path, writer, reader)
+        store.filing.start()
         if not memory:
             store._checkpointer = Checkpointer(path)
             store._checkpointer.start()
@@ -111,6 +114,7 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
         if self._closed:
             return
         self._closed = True
+        await self.filing.stop()
         try:
             await self._writer.close()
         finally:

@@ -1,0 +1,102 @@
+"""The station index of meter values, filled in bulk, off the stations' commits.
+
+A MeterValues is one row of meter_values, committed before its answer. The index
+that finds a station's meter values by time is a table of its own, meter_index
+(station_id, ts, value_id), filled from here: with an index SQLite keeps up itself,
+each commit wrote a page of the index per station in it, and in a busy fleet no two
+of a commit's meter values share a station (each station waits for its answer).
+Measured on the 50-station bench, that index took the server from 24 to 27 us of CPU
+per message, 42,000 to 37,000 msgs/s.
+
+Every FILE_EVERY seconds this files the meter values written since (ids above
+meter_filed.upto), at most CHUNK in a transaction, sorted by station and time: a page
+per station per filing instead of per commit, and no row is copied. It runs on the
+writer's thread; a commit that comes meanwhile waits for it, about a millisecond.
+Readers see filed and unfiled meter values alike through the meter_rows and
+meter_samples views (store/migrations.py): the unfiled ones are a short range of ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .writer import Writer
+
+_LOGGER = logging.getLogger(__name__)
+FILE_EVERY = 0.2
+CHUNK = 5000
+_UPTO = "(SELECT upto FROM meter_filed)"
+
+
+def file_meter_values(c: sqlite3.Connection, limit: int = CHUNK) -> int:
+    """Put the oldest `limit` unfiled meter values into meter_index (a writer op: one
+    transaction); how many."""
+    upto = c.execute("SELECT upto FROM meter_filed").fetchone()[0]
+    top = c.execute("SELECT MAX(id) FROM (SELECT id FROM meter_values WHERE id > ? ORDER BY id LIMIT ?)",
+                    (upto, limit)).fetchone()[0]
+    if top is None:
+        return 0
+    filed = c.execute("INSERT INTO meter_index (station_id, ts, value_id) SELECT station_id, ts, id "
+                      "FROM meter_values WHERE id > ? AND id <= ? ORDER BY 1, 2, 3", (upto, top)).rowcount
+    c.execute("UPDATE meter_filed SET upto = ?", (top,))
+    return int(filed)
+
+
+def oldest_meter_value(c: sqlite3.Connection, station_id: str) -> float | None:
+    """When the station's oldest stored meter value was taken: a seek in the index and a
+    look at the unfiled few (a MIN through meter_rows would read all the station's rows)."""
+    filed = c.execute("SELECT MIN(ts) FROM meter_index WHERE station_id = ?", (station_id,)).fetchone()[0]
+    new = c.execute(f"SELECT MIN(ts) FROM meter_values WHERE id > {_UPTO} AND station_id = ?",
+                    (station_id,)).fetchone()[0]
+    times = [t for t in (filed, new) if t is not None]
+    return min(times) if times else None
+
+
+def delete_meter_values(c: sqlite3.Connection, station_id: str, start: float, end: float) -> int:
+    """Delete the station's meter values taken in [start, end), filed or not; how many
+    sampled values they held."""
+    args = (station_id, start, end)
+    filed = "SELECT value_id FROM meter_index WHERE station_id = ? AND ts >= ? AND ts < ?"
+    new = f"SELECT id FROM meter_values WHERE id > {_UPTO} AND station_id = ? AND ts >= ? AND ts < ?"
+    ids = f"id IN ({filed} UNION ALL {new})"
+    samples: int = c.execute(f"SELECT COALESCE(SUM(json_array_length(samples)), 0) FROM meter_values WHERE {ids}",
+                             args + args).fetchone()[0]
+    c.execute(f"DELETE FROM meter_values WHERE {ids}", args + args)
+    c.execute("DELETE FROM meter_index WHERE station_id = ? AND ts >= ? AND ts < ?", args)
+    return samples
+
+
+class MeterFiling:
+    """The task that files new meter values while the store is open."""
+
+    def __init__(self, writer: Writer, every: float = FILE_EVERY, chunk: int = CHUNK) -> None:
+        self.writer, self.every, self.chunk = writer, every, chunk
+        self.filed = 0  # meter values filed so far
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="zaspot-store-filing")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def file_all(self) -> None:
+        """File whatever is unfiled now, a chunk at a time (stations' commits go in between)."""
+        while (filed := await self.writer.call_long(file_meter_values, self.chunk)) > 0:
+            self.filed += filed
+            if filed < self.chunk:
+                return
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await self.file_all()
+            except Exception:  # a full disk must not stop filing for good: readers still see them
+                _LOGGER.exception("filing meter values failed")
