@@ -9,9 +9,12 @@ Measured on the 50-station bench, that index took the server from 24 to 27 us of
 per message, 42,000 to 37,000 msgs/s.
 
 Every FILE_EVERY seconds this files the meter values written since (ids above
-meter_filed.upto), at most CHUNK in a transaction, sorted by station and time: a page
-per station per filing instead of per commit, and no row is copied. It runs on the
-writer's thread; a commit that comes meanwhile waits for it, about a millisecond.
+meter_filed.upto, at most CHUNK a round), sorted by station and time: a page per
+station per round instead of per commit, and no row is copied. A round is GROUPS
+transactions, each a range of station ids, on the writer's thread: a station's commit
+that comes meanwhile waits for one range (about a millisecond under the bench's load),
+not the round. meter_filed.upto moves once the round is done; until then the rows of
+the ranges done are in the index and above upto both, and the views count them once.
 Readers see filed and unfiled meter values alike through the meter_rows and
 meter_samples views (store/migrations.py): the unfiled ones are a short range of ids.
 """
@@ -28,22 +31,51 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 FILE_EVERY = 0.2
-CHUNK = 5000
+CHUNK = 5000  # meter values in a round at most
+GROUPS = 5  # transactions a round is cut into, each a range of stations
 _UPTO = "(SELECT upto FROM meter_filed)"
 
 
-def file_meter_values(c: sqlite3.Connection, limit: int = CHUNK) -> int:
-    """Put the oldest `limit` unfiled meter values into meter_index (a writer op: one
-    transaction); how many."""
+Round = tuple[int, int, int, list[str]]  # upto, top, meter values in it, station bounds
+
+
+def next_round(c: sqlite3.Connection, limit: int = CHUNK, groups: int = GROUPS) -> Round | None:
+    """The next filing round, None if nothing is unfiled: the oldest `limit` unfiled ids,
+    (upto, top], to be filed in len(bounds) + 1 ranges of station ids."""
     upto = c.execute("SELECT upto FROM meter_filed").fetchone()[0]
-    top = c.execute("SELECT MAX(id) FROM (SELECT id FROM meter_values WHERE id > ? ORDER BY id LIMIT ?)",
-                    (upto, limit)).fetchone()[0]
+    top, n = c.execute("SELECT MAX(id), COUNT(*) FROM (SELECT id FROM meter_values WHERE id > ? ORDER BY id LIMIT ?)",
+                       (upto, limit)).fetchone()
     if top is None:
+        return None
+    stations = [r[0] for r in c.execute("SELECT id FROM stations ORDER BY id")]
+    bounds = sorted({stations[len(stations) * k // groups] for k in range(1, groups)}) if stations else []
+    return upto, top, n, bounds
+
+
+def file_range(c: sqlite3.Connection, upto: int, top: int, low: str | None, high: str | None) -> int:
+    """One transaction of a round: the meter values with ids in (upto, top] of the stations
+    in [low, high) into meter_index (None: no bound); how many. OR IGNORE: after a crash
+    in the middle of a round, the next one files the same ids again."""
+    where = "id > ? AND id <= ?" + (" AND station_id >= ?" if low is not None else "") + (
+        " AND station_id < ?" if high is not None else "")
+    args = [upto, top] + [b for b in (low, high) if b is not None]
+    return int(c.execute("INSERT OR IGNORE INTO meter_index (station_id, ts, value_id) SELECT station_id, ts, id "
+                         f"FROM meter_values WHERE {where} ORDER BY 1, 2, 3", args).rowcount)
+
+
+def end_round(c: sqlite3.Connection, upto: int, top: int) -> None:
+    c.execute("UPDATE meter_filed SET upto = ? WHERE upto = ?", (top, upto))
+
+
+def file_meter_values(c: sqlite3.Connection, limit: int = CHUNK) -> int:
+    """A whole round in the caller's transaction (tools and tests; the store's task cuts it)."""
+    job = next_round(c, limit, groups=1)
+    if job is None:
         return 0
-    filed = c.execute("INSERT INTO meter_index (station_id, ts, value_id) SELECT station_id, ts, id "
-                      "FROM meter_values WHERE id > ? AND id <= ? ORDER BY 1, 2, 3", (upto, top)).rowcount
-    c.execute("UPDATE meter_filed SET upto = ?", (top,))
-    return int(filed)
+    upto, top, _, _ = job
+    filed = file_range(c, upto, top, None, None)
+    end_round(c, upto, top)
+    return filed
 
 
 def oldest_meter_value(c: sqlite3.Connection, station_id: str) -> float | None:
@@ -87,10 +119,15 @@ class MeterFiling:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def file_all(self) -> None:
-        """File whatever is unfiled now, a chunk at a time (stations' commits go in between)."""
-        while (filed := await self.writer.call_long(file_meter_values, self.chunk)) > 0:
-            self.filed += filed
-            if filed < self.chunk:
+        """File whatever is unfiled now, a round at a time, each round a transaction per
+        range of stations: a station's commit waits for one range at most."""
+        call = self.writer.call_long
+        while (job := await call(next_round, self.chunk)) is not None:
+            upto, top, n, bounds = job
+            for low, high in zip([None, *bounds], [*bounds, None]):
+                self.filed += await call(file_range, upto, top, low, high)
+            await call(end_round, upto, top)
+            if n < self.chunk:
                 return
 
     async def _run(self) -> None:

@@ -554,7 +554,9 @@ MIGRATIONS: list[str] = [
     FROM meter_index AS i JOIN meter_values AS m ON m.id = i.value_id
     UNION ALL
     SELECT id, station_id, evse_id, connector_id, tx_key, ts, after_tx_end, samples
-    FROM meter_values WHERE id > (SELECT upto FROM meter_filed);
+    FROM meter_values AS n WHERE id > (SELECT upto FROM meter_filed) AND NOT EXISTS (
+        -- filed by a round not finished yet (store/filing.py)
+        SELECT 1 FROM meter_index AS f WHERE f.station_id = n.station_id AND f.ts = n.ts AND f.value_id = n.id);
     CREATE VIEW meter_samples AS
     SELECT m.station_id AS station_id, m.evse_id AS evse_id, m.connector_id AS connector_id,
            m.tx_key AS tx_key, m.ts AS ts,
