@@ -68,14 +68,17 @@ async def test_a_message_with_two_timestamps_is_two_meter_values_in_order(tmp_pa
     assert db.execute("SELECT COUNT(*) FROM meter_rows").fetchone()[0] == 2
 
 
-def test_an_id_is_never_used_twice_even_once_the_table_was_emptied(tmp_path):
+def test_a_meter_value_whose_id_comes_again_after_a_delete_is_not_taken_for_filed(tmp_path):
+    from zaspot.store.filing import delete_meter_values
+
     db = _v13(tmp_path / "old.db")
     migrate(db)
-    db.execute("DELETE FROM meter_values")  # retention folded everything away
-    db.execute("INSERT INTO meter_values (station_id, ts, samples) VALUES ('CP9', 1.0, '[]')")
-    # a reused id would count as filed (meter_filed.upto is 3) and be in no index: invisible
-    assert db.execute("SELECT id FROM meter_values").fetchone()[0] > db.execute("SELECT upto FROM meter_filed").fetchone()[0]
-    assert db.execute("SELECT COUNT(*) FROM meter_rows").fetchone()[0] == 1
+    # retention folds the newest meter value away (a backlog of old readings came last)
+    delete_meter_values(db, "CP2", 0.0, 150.0)
+    db.execute("INSERT INTO meter_values (station_id, ts, samples) VALUES ('CP9', 1.0, '[[\"Voltage\", null, null, null, \"V\", 230.0]]')")
+    # SQLite gave the deleted id again: were it still counted as filed, it would be in no index
+    assert db.execute("SELECT id FROM meter_values WHERE station_id = 'CP9'").fetchone()[0] == 3
+    assert db.execute("SELECT value FROM meter_samples WHERE station_id = 'CP9'").fetchall() == [(230.0,)]
 
 
 async def test_filing_indexes_new_meter_values_and_readers_see_them_throughout(tmp_path):

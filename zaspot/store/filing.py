@@ -90,7 +90,7 @@ def oldest_meter_value(c: sqlite3.Connection, station_id: str) -> float | None:
 
 def delete_meter_values(c: sqlite3.Connection, station_id: str, start: float, end: float) -> int:
     """Delete the station's meter values taken in [start, end), filed or not; how many
-    sampled values they held."""
+    sampled values they held. The one way meter values are deleted (see the last step)."""
     args = (station_id, start, end)
     filed = "SELECT value_id FROM meter_index WHERE station_id = ? AND ts >= ? AND ts < ?"
     new = f"SELECT id FROM meter_values WHERE id > {_UPTO} AND station_id = ? AND ts >= ? AND ts < ?"
@@ -99,6 +99,9 @@ def delete_meter_values(c: sqlite3.Connection, station_id: str, start: float, en
                              args + args).fetchone()[0]
     c.execute(f"DELETE FROM meter_values WHERE {ids}", args + args)
     c.execute("DELETE FROM meter_index WHERE station_id = ? AND ts >= ? AND ts < ?", args)
+    # If the newest went (a backlog of old readings replayed last), SQLite gives their ids
+    # again: they must not count as filed. Every id up to the new upto is still filed.
+    c.execute("UPDATE meter_filed SET upto = MIN(upto, (SELECT COALESCE(MAX(id), 0) FROM meter_values))")
     return samples
 
 

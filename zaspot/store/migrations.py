@@ -517,10 +517,11 @@ MIGRATIONS: list[str] = [
     # sampled value (after_tx_end and ordering columns included, where rowid was), and an
     # insert into it still stores a sample
     """
-    -- AUTOINCREMENT: an id is never used twice, even once retention has emptied the table
-    -- (meter_filed.upto says which ids are in the index)
+    -- ids grow (SQLite's MAX + 1); meter_filed.upto says which are in the index, and
+    -- store/filing.py lowers it when the newest meter values are deleted, so that an id
+    -- used again is never taken for filed (AUTOINCREMENT cost a page in every commit)
     CREATE TABLE IF NOT EXISTS meter_values (
-        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           INTEGER PRIMARY KEY,
         station_id   TEXT NOT NULL,
         evse_id      INTEGER,
         connector_id INTEGER,
