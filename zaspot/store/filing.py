@@ -10,10 +10,11 @@ per message, 42,000 to 37,000 msgs/s.
 
 Every FILE_EVERY seconds this files the meter values written since (ids above
 meter_filed.upto, at most CHUNK a round), sorted by station and time: a page per
-station per round instead of per commit, and no row is copied. A round is GROUPS
+station per round instead of per commit, and no row is copied. A round is a
+transaction that reads its rows, sorted, into a temporary table, then up to GROUPS
 transactions, each a range of station ids, on the writer's thread: a station's commit
-that comes meanwhile waits for one range (about a millisecond under the bench's load),
-not the round. meter_filed.upto moves once the round is done; until then the rows of
+that comes meanwhile waits for one of them (about a millisecond under the bench's
+load), not the round. meter_filed.upto moves once the round is done; until then the rows of
 the ranges done are in the index and above upto both, and the views count them once.
 Readers see filed and unfiled meter values alike through the meter_rows and
 meter_samples views (store/migrations.py): the unfiled ones are a short range of ids.
@@ -37,34 +38,48 @@ _UPTO = "(SELECT upto FROM meter_filed)"
 
 
 Round = tuple[int, int, int, list[str]]  # upto, top, meter values in it, station bounds
+# The round being filed, sorted as the index is: read from meter_values once, so that each
+# range's transaction only inserts (a scan per range cost more than the inserts). On the
+# writer's connection, in memory; a crash loses it, and the next round starts again at upto.
+_ROUND = """CREATE TEMP TABLE IF NOT EXISTS meter_filing (
+    station_id TEXT NOT NULL, ts REAL NOT NULL, value_id INTEGER NOT NULL,
+    PRIMARY KEY (station_id, ts, value_id)) WITHOUT ROWID"""
+ROWS_PER_RANGE = 800
 
 
 def next_round(c: sqlite3.Connection, limit: int = CHUNK, groups: int = GROUPS) -> Round | None:
     """The next filing round, None if nothing is unfiled: the oldest `limit` unfiled ids,
-    (upto, top], to be filed in len(bounds) + 1 ranges of station ids."""
+    (upto, top], read into temp.meter_filing, to be filed in len(bounds) + 1 ranges of
+    station ids of about ROWS_PER_RANGE each (at most `groups`)."""
     upto = c.execute("SELECT upto FROM meter_filed").fetchone()[0]
     top, n = c.execute("SELECT MAX(id), COUNT(*) FROM (SELECT id FROM meter_values WHERE id > ? ORDER BY id LIMIT ?)",
                        (upto, limit)).fetchone()
     if top is None:
         return None
-    stations = [r[0] for r in c.execute("SELECT id FROM stations ORDER BY id")]
-    bounds = sorted({stations[len(stations) * k // groups] for k in range(1, groups)}) if stations else []
+    c.execute(_ROUND)
+    c.execute("DELETE FROM temp.meter_filing")
+    c.execute("INSERT INTO temp.meter_filing SELECT station_id, ts, id FROM meter_values WHERE id > ? AND id <= ? "
+              "ORDER BY 1, 2, 3",
+              (upto, top))
+    ranges = max(1, min(groups, n // ROWS_PER_RANGE))
+    bounds = sorted({c.execute("SELECT station_id FROM temp.meter_filing LIMIT 1 OFFSET ?",
+                               (n * k // ranges,)).fetchone()[0] for k in range(1, ranges)})
     return upto, top, n, bounds
 
 
-def file_range(c: sqlite3.Connection, upto: int, top: int, low: str | None, high: str | None) -> int:
-    """One transaction of a round: the meter values with ids in (upto, top] of the stations
-    in [low, high) into meter_index (None: no bound); how many. OR IGNORE: after a crash
-    in the middle of a round, the next one files the same ids again."""
-    where = "id > ? AND id <= ?" + (" AND station_id >= ?" if low is not None else "") + (
-        " AND station_id < ?" if high is not None else "")
-    args = [upto, top] + [b for b in (low, high) if b is not None]
-    return int(c.execute("INSERT OR IGNORE INTO meter_index (station_id, ts, value_id) SELECT station_id, ts, id "
-                         f"FROM meter_values WHERE {where} ORDER BY 1, 2, 3", args).rowcount)
+def file_range(c: sqlite3.Connection, low: str | None, high: str | None) -> int:
+    """One transaction of a round: the round's meter values of the stations in [low,
+    high) into meter_index (None: no bound); how many. OR IGNORE: after a crash in the
+    middle of a round, the next one files the same ids again."""
+    where = " AND ".join(w for w, b in (("station_id >= ?", low), ("station_id < ?", high)) if b is not None)
+    return int(c.execute("INSERT OR IGNORE INTO meter_index (station_id, ts, value_id) "
+                         f"SELECT * FROM temp.meter_filing {'WHERE ' + where if where else ''}",
+                         [b for b in (low, high) if b is not None]).rowcount)
 
 
 def end_round(c: sqlite3.Connection, upto: int, top: int) -> None:
     c.execute("UPDATE meter_filed SET upto = ? WHERE upto = ?", (top, upto))
+    c.execute("DELETE FROM temp.meter_filing")
 
 
 def file_meter_values(c: sqlite3.Connection, limit: int = CHUNK) -> int:
@@ -73,7 +88,7 @@ def file_meter_values(c: sqlite3.Connection, limit: int = CHUNK) -> int:
     if job is None:
         return 0
     upto, top, _, _ = job
-    filed = file_range(c, upto, top, None, None)
+    filed = file_range(c, None, None)
     end_round(c, upto, top)
     return filed
 
@@ -128,7 +143,7 @@ class MeterFiling:
         while (job := await call(next_round, self.chunk)) is not None:
             upto, top, n, bounds = job
             for low, high in zip([None, *bounds], [*bounds, None]):
-                self.filed += await call(file_range, upto, top, low, high)
+                self.filed += await call(file_range, low, high)
             await call(end_round, upto, top)
             if n < self.chunk:
                 return
