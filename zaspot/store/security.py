@@ -43,6 +43,10 @@ def unpack_frames(data: bytes) -> list[tuple[float, str, bytes]]:
     return out
 
 
+def _add_chunks(c: sqlite3.Connection, rows: list[tuple[str, float, int, bytes]]) -> None:
+    c.executemany(_CHUNK, rows)
+
+
 def _prune_frames(c: sqlite3.Connection, keep_chunks: int) -> int:
     """Keep the newest `keep_chunks` chunks: a rowid range, so it costs what it deletes
     (the writer is shared with every durable write; a table scan here would stall them)."""
@@ -152,8 +156,10 @@ class SecurityStore:
     # --- raw frame log -----------------------------------------------------
 
     async def add_frame_chunks(self, rows: list[tuple[str, float, int, bytes]]) -> None:
-        """rows: (station_id, ts, number of frames, packed frames after compress_chunks)."""
-        await self._writer.submit(_CHUNK, rows)
+        """rows: (station_id, ts, number of frames, packed frames after compress_chunks).
+        On the writer's thread: a second's chunks are hundreds of kilobytes under load,
+        which on the event loop held up every station for a millisecond or more."""
+        await self._writer.call_long(_add_chunks, rows)
 
     async def prune_frames(self, keep_chunks: int) -> int:
         return await self._writer.call_long(_prune_frames, keep_chunks)
