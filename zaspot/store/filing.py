@@ -10,11 +10,11 @@ per message, 42,000 to 37,000 msgs/s.
 
 Every FILE_EVERY seconds this files the meter values written since (ids above
 meter_filed.upto, at most CHUNK a round), sorted by station and time: a page per
-station per round instead of per commit, and no row is copied. A round is a
-transaction that reads its rows, sorted, into a temporary table, then up to GROUPS
-transactions, each a range of station ids, on the writer's thread: a station's commit
-that comes meanwhile waits for one of them (about a millisecond under the bench's
-load), not the round. meter_filed.upto moves once the round is done; until then the rows of
+station per round instead of per commit, and no row is copied. A round reads its
+rows into a temporary table, sorted, READ_STEP ids a transaction, then files them in
+up to GROUPS transactions, each a range of station ids; all on the writer's thread. A
+station's commit that comes meanwhile waits for one of those (under a millisecond at
+the bench's load), not for the round. meter_filed.upto moves once the round is done; until then the rows of
 the ranges done are in the index and above upto both, and the views count them once.
 Readers see filed and unfiled meter values alike through the meter_rows and
 meter_samples views (store/migrations.py): the unfiled ones are a short range of ids.
@@ -47,10 +47,12 @@ _ROUND = """CREATE TEMP TABLE IF NOT EXISTS meter_filing (
 ROWS_PER_RANGE = 800
 
 
-def next_round(c: sqlite3.Connection, limit: int = CHUNK, groups: int = GROUPS) -> Round | None:
-    """The next filing round, None if nothing is unfiled: the oldest `limit` unfiled ids,
-    (upto, top], read into temp.meter_filing, to be filed in len(bounds) + 1 ranges of
-    station ids of about ROWS_PER_RANGE each (at most `groups`)."""
+READ_STEP = 1000  # ids read into a round per transaction
+
+
+def start_round(c: sqlite3.Connection, limit: int = CHUNK) -> tuple[int, int, int] | None:
+    """The next filing round, None if nothing is unfiled: (upto, top, n), the oldest
+    `limit` unfiled ids (upto, top], n of them; temp.meter_filing made empty for it."""
     upto = c.execute("SELECT upto FROM meter_filed").fetchone()[0]
     top, n = c.execute("SELECT MAX(id), COUNT(*) FROM (SELECT id FROM meter_values WHERE id > ? ORDER BY id LIMIT ?)",
                        (upto, limit)).fetchone()
@@ -58,13 +60,22 @@ def next_round(c: sqlite3.Connection, limit: int = CHUNK, groups: int = GROUPS) 
         return None
     c.execute(_ROUND)
     c.execute("DELETE FROM temp.meter_filing")
+    return upto, top, n
+
+
+def read_round(c: sqlite3.Connection, after: int, upto: int) -> None:
+    """The round's meter values with ids in (after, upto] into temp.meter_filing (in the
+    index's order on the way in: faster than unsorted)."""
     c.execute("INSERT INTO temp.meter_filing SELECT station_id, ts, id FROM meter_values WHERE id > ? AND id <= ? "
-              "ORDER BY 1, 2, 3",
-              (upto, top))
+              "ORDER BY 1, 2, 3", (after, upto))
+
+
+def round_bounds(c: sqlite3.Connection, n: int, groups: int = GROUPS) -> list[str]:
+    """Station ids that cut the round into ranges of about ROWS_PER_RANGE meter values,
+    at most `groups` of them."""
     ranges = max(1, min(groups, n // ROWS_PER_RANGE))
-    bounds = sorted({c.execute("SELECT station_id FROM temp.meter_filing LIMIT 1 OFFSET ?",
-                               (n * k // ranges,)).fetchone()[0] for k in range(1, ranges)})
-    return upto, top, n, bounds
+    return sorted({c.execute("SELECT station_id FROM temp.meter_filing LIMIT 1 OFFSET ?",
+                             (n * k // ranges,)).fetchone()[0] for k in range(1, ranges)})
 
 
 def file_range(c: sqlite3.Connection, low: str | None, high: str | None) -> int:
@@ -84,10 +95,11 @@ def end_round(c: sqlite3.Connection, upto: int, top: int) -> None:
 
 def file_meter_values(c: sqlite3.Connection, limit: int = CHUNK) -> int:
     """A whole round in the caller's transaction (tools and tests; the store's task cuts it)."""
-    job = next_round(c, limit, groups=1)
+    job = start_round(c, limit)
     if job is None:
         return 0
-    upto, top, _, _ = job
+    upto, top, _ = job
+    read_round(c, upto, top)
     filed = file_range(c, None, None)
     end_round(c, upto, top)
     return filed
@@ -114,6 +126,8 @@ def delete_meter_values(c: sqlite3.Connection, station_id: str, start: float, en
                              args + args).fetchone()[0]
     c.execute(f"DELETE FROM meter_values WHERE {ids}", args + args)
     c.execute("DELETE FROM meter_index WHERE station_id = ? AND ts >= ? AND ts < ?", args)
+    c.execute(_ROUND)  # nor may a round being filed put them back into the index
+    c.execute("DELETE FROM temp.meter_filing WHERE station_id = ? AND ts >= ? AND ts < ?", args)
     # If the newest went (a backlog of old readings replayed last), SQLite gives their ids
     # again: they must not count as filed. Every id up to the new upto is still filed.
     c.execute("UPDATE meter_filed SET upto = MIN(upto, (SELECT COALESCE(MAX(id), 0) FROM meter_values))")
@@ -137,11 +151,14 @@ class MeterFiling:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def file_all(self) -> None:
-        """File whatever is unfiled now, a round at a time, each round a transaction per
-        range of stations: a station's commit waits for one range at most."""
+        """File whatever is unfiled now, a round at a time, each round a few short
+        transactions: a station's commit waits for one of them at most."""
         call = self.writer.call_long
-        while (job := await call(next_round, self.chunk)) is not None:
-            upto, top, n, bounds = job
+        while (job := await call(start_round, self.chunk)) is not None:
+            upto, top, n = job
+            for after in range(upto, top, READ_STEP):
+                await call(read_round, after, min(after + READ_STEP, top))
+            bounds = await call(round_bounds, n)
             for low, high in zip([None, *bounds], [*bounds, None]):
                 self.filed += await call(file_range, low, high)
             await call(end_round, upto, top)

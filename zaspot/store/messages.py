@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from itertools import groupby
 from typing import Any
 
 import orjson
@@ -100,9 +99,20 @@ def meter(unit: Unit, station_id: str, evse_id: int, connector_id: int, tx_key: 
 
 
 def _by_timestamp(samples: list[ev.Sample], now: float) -> list[tuple[float, str]]:
-    """(ts, packed samples) per run of samples with one timestamp (a meterValue element's)."""
-    return [(ts, orjson.dumps([(s.measurand, s.phase, s.location, s.context, s.unit, s.value) for s in run]).decode())
-            for ts, run in groupby(samples, key=lambda s: now if s.timestamp is None else s.timestamp)]
+    """(ts, packed samples) per run of samples with one timestamp (a meterValue element's).
+    A plain loop: it runs for every MeterValues (groupby and its key cost a third more)."""
+    out: list[tuple[float, str]] = []
+    run: list[tuple[str, str | None, str | None, str | None, str, float]] = []
+    at = now
+    for s in samples:
+        ts = now if s.timestamp is None else s.timestamp
+        if run and ts != at:
+            out.append((at, orjson.dumps(run).decode()))
+            run = []
+        at = ts
+        run.append((s.measurand, s.phase, s.location, s.context, s.unit, s.value))
+    out.append((at, orjson.dumps(run).decode()))
+    return out
 
 
 def temperature(unit: Unit, t: ev.Temperature) -> None:

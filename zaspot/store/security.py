@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 _CHUNK = "INSERT INTO frame_chunks (station_id, ts, frames, data) VALUES (?, ?, ?, ?)"
 _HEADER = struct.Struct("<dcI")  # timestamp, b"i" | b"o", frame length
+CHUNKS_PER_COMMIT = 10
 
 
 def pack_frame(buffer: bytearray, ts: float, direction: bytes, frame: bytes) -> None:
@@ -157,9 +158,11 @@ class SecurityStore:
 
     async def add_frame_chunks(self, rows: list[tuple[str, float, int, bytes]]) -> None:
         """rows: (station_id, ts, number of frames, packed frames after compress_chunks).
-        On the writer's thread: a second's chunks are hundreds of kilobytes under load,
-        which on the event loop held up every station for a millisecond or more."""
-        await self._writer.call_long(_add_chunks, rows)
+        On the writer's thread, a few chunks a transaction: a second's chunks are hundreds
+        of kilobytes under load, which in one commit on the event loop held up every
+        station for a millisecond or more."""
+        for i in range(0, len(rows), CHUNKS_PER_COMMIT):
+            await self._writer.call_long(_add_chunks, rows[i:i + CHUNKS_PER_COMMIT])
 
     async def prune_frames(self, keep_chunks: int) -> int:
         return await self._writer.call_long(_prune_frames, keep_chunks)

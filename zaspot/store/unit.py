@@ -65,9 +65,12 @@ class Unit:
         if len(self.steps) != 1:
             return None
         step = self.steps[0]
-        if step[0] is not None and all(e.type in NOT_LOGGED for e in self.events):
-            return step[0], step[1]
-        return None
+        if step[0] is None:
+            return None
+        for e in self.events:  # a loop, not all(...): this runs for every MeterValues
+            if e.type not in NOT_LOGGED:
+                return None
+        return step[0], step[1]
 
 
 def apply_unit(c: sqlite3.Connection, unit: Unit) -> list[Any]:
