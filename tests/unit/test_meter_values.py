@@ -149,3 +149,22 @@ def test_in_the_middle_of_a_round_every_meter_value_is_seen_once(tmp_path, monke
     end_round(db, upto, top)
     assert db.execute(seen).fetchall() == expected
     assert start_round(db) is None
+
+
+async def test_of_two_readings_taken_in_the_same_second_the_one_stored_last_is_the_latest(tmp_path):
+    # what the fleet shows after a restart, and what a stale transaction is closed with
+    store = await Store.open(tmp_path / "z.db")
+    store.filing.every = 3600  # filed by hand below
+    try:
+        energy = "Energy.Active.Import.Register"
+        await store.station_connected("CP1", "1.6", None, 1.0)
+        for wh in (22_500.0, 23_000.0):  # one second apart on a meter that stamps whole seconds
+            await store.meter_samples("CP1", 1, 1, None, [Sample(energy, wh, "Wh", timestamp=500.0)])
+        unfiled = [m["value"] for m in (await store.fleet_snapshot())["meters"] if m["measurand"] == energy]
+        await store.filing.file_all()
+        await store.meter_samples("CP1", 1, 1, None, [Sample(energy, 23_500.0, "Wh", timestamp=500.0)])
+        half = [m["value"] for m in (await store.fleet_snapshot())["meters"] if m["measurand"] == energy]
+    finally:
+        await store.close()
+    assert unfiled == [23_000.0]
+    assert half == [23_500.0]  # the filed two and the unfiled one

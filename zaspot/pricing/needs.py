@@ -93,7 +93,8 @@ def _load(c: sqlite3.Connection, unit: Unit) -> tuple[list[tuple], list[tuple]]:
 def _first_reading(c: sqlite3.Connection, station_id: str, tx_key: str, started: float | None) -> float | None:
     """The session's first energy register reading (a 2.0.1 transaction has no meter start of its own)."""
     row = c.execute("SELECT value FROM meter_samples WHERE station_id = ? AND ts >= ? AND tx_key = ? "
-                    "AND measurand = 'Energy.Active.Import.Register' AND phase IS NULL ORDER BY ts LIMIT 1",
+                    "AND measurand = 'Energy.Active.Import.Register' AND phase IS NULL "
+                    "ORDER BY ts, meter_value_id LIMIT 1",
                     (station_id, (started or 0.0) - 60, tx_key)).fetchone()
     return row[0] if row else None
 

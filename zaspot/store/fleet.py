@@ -33,7 +33,7 @@ def snapshot(c: sqlite3.Connection) -> dict[str, Any]:
     for s in stations:
         meters.extend(_latest(_rows(
             c, "SELECT evse_id, connector_id, measurand, value, ts FROM meter_samples "
-               "WHERE station_id = ? AND phase IS NULL ORDER BY ts DESC LIMIT ?",
+               "WHERE station_id = ? AND phase IS NULL ORDER BY ts DESC, meter_value_id DESC LIMIT ?",
             (s["id"], RECENT_SAMPLES)), ("evse_id", "connector_id", "measurand"), s["id"]))
         temperatures.extend(_latest(_rows(
             c, "SELECT location, instance, evse_id, connector_id, celsius, ts FROM temperatures "

@@ -40,7 +40,8 @@ def _last_energy(c: sqlite3.Connection, station_id: str, tx_key: str,
     index bounds the search to the samples since its start."""
     row = c.execute(
         "SELECT value, ts FROM meter_samples WHERE station_id = ? AND ts >= ? AND tx_key = ? "
-        "AND measurand = ? AND phase IS NULL AND after_tx_end IS NULL ORDER BY ts DESC LIMIT 1",
+        "AND measurand = ? AND phase IS NULL AND after_tx_end IS NULL ORDER BY ts DESC, meter_value_id DESC "
+        "LIMIT 1",
         (station_id, (started_at or 0.0) - 60.0, tx_key, ENERGY),
     ).fetchone()
     return None if row is None else (row[0], row[1])
