@@ -32,6 +32,7 @@ from zaspot.diagnostics.faults import from_reading, from_status
 from zaspot.diagnostics.readings import Reading
 from zaspot.diagnostics.stations import StationModels
 from zaspot.store import messages, schema
+from zaspot.store.filing import file_meter_values
 from zaspot.store.unit import Unit, apply_unit
 
 DAY = 86_400.0
@@ -337,6 +338,7 @@ def write_history(path: str, stations: int, days: float, end: float, meter_every
             conn.execute("BEGIN")
             clock.run_until(min(day0 + DAY, end))
             h.apply()
+            file_meter_values(conn, limit=1_000_000)  # a server files them as they come (store/filing.py)
             conn.execute("COMMIT")
         conn.executemany(CONNECTOR, [(*key, status, end) for key, status in h.status.items()])  # each port's last
         counts = dict(conn.execute("SELECT type, COUNT(*) FROM events GROUP BY type"))
