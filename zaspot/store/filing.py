@@ -37,7 +37,6 @@ GROUPS = 5  # transactions a round is cut into, each a range of stations
 _UPTO = "(SELECT upto FROM meter_filed)"
 
 
-Round = tuple[int, int, int, list[str]]  # upto, top, meter values in it, station bounds
 # The round being filed, sorted as the index is: read from meter_values once, so that each
 # range's transaction only inserts (a scan per range cost more than the inserts). On the
 # writer's connection, in memory; a crash loses it, and the next round starts again at upto.
