@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from zaspot.core.tasks import Every
 from zaspot.health import drift
 from zaspot.health.calendar import day_of
 from zaspot.store import health_temps as rows
@@ -159,7 +160,10 @@ class LoadTemperature:
         self.ctx = ctx
         self.config = ctx.config.health
         self._lock = asyncio.Lock()  # one fold or check at a time
-        self._task: asyncio.Task[None] | None = None
+        self._checked = False  # the drift check ran once since start
+        # Keep serving on a failure; the next hour tries again.
+        self._every = Every("health.loadtemp", self._until_next_hour, self._fold_and_check, _LOGGER,
+                            "temperature trends: fold or drift check failed", first_at_start=True)
         self.unpaired: list[tuple[float, float]] = []  # what retention left without current
 
     @property
@@ -168,28 +172,23 @@ class LoadTemperature:
         return self.config.drift.pair_within + 60.0
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="health.loadtemp")
+        self._every.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._every.stop()
 
-    async def _run(self) -> None:
-        checked = False
-        while True:
-            try:
-                before = await self.ctx.store.health_mark(MARK)
-                await self.fold()
-                after = await self.ctx.store.health_mark(MARK)
-                if not checked or self._finished_a_day(before, after):
-                    await self.check()
-                    checked = True
-            except Exception:  # keep serving; the next hour tries again
-                _LOGGER.exception("temperature trends: fold or drift check failed")
-            due = hour_floor(time.time() - self.settle) + HOUR + self.settle
-            await asyncio.sleep(max(due - time.time(), 1.0))
+    async def _fold_and_check(self) -> None:
+        before = await self.ctx.store.health_mark(MARK)
+        await self.fold()
+        after = await self.ctx.store.health_mark(MARK)
+        if not self._checked or self._finished_a_day(before, after):
+            await self.check()
+            self._checked = True
+
+    def _until_next_hour(self) -> float:
+        """Seconds until the next hour can be folded (its last currents are in)."""
+        due = hour_floor(time.time() - self.settle) + HOUR + self.settle
+        return max(due - time.time(), 1.0)
 
     def _finished_a_day(self, before: float | None, after: float | None) -> bool:
         if after is None or after == before:

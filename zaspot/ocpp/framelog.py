@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from zaspot.core.tasks import Every
 from zaspot.store.security import compress_chunks, pack_frame
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ class FrameLog:
         self._chunks: dict[str, list[Any]] = {}  # station -> [packed frames, count]
         self._frames_written = 0
         self._chunks_written = 0
-        self._task: asyncio.Task[None] | None = None
+        self._last_prune = time.monotonic()
+        # A full disk must not stop the log for good.
+        self._every = Every("frame-log", lambda: FLUSH_EVERY, self._write, _LOGGER, "frame log write failed")
 
     def record(self, station_id: str, direction: str, frame: str | bytes) -> None:
         chunk = self._chunks.get(station_id)
@@ -44,12 +47,10 @@ class FrameLog:
         chunk[1] += 1
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="frame-log")
+        self._every.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._every.stop()
         await self.flush()
 
     async def flush(self) -> None:
@@ -69,14 +70,8 @@ class FrameLog:
         frames_per_chunk = self._frames_written / max(1, self._chunks_written)
         return max(1, round(self.keep * max(1, self._stations()) / max(1.0, frames_per_chunk)))
 
-    async def _run(self) -> None:
-        last_prune = time.monotonic()
-        while True:
-            await asyncio.sleep(FLUSH_EVERY)
-            try:
-                await self.flush()
-                if time.monotonic() - last_prune >= PRUNE_EVERY:
-                    await self.store.prune_frames(self.chunks_to_keep())
-                    last_prune = time.monotonic()
-            except Exception:  # a full disk must not stop the log for good
-                _LOGGER.exception("frame log write failed")
+    async def _write(self) -> None:
+        await self.flush()
+        if time.monotonic() - self._last_prune >= PRUNE_EVERY:
+            await self.store.prune_frames(self.chunks_to_keep())
+            self._last_prune = time.monotonic()

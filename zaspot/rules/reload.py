@@ -7,11 +7,10 @@ version; the rules that load are swapped in, and every error is logged as file:l
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
+from zaspot.core.tasks import Every
 from zaspot.rules.engine import Engine
 from zaspot.rules.loader import Loader, RuleError, rule_files
 from zaspot.rules.model import Rule
@@ -26,7 +25,8 @@ class RuleFolder:
         self.rules: dict[str, list[Rule]] = {}  # file -> the rules running from it
         self.errors: dict[str, list[RuleError]] = {}
         self._mtimes: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
+        # Never lose the watcher to one odd file: a failed reload is logged, the next poll tries again.
+        self._watch = Every("rules.reload", lambda: self.poll_s, self._reload, _LOGGER, "rules: reload failed")
 
     def reload(self, force: bool = False) -> list[RuleError]:
         """Load what changed (everything with force); returns the current errors."""
@@ -86,21 +86,13 @@ class RuleFolder:
 
     def start(self) -> None:
         self.reload(force=True)
-        self._task = asyncio.get_running_loop().create_task(self._watch(), name="rules.reload")
+        self._watch.start()
 
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll_s)
-            try:
-                self.reload()
-            except Exception:  # never lose the watcher to one odd file
-                _LOGGER.exception("rules: reload failed")
+    async def _reload(self) -> None:
+        self.reload()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._watch.stop()
 
 
 def missing_folder_warning(folder: Path) -> str | None:

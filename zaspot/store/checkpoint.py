@@ -26,6 +26,8 @@ import logging
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
+from ..core.tasks import Every
+
 _LOGGER = logging.getLogger(__name__)
 EVERY = 1.0
 WAL_LIMIT = 64 * 1024 * 1024
@@ -38,31 +40,25 @@ class Checkpointer:
         self.path, self.every, self.wal_limit = path, EVERY, WAL_LIMIT
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zaspot-store-checkpoint")
         self._db: sqlite3.Connection | None = None
-        self._task: asyncio.Task[None] | None = None
+        # A busy or full disk: the WAL just grows until the next try.
+        self._every = Every("zaspot-store-checkpoint", lambda: self.every, self._run, _LOGGER,
+                            "WAL checkpoint failed")
         self.runs = 0
         self.restarts = 0
         self._page_size = 4096
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="zaspot-store-checkpoint")
+        self._every.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._every.stop()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._checkpoint)  # leave a short WAL behind
         await loop.run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 
-    async def _loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(self.every)
-            try:
-                await loop.run_in_executor(self._executor, self._checkpoint)
-            except Exception:  # a busy or full disk: the WAL just grows until the next try
-                _LOGGER.exception("WAL checkpoint failed")
+    async def _run(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._checkpoint)
 
     def _checkpoint(self) -> None:
         if self._db is None:

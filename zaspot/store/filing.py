@@ -22,10 +22,11 @@ meter_samples views (store/migrations.py): the unfiled ones are a short range of
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from typing import TYPE_CHECKING
+
+from ..core.tasks import Every
 
 if TYPE_CHECKING:
     from .writer import Writer
@@ -139,15 +140,15 @@ class MeterFiling:
     def __init__(self, writer: Writer, every: float = FILE_EVERY, chunk: int = CHUNK) -> None:
         self.writer, self.every, self.chunk = writer, every, chunk
         self.filed = 0  # meter values filed so far
-        self._task: asyncio.Task[None] | None = None
+        # A full disk must not stop filing for good; readers see unfiled rows meanwhile.
+        self._every = Every("zaspot-store-filing", lambda: self.every, self.file_all, _LOGGER,
+                            "filing meter values failed")
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="zaspot-store-filing")
+        self._every.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._every.stop()
 
     async def file_all(self) -> None:
         """File whatever is unfiled now, a round at a time, each round a few short
@@ -163,11 +164,3 @@ class MeterFiling:
             await call(end_round, upto, top)
             if n < self.chunk:
                 return
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
-            try:
-                await self.file_all()
-            except Exception:  # a full disk must not stop filing for good: readers still see them
-                _LOGGER.exception("filing meter values failed")

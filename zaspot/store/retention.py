@@ -8,13 +8,13 @@ writes stations are waiting for never queue behind a long delete.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from zaspot.core.tasks import Every
 from zaspot.ranges import Range
 
 from .filing import delete_meter_values, oldest_meter_value
@@ -85,25 +85,17 @@ class Retention:
     def __init__(self, store: Any, config: RetentionConfig) -> None:
         self.store = store
         self.config = config
-        self._task: asyncio.Task[None] | None = None
         self.folded = 0
         self.trimmed = 0
+        # A run at start (what piled up while the server was down), then every few minutes.
+        self._every = Every("retention", lambda: self.config.every_minutes * 60, self.run_once, _LOGGER,
+                            "retention run failed", first_at_start=True)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="retention")
+        self._every.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # keep serving; the next run tries again
-                _LOGGER.exception("retention run failed")
-            await asyncio.sleep(self.config.every_minutes * 60)
+        await self._every.stop()
 
     async def run_once(self, now: float | None = None) -> None:
         now = now or time.time()
