@@ -46,8 +46,9 @@ class TaskSet:
 
 
 class Every:
-    """`job()` every `seconds()` seconds while started: the store's and the frame log's
-    housekeeping (filing, retention, checkpoints, frame chunks). The interval is asked
+    """`job()` every `seconds()` seconds while started: housekeeping such as meter filing,
+    retention, checkpoints, frame chunks, the hourly temperature fold and the rules
+    folder's watch. The interval is asked
     for before each wait, so a changed config or a test's longer one counts from the
     next wait. A run that raises is logged with `failed` on the owner's `logger` and the
     next one is tried: a busy or full disk must not stop the job for good."""
