@@ -67,7 +67,9 @@ class Link(WSListener):
         self._inbox: deque[str | bytes] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._resumed: asyncio.Future[None] | None = None
-        self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Kept: asyncio.get_running_loop() is a getpid() system call on Python 3.11, once per message here.
+        self._loop = asyncio.get_running_loop()
+        self._gone: asyncio.Future[None] = self._loop.create_future()
         self._parts: list[bytes] = []  # a fragmented message so far
         self._parts_size = 0
         self._parts_text = False
@@ -122,7 +124,7 @@ class Link(WSListener):
         while not inbox:
             if self.closed:
                 raise StopAsyncIteration
-            self._waiter = asyncio.get_running_loop().create_future()
+            self._waiter = self._loop.create_future()
             try:
                 await self._waiter
             finally:
@@ -222,7 +224,7 @@ class Link(WSListener):
             # writer would leave the others waiting for good; shielded, one cancelled leaves the rest.
             resumed = self._resumed
             if resumed is None or resumed.done():
-                resumed = self._resumed = asyncio.get_running_loop().create_future()
+                resumed = self._resumed = self._loop.create_future()
             await asyncio.shield(resumed)
 
     def ping(self, now: float) -> None:

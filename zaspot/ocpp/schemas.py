@@ -32,6 +32,7 @@ from typing import Any
 import fastjsonschema
 import ocpp
 
+from zaspot.ocpp.schema_accept import accept_source, quick_check
 from zaspot.ocpp.schema_codegen import inline_refs, set_lookups
 
 _LOGGER = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def _strip_string_object_rules(node: Any) -> Any:
 
 Key = tuple[str, str, bool]  # (version, action, response)
 _validators: dict[Key, Validator | None] = {}  # None: the version has no such schema
-_TRANSFORM = 5  # bump when _prepare or _generate change what is compiled: the cache is keyed on it
+_TRANSFORM = 6  # bump when _prepare or _generate change what is compiled: the cache is keyed on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +130,20 @@ def _prepare(text: bytes) -> dict[str, Any]:
 
 
 def _generate(key: Key, text: bytes) -> CodeType:
-    # Shaped to validate faster with the same verdicts and errors (ocpp/schema_codegen.py).
-    source = set_lookups(fastjsonschema.compile_to_code(inline_refs(_prepare(text))))
+    # Shaped to validate faster with the same verdicts and errors (ocpp/schema_codegen.py),
+    # and led by a quick yes for the valid payloads that almost all are (ocpp/schema_accept.py).
+    schema = inline_refs(_prepare(text))
+    source = set_lookups(fastjsonschema.compile_to_code(schema))
+    accept = accept_source(schema)
+    if accept is not None:
+        source = quick_check(f"{source}\n{accept}")
     return compile(source, f"<ocpp {key[0]} {_path(key).stem}>", "exec")
 
 
 def _load(code: CodeType) -> Validator:
     namespace: dict[str, Any] = {}
     exec(code, namespace)
-    check: Validator = namespace["validate"]
+    check: Validator = namespace.get("check") or namespace["validate"]
     return check
 
 
