@@ -1,10 +1,17 @@
 """The raw OCPP frame log: what exactly a station and zaspot said, per station.
 
-Recording packs the frame onto the station's pending chunk (no row per frame);
-once a second each station's chunk becomes one database row, and once a minute
-the log is trimmed to about `keep` frames per connected station, oldest first.
+Recording appends the frame to the station's pending chunk, a ring of its newest
+`keep` frames (no row per frame); once a second each station's chunk is packed,
+compressed on a worker thread and becomes one database row, and once a minute the
+log is trimmed to about `keep` frames per connected station, oldest first.
 Debug data, so it is not group-committed before the station's answer like
 transaction data is.
+
+The ring is why a busy station costs what it keeps, not what it says: a station
+answering 600 CALLs a second said 1,200 frames a second, and with the default keep of
+200 all but 200 of them were packed, compressed, written, checkpointed and deleted a
+minute later (about 5 us of server CPU per message on the 50-station bench). The
+frames it drops are the ones the trim would have dropped.
 """
 
 from __future__ import annotations
@@ -12,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zaspot.core.tasks import Every
-from zaspot.store.security import compress_chunks, pack_frame
+from zaspot.store.security import Frames, pack_chunks
 
 if TYPE_CHECKING:
     from zaspot.store import Store
@@ -31,7 +39,7 @@ class FrameLog:
         self.store = store
         self.keep = keep
         self._stations = stations  # how many are connected: the log holds keep x that
-        self._chunks: dict[str, list[Any]] = {}  # station -> [packed frames, count]
+        self._chunks: dict[str, deque[tuple[float, bytes, str | bytes]]] = {}  # station -> its newest frames
         self._frames_written = 0
         self._chunks_written = 0
         self._last_prune = time.monotonic()
@@ -39,12 +47,11 @@ class FrameLog:
         self._every = Every("frame-log", lambda: FLUSH_EVERY, self._write, _LOGGER, "frame log write failed")
 
     def record(self, station_id: str, direction: str, frame: str | bytes) -> None:
+        """Twice per message (in and out): an append, no more."""
         chunk = self._chunks.get(station_id)
         if chunk is None:
-            chunk = self._chunks[station_id] = [bytearray(), 0]
-        pack_frame(chunk[0], time.time(), b"i" if direction == "in" else b"o",
-                   frame.encode() if isinstance(frame, str) else frame)
-        chunk[1] += 1
+            chunk = self._chunks[station_id] = deque(maxlen=self.keep)
+        chunk.append((time.time(), b"i" if direction == "in" else b"o", frame))
 
     def start(self) -> None:
         self._every.start()
@@ -58,12 +65,11 @@ class FrameLog:
             return
         chunks, self._chunks = self._chunks, {}
         now = time.time()
-        # The swapped-out buffers are no longer appended to: compress them as they are
-        # (a bytes() copy here was a megabyte or two per second on the event loop).
-        rows = [(sid, now, n, data) for sid, (data, n) in chunks.items()]
-        self._frames_written += sum(row[2] for row in rows)
+        # The swapped-out rings are no longer appended to: packed and compressed off the loop.
+        rows: list[tuple[str, float, Frames]] = [(sid, now, frames) for sid, frames in chunks.items()]
+        self._frames_written += sum(len(row[2]) for row in rows)
         self._chunks_written += len(rows)
-        await self.store.add_frame_chunks(await asyncio.to_thread(compress_chunks, rows))
+        await self.store.add_frame_chunks(await asyncio.to_thread(pack_chunks, rows))
 
     def chunks_to_keep(self) -> int:
         """About `keep` frames per connected station, in chunks of the size seen so far."""
