@@ -24,6 +24,7 @@ on every schema of both versions, with valid payloads and broken ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastjsonschema.draft04 import CodeGeneratorDraft04
@@ -228,8 +229,13 @@ def _number_tests(out: _Writer, node: dict[str, Any], v: str) -> list[str]:
     return tests
 
 
-_TESTS = {"object": _object_tests, "array": _array_tests, "string": _string_tests,
-          "integer": _number_tests, "number": _number_tests, "boolean": lambda out, node, v: [f"type({v}) is not bool"]}
+def _boolean_tests(out: _Writer, node: dict[str, Any], v: str) -> list[str]:
+    return [f"type({v}) is not bool"]
+
+
+_TESTS: dict[str, Callable[[_Writer, dict[str, Any], str], list[str]]] = {
+    "object": _object_tests, "array": _array_tests, "string": _string_tests,
+    "integer": _number_tests, "number": _number_tests, "boolean": _boolean_tests}
 _OWNED = {"object": {"properties", "required", "additionalProperties"},
           "array": {"items", "minItems", "maxItems"},
           "string": {"enum", "maxLength", "minLength", "format"},

@@ -8,7 +8,7 @@ import sqlite3
 import struct
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from zaspot.api.auth import new_token, token_hash
@@ -22,7 +22,7 @@ _HEADER = struct.Struct("<dcI")  # timestamp, b"i" | b"o", frame length
 CHUNKS_PER_COMMIT = 10
 
 
-Frames = Iterable[tuple[float, bytes, str | bytes]]  # (time, b"i" | b"o", the frame as said)
+Frames = Sequence[tuple[float, bytes, str | bytes]]  # (time, b"i" | b"o", the frame as said)
 
 
 def pack_chunks(rows: list[tuple[str, float, Frames]]) -> list[tuple[str, float, int, bytes]]:
