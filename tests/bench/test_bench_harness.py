@@ -88,6 +88,24 @@ def test_zaspot_against_baseline_and_echo():
                             targets=["zaspot", "baseline", "echo"])
     for r in figures["results"].values():
         _check_figures(r, 5)
-    assert set(figures["ratios"]) == {"zaspot/baseline", "zaspot/echo", "p99 zaspot/baseline"}
+    assert set(figures["ratios"]) == {"zaspot/baseline", "zaspot/echo", "p99 zaspot/baseline", "cpu zaspot/baseline"}
     assert figures["results"]["zaspot"]["rules_loaded"] > 0     # the example rules ran
     assert all(v > 0 for v in figures["ratios"].values())
+
+
+@pytest.mark.parametrize("mix, actions", [("heartbeat", {b"Heartbeat"}), ("metervalues", {b"MeterValues"}),
+                                          ("alternate", {b"Heartbeat", b"MeterValues"})])
+def test_a_mix_is_what_each_station_sends(mix, actions):
+    from zaspot.bench.load import _Station
+    station = _Station("ws://127.0.0.1:1/ocpp", "LOAD0001", "1.6", 1.0, mix)
+    assert {action for action, _ in station.frames} == actions
+
+
+def test_each_servers_cpu_per_message_is_measured_and_compared():
+    figures = run.run_bench(stations=3, duration=1.0, protocol="1.6", targets=["echo", "baseline"],
+                            mix="heartbeat")
+    for r in figures["results"].values():
+        _check_figures(r, 3)
+        assert r["cpu_us_per_msg"] > 0  # the server's own CPU time, from /proc, over the timed phase
+    table = run.format_table(figures)
+    assert "Heartbeat only" in table and "CPU us/msg" in table

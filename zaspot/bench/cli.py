@@ -2,7 +2,8 @@
 `ocpp-rpc` one (installed with npm into ~/.cache/zaspot the first time; needs Node.js 18+)
 and a bare echo server in the same run, one scenario at a time:
 
-  throughput  N stations alternate MeterValues and Heartbeat as fast as answered
+  throughput  N stations alternate MeterValues and Heartbeat as fast as answered (--mix: one
+              of them only); answers a second, p99 and each server's CPU per message
   scale       N idle stations, a heartbeat and a meter value each per --interval; memory per station
   storm       N stations connect and boot at once; time until all are accepted
   reaction    a hot-connector reading until the rule's SetChargingProfile, under N idle stations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from .load import MIXES
 from .report import format_figures
 from .report_scenario import report_table
 from .scenarios import SCENARIOS, failures, run_scenario
@@ -36,6 +38,9 @@ def configure(subparsers) -> argparse.ArgumentParser:
                    help="throughput: the targets take turns this many times; figures pool the rounds (default 1)")
     p.add_argument("--interval", type=float, default=60.0,
                    help="scale/reaction: seconds between a station's heartbeats and between its meter values")
+    p.add_argument("--mix", choices=tuple(MIXES), default="alternate",
+                   help="throughput: what each station sends, MeterValues and Heartbeat in turn (default) "
+                        "or one of them only")
     p.add_argument("--protocol", choices=("1.6", "2.0.1", "mixed"), default="1.6")
     p.add_argument("--target", choices=(*TARGETS, "all"), default="all",
                    help=("throughput/scale/storm: which central system (default all that apply, in one run: "
@@ -55,7 +60,8 @@ def scenario_kwargs(args) -> dict:
     n = DEFAULT_STATIONS[args.scenario] if args.stations is None else args.stations
     if args.scenario == "throughput":
         return {"stations": n, "duration": args.duration or 10.0, "protocol": args.protocol,
-                "targets": list(TARGETS) if args.target == "all" else [args.target], "rounds": args.rounds}
+                "targets": list(TARGETS) if args.target == "all" else [args.target], "rounds": args.rounds,
+                "mix": args.mix}
     targets = ["zaspot", "baseline"] if args.target == "all" else [args.target]
     if args.scenario == "scale":
         return {"stations": n, "interval": args.interval, "duration": args.duration, "protocol": args.protocol,

@@ -1,5 +1,6 @@
 """Load generator: N stations boot, then each alternates MeterValues (three sampled
-values) and Heartbeat for D seconds, one CALL at a time, timing every answer.
+values) and Heartbeat for D seconds, one CALL at a time, timing every answer (or
+sends only one of the two: MIXES).
 
 Kept lean on purpose (raw websockets, orjson, pre-built payloads, no compression):
 on a 2-core box the generator must not be what limits the figures.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,6 +18,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 SUBPROTOCOL = {"1.6": Subprotocol("ocpp1.6"), "2.0.1": Subprotocol("ocpp2.0.1")}
+# What a station sends in turn: a MeterValues is the message a central system stores, a
+# Heartbeat one it only answers, so the one-kind loads show what each costs.
+MIXES = {"alternate": (0, 1), "metervalues": (0, 0), "heartbeat": (1, 1)}
 
 
 def _ts() -> str:
@@ -54,6 +59,7 @@ class LoadResult:
     messages: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list, repr=False)
+    server_cpu_s: float | None = None  # the server process's CPU seconds over the run, when measured
 
     def percentile_ms(self, q: float) -> float:
         if not self.latencies:
@@ -66,17 +72,21 @@ class LoadResult:
         return LoadResult(stations=self.stations, duration=self.duration + other.duration,
                           connected=min(self.connected, other.connected),
                           messages=self.messages + other.messages, errors=self.errors + other.errors,
-                          latencies=self.latencies + other.latencies)
+                          latencies=self.latencies + other.latencies,
+                          server_cpu_s=None if self.server_cpu_s is None or other.server_cpu_s is None
+                          else self.server_cpu_s + other.server_cpu_s)
 
     def figures(self) -> dict:
         return {"msgs_per_s": round(self.messages / self.duration, 1) if self.duration else 0.0,
                 "p50_ms": round(self.percentile_ms(0.50), 3), "p99_ms": round(self.percentile_ms(0.99), 3),
                 "errors": self.errors, "messages": self.messages, "connected": self.connected,
-                "stations": self.stations}
+                "stations": self.stations,
+                **({"cpu_us_per_msg": round(self.server_cpu_s / self.messages * 1e6, 1)}
+                   if self.server_cpu_s is not None and self.messages else {})}
 
 
 class _Station:
-    def __init__(self, url: str, sid: str, version: str, timeout: float):
+    def __init__(self, url: str, sid: str, version: str, timeout: float, mix: str = "alternate"):
         self.url, self.sid, self.version, self.timeout = url.rstrip("/") + "/" + sid, sid, version, timeout
         self.ws: ClientConnection | None = None
         self.n = 0
@@ -84,7 +94,8 @@ class _Station:
         self.ok = 0
         self.errors = 0
         # Pre-serialized payloads: only the message id changes per frame.
-        self.frames = (b"MeterValues", orjson.dumps(meter_payload(version))), (b"Heartbeat", b"{}")
+        kinds = (b"MeterValues", orjson.dumps(meter_payload(version))), (b"Heartbeat", b"{}")
+        self.frames = tuple(kinds[k] for k in MIXES[mix])
 
     async def open(self) -> None:
         self.ws = await connect(self.url, subprotocols=[SUBPROTOCOL[self.version]], compression=None,
@@ -136,10 +147,12 @@ class _Station:
 
 
 async def run_load(url: str, stations: int = 20, duration: float = 5.0, protocol: str = "1.6",
-                   timeout: float = 10.0, connect_concurrency: int = 50, prefix: str = "LOAD") -> LoadResult:
-    """Connect and boot all stations, then run the timed phase for all at once."""
+                   timeout: float = 10.0, connect_concurrency: int = 50, prefix: str = "LOAD",
+                   mix: str = "alternate", cpu: Callable[[], float | None] | None = None) -> LoadResult:
+    """Connect and boot all stations, then run the timed phase for all at once; `cpu`
+    reads the server's CPU seconds, before and after the timed phase."""
     versions = [protocol if protocol != "mixed" else ("1.6", "2.0.1")[i % 2] for i in range(stations)]
-    sims = [_Station(url, f"{prefix}{i + 1:04d}", v, timeout) for i, v in enumerate(versions)]
+    sims = [_Station(url, f"{prefix}{i + 1:04d}", v, timeout, mix) for i, v in enumerate(versions)]
     result = LoadResult(stations=stations, duration=duration)
     sem = asyncio.Semaphore(connect_concurrency)
 
@@ -155,11 +168,15 @@ async def run_load(url: str, stations: int = 20, duration: float = 5.0, protocol
     live = [s for s, ok in zip(sims, up) if ok]
     result.connected = len(live)
     result.errors += stations - len(live)
+    cpu_before = cpu() if cpu is not None else None
     end = time.perf_counter() + duration
     try:
         await asyncio.gather(*(s.loop(end) for s in live))
+        cpu_after = cpu() if cpu is not None else None
     finally:
         await asyncio.gather(*(s.close() for s in sims), return_exceptions=True)
+    if cpu_before is not None and cpu_after is not None:
+        result.server_cpu_s = cpu_after - cpu_before
     for s in live:
         result.messages += s.ok
         result.errors += s.errors

@@ -1,8 +1,10 @@
-"""Throughput scenario: N stations alternate MeterValues and Heartbeat, one CALL at a
-time, against each central system in turn (each a subprocess on a free port), with one
-comparison table. zaspot runs with the example rules, persistence and validation on; it
-is compared with both baselines (the Python `ocpp` library and Node.js `ocpp-rpc`) and
-the echo server.
+"""Throughput scenario: N stations alternate MeterValues and Heartbeat (or send one of
+them: `mix`), one CALL at a time, against each central system in turn (each a
+subprocess on a free port), with one comparison table. zaspot runs with the example
+rules, persistence and validation on; it is compared with both baselines (the Python
+`ocpp` library and Node.js `ocpp-rpc`) and the echo server, by answers a second, p99,
+and each server process's CPU per message (from /proc: on a shared box the load
+generator's core moves the first two more than the third).
 
     figures = run_bench(stations=50, duration=10, protocol="1.6", targets=["baseline", "node", "echo"])
     print(format_table(figures))
@@ -13,22 +15,23 @@ import asyncio
 import os
 import tempfile
 
-from .load import LoadResult, run_load
+from .load import MIXES, LoadResult, run_load
 from .node_rpc import NodeUnavailable, describe
 from .servers import TARGETS, ServerProcess
 from .stats import ratio
 
-__all__ = ["TARGETS", "bench", "format_table", "run_bench"]
+__all__ = ["MIXES", "TARGETS", "bench", "format_table", "run_bench"]
+MIX_NAMES = {"metervalues": "MeterValues", "heartbeat": "Heartbeat"}
 
 
 async def bench_target(target: str, stations: int, duration: float, protocol: str,
-                       workdir: str) -> tuple[LoadResult | None, dict]:
+                       workdir: str, mix: str = "alternate") -> tuple[LoadResult | None, dict]:
     """One target's load: its LoadResult and extra figures, or (None, {"failed": why})."""
     workdir = os.path.join(workdir, target)
     os.makedirs(workdir, exist_ok=True)
     try:
         async with ServerProcess(target, workdir) as server:
-            result = await run_load(server.url, stations, duration, protocol)
+            result = await run_load(server.url, stations, duration, protocol, mix=mix, cpu=server.cpu_seconds)
             if target == "zaspot":
                 return result, {"rules_loaded": server.rules_loaded()}
             return result, ({"server": describe()} if target == "node" else {})
@@ -40,7 +43,7 @@ async def bench_target(target: str, stations: int, duration: float, protocol: st
 
 
 async def bench(stations: int = 20, duration: float = 5.0, protocol: str = "1.6",
-                targets: list[str] | tuple[str, ...] = TARGETS, rounds: int = 1) -> dict:
+                targets: list[str] | tuple[str, ...] = TARGETS, rounds: int = 1, mix: str = "alternate") -> dict:
     """Run the same load against each target in turn; returns figures and ratios.
 
     With rounds > 1 the targets take turns that many times (zaspot, baseline, node,
@@ -49,7 +52,7 @@ async def bench(stations: int = 20, duration: float = 5.0, protocol: str = "1.6"
     are kept to show the spread.
     """
     out: dict = {"scenario": "throughput", "stations": stations, "duration": duration, "protocol": protocol,
-                 "rounds": rounds, "results": {}}
+                 "rounds": rounds, "mix": mix, "results": {}}
     pooled: dict[str, LoadResult] = {}
     extra: dict[str, dict] = {}
     round_results = []
@@ -59,7 +62,7 @@ async def bench(stations: int = 20, duration: float = 5.0, protocol: str = "1.6"
             for target in targets:
                 if "failed" in extra.get(target, {}):
                     continue
-                result, extra[target] = await bench_target(target, stations, duration, protocol, workdir)
+                result, extra[target] = await bench_target(target, stations, duration, protocol, workdir, mix)
                 if result is not None:
                     this_round[target] = result.figures()
                     pooled[target] = pooled[target].merged(result) if target in pooled else result
@@ -81,7 +84,7 @@ def run_bench(**kw) -> dict:
 
 def _ratios(results: dict) -> dict:
     """msgs/s ratios against both baselines and the echo server (higher is better for
-    zaspot), and p99 ratios against both baselines (lower is better)."""
+    zaspot), and p99 and CPU-per-message ratios against both baselines (lower is better)."""
     z = results.get("zaspot", {})
 
     def against(other: str, key: str) -> float | None:
@@ -89,22 +92,26 @@ def _ratios(results: dict) -> dict:
 
     ratios = {f"zaspot/{o}": against(o, "msgs_per_s") for o in ("baseline", "node", "echo")}
     ratios.update({f"p99 zaspot/{o}": against(o, "p99_ms") for o in ("baseline", "node")})
+    ratios.update({f"cpu zaspot/{o}": against(o, "cpu_us_per_msg") for o in ("baseline", "node")})
     return {k: v for k, v in ratios.items() if v is not None}
 
 
 def format_table(figures: dict) -> str:
-    head = f"{'target':<10} {'msgs/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
+    head = f"{'target':<10} {'msgs/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'CPU us/msg':>11} {'errors':>7}"
     rounds = figures.get("rounds", 1)
     each = f"{rounds} rounds of {figures['duration']}s per target, taking turns" if rounds > 1 \
         else f"{figures['duration']}s"
-    lines = [f"{figures['stations']} stations, {each}, OCPP {figures['protocol']}", head, "-" * len(head)]
+    mix = figures.get("mix", "alternate")
+    sends = "MeterValues and Heartbeat in turn" if mix == "alternate" else f"{MIX_NAMES[mix]} only"
+    lines = [f"{figures['stations']} stations, {each}, OCPP {figures['protocol']}, {sends}", head, "-" * len(head)]
     for target, r in figures["results"].items():
         if "failed" in r:
             last = (r["failed"].strip().splitlines() or [""])[-1]
             lines.append(f"{target:<10} {'not run' if r.get('unavailable') else 'failed'}: {last[:200]}")
             continue
+        cpu = r.get("cpu_us_per_msg")
         lines.append(f"{target:<10} {r['msgs_per_s']:>10.1f} {r['p50_ms']:>9.2f} "
-                     f"{r['p99_ms']:>9.2f} {r['errors']:>7d}")
+                     f"{r['p99_ms']:>9.2f} {'' if cpu is None else f'{cpu:.1f}':>11} {r['errors']:>7d}")
     rules = figures["results"].get("zaspot", {}).get("rules_loaded")
     if rules is not None:
         lines.append(f"zaspot ran with {rules} example rules, SQLite persistence and schema validation on")
@@ -112,7 +119,7 @@ def format_table(figures: dict) -> str:
     if node:
         lines.append(f"node is {node}")
     for name, value in figures.get("ratios", {}).items():
-        what = "latency" if name.startswith("p99") else "msgs/s"
+        what = "latency" if name.startswith("p99") else "CPU per message" if name.startswith("cpu") else "msgs/s"
         per_round = [r[name] for r in figures.get("rounds_ratios", []) if name in r]
         spread = f"  (rounds: {', '.join(f'{v:.2f}' for v in per_round)})" if len(per_round) > 1 else ""
         lines.append(f"{name} {what} ratio: {value:.2f}x{spread}")

@@ -8,6 +8,7 @@ started the same way, so every scenario compares them in one run.
     async with ServerProcess("zaspot", workdir) as server:
         url = server.url          # ws://127.0.0.1:<port>/ocpp
         server.rss_kb()           # resident memory right now
+        server.cpu_seconds()      # its CPU time so far
 """
 from __future__ import annotations
 
@@ -138,6 +139,18 @@ class ServerProcess:
         except (OSError, AttributeError):
             pass
         return 0
+
+    def cpu_seconds(self) -> float | None:
+        """The server process's CPU time so far, user and system (None once it is gone or
+        off Linux): on a shared box the steadier figure of what a message costs."""
+        if self.proc is None:
+            return None
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
     def rules_loaded(self) -> int | None:
         """How many rules zaspot said it started with (None: not said, or not zaspot)."""
