@@ -10,8 +10,8 @@ transaction data is.
 The ring is why a busy station costs what it keeps, not what it says: a station
 answering 600 CALLs a second said 1,200 frames a second, and with the default keep of
 200 all but 200 of them were packed, compressed, written, checkpointed and deleted a
-minute later (about 5 us of server CPU per message on the 50-station bench). The
-frames it drops are the ones the trim would have dropped.
+minute later (the 50-station bench, same run: 45.9 -> 42.4 us of server CPU per
+message). The frames it drops are the ones the trim would have dropped.
 """
 
 from __future__ import annotations
