@@ -8,7 +8,6 @@ import sqlite3
 import struct
 import time
 import zlib
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from zaspot.api.auth import new_token, token_hash
@@ -22,25 +21,16 @@ _HEADER = struct.Struct("<dcI")  # timestamp, b"i" | b"o", frame length
 CHUNKS_PER_COMMIT = 10
 
 
-Frames = Sequence[tuple[float, bytes, str | bytes]]  # (time, b"i" | b"o", the frame as said)
+def pack_frame(buffer: bytearray, ts: float, direction: bytes, frame: bytes) -> None:
+    buffer += _HEADER.pack(ts, direction, len(frame))
+    buffer += frame
 
 
-def pack_chunks(rows: list[tuple[str, float, Frames]]) -> list[tuple[str, float, int, bytes]]:
-    """Each station's frames as one chunk: packed (a header per frame), then zlib'd. OCPP
-    JSON shrinks several-fold, and so does what SQLite writes and checkpoints. Meant for
-    a worker thread (zlib lets go of the GIL), not the store's writer, whose queue
-    stations' durable writes are waiting in."""
-    out = []
-    for sid, ts, frames in rows:
-        buffer = bytearray()
-        count = 0
-        for at, direction, frame in frames:
-            data = frame.encode() if isinstance(frame, str) else frame
-            buffer += _HEADER.pack(at, direction, len(data))
-            buffer += data
-            count += 1
-        out.append((sid, ts, count, zlib.compress(buffer, 1)))
-    return out
+def compress_chunks(rows: list[tuple[str, float, int, bytes | bytearray]]) -> list[tuple[str, float, int, bytes]]:
+    """zlib each chunk: OCPP JSON shrinks several-fold, and so does what SQLite writes and
+    checkpoints. Meant for a worker thread (zlib lets go of the GIL), not the store's writer,
+    whose queue stations' durable writes are waiting in."""
+    return [(sid, ts, n, zlib.compress(data, 1)) for sid, ts, n, data in rows]
 
 
 def unpack_frames(data: bytes) -> list[tuple[float, str, bytes]]:
@@ -167,7 +157,7 @@ class SecurityStore:
     # --- raw frame log -----------------------------------------------------
 
     async def add_frame_chunks(self, rows: list[tuple[str, float, int, bytes]]) -> None:
-        """rows: (station_id, ts, number of frames, packed frames from pack_chunks).
+        """rows: (station_id, ts, number of frames, packed frames after compress_chunks).
         On the writer's thread, a few chunks a transaction: a second's chunks are hundreds
         of kilobytes under load, which in one commit on the event loop held up every
         station for a millisecond or more."""
