@@ -103,10 +103,16 @@ class SimStation:
 
     async def stop(self) -> None:
         self._stopping = True
-        for t in [*self._tasks, *([self._main] if self._main else [])]:
-            t.cancel()
-        await asyncio.gather(*self._tasks, *([self._main] if self._main else []),
-                             return_exceptions=True)
+        every = tasks = {*self._tasks, *([self._main] if self._main else [])}
+        while tasks:
+            for t in tasks:
+                t.cancel()
+            # On Python 3.11 asyncio.wait_for can swallow a cancellation that comes as its
+            # future completes (fixed in 3.12): a task that went on after it is cancelled again.
+            _, tasks = await asyncio.wait(tasks, timeout=1.0)
+        for t in every:  # what they raised is theirs; read, so nothing is logged as never retrieved
+            if not t.cancelled():
+                t.exception()
 
     async def wait_booted(self, timeout: float = 10.0) -> None:
         await asyncio.wait_for(self._ready.wait(), timeout)
