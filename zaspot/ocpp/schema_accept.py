@@ -184,12 +184,7 @@ def _passing(node: Any) -> Any:
 
 
 def _array_tests(out: _Writer, node: dict[str, Any], v: str) -> list[str]:
-    tests = [f"type({v}) is not list"]
-    for bound, test in (("minItems", "<"), ("maxItems", ">")):
-        if bound in node:
-            if type(node[bound]) is not int:
-                raise Unsupported(bound)
-            tests.append(f"len({v}) {test} {node[bound]}")
+    tests = [f"type({v}) is not list", *_bounds(node, f"len({v})", ("minItems", "<"), ("maxItems", ">"))]
     if node.get("items") is not None and not isinstance(node["items"], dict):
         raise Unsupported("items as a list")
     return tests
@@ -205,11 +200,7 @@ def _string_tests(out: _Writer, node: dict[str, Any], v: str) -> list[str]:
         tests = [f"{v} not in {out.constant(values)}"]
     else:
         tests = [f"type({v}) is not str"]
-    for bound, test in (("maxLength", ">"), ("minLength", "<")):
-        if bound in node:
-            if type(node[bound]) is not int:
-                raise Unsupported(bound)
-            tests.append(f"len({v}) {test} {node[bound]}")
+    tests += _bounds(node, f"len({v})", ("maxLength", ">"), ("minLength", "<"))
     if "format" in node:
         if node["format"] != "date-time":
             raise Unsupported(f"format {node['format']!r}")
@@ -220,12 +211,18 @@ def _string_tests(out: _Writer, node: dict[str, Any], v: str) -> list[str]:
 def _number_tests(out: _Writer, node: dict[str, Any], v: str) -> list[str]:
     # bool is a type of its own: excluded from both, as the schema wants
     tests = [f"type({v}) is not int" if node["type"] == "integer" else f"type({v}) not in (float, int)"]
-    for bound, test in (("minimum", "<"), ("maximum", ">")):
-        if bound in node:
-            limit = node[bound]
-            if type(limit) not in (int, float):
-                raise Unsupported(bound)
-            tests.append(f"{v} {test} {limit!r}")
+    return tests + _bounds(node, v, ("minimum", "<"), ("maximum", ">"), numbers=(int, float))
+
+
+def _bounds(node: dict[str, Any], measured: str, *limits: tuple[str, str], numbers: tuple[type, ...] = (int,)
+            ) -> list[str]:
+    """A test per limit the node sets (keyword, the comparison that fails), on `measured`."""
+    tests = []
+    for keyword, fails in limits:
+        if keyword in node:
+            if type(node[keyword]) not in numbers:
+                raise Unsupported(keyword)
+            tests.append(f"{measured} {fails} {node[keyword]!r}")
     return tests
 
 
