@@ -59,7 +59,7 @@ class LoadResult:
     messages: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list, repr=False)
-    server_cpu_s: float | None = None  # the server process's CPU seconds over the run, when measured
+    server_cpu_s: float | None = None  # the server process's CPU seconds over the timed phase, when measured
 
     def percentile_ms(self, q: float) -> float:
         if not self.latencies:
