@@ -167,17 +167,19 @@ _NONE = object()
 
 
 def _passing(node: Any) -> Any:
-    """A value this scalar schema accepts (a stand-in for a missing property), or _NONE."""
+    """A value this scalar schema accepts (a stand-in for a missing property), or _NONE.
+    The stand-in goes through the same tests: a wrong one costs a fallback, never a yes."""
     if not isinstance(node, dict) or "default" in node:
         return _NONE
     kind = node.get("type")
     if kind == "string" and "format" not in node:
         low, high = node.get("minLength", 0), node.get("maxLength")
-        fits = [x for x in node.get("enum", [""]) if isinstance(x, str) and low <= len(x) <= (high or len(x))]
+        fits = [x for x in node.get("enum", [""])
+                if isinstance(x, str) and low <= len(x) and (high is None or len(x) <= high)]
         return fits[0] if fits else _NONE
     if kind in ("integer", "number"):
-        low, high = node.get("minimum", 0), node.get("maximum", 0)
-        return 0 if low <= 0 <= high else _NONE
+        low, high = node.get("minimum"), node.get("maximum")
+        return 0 if (low is None or low <= 0) and (high is None or high >= 0) else _NONE
     if kind == "boolean":
         return False
     return _NONE
