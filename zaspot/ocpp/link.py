@@ -14,7 +14,9 @@ What picows leaves to its user is done here: fragmented messages are joined (and
 bounded by max_size as a whole), text is checked to be UTF-8 (1007 otherwise), a
 peer's close is answered, and a pong (solicited or not) is reported as a sign of life.
 picows answers pings; ours go out from ocpp/keepalive.py.
-Messages queue in a deque: a reader that keeps up never waits on a future.
+Messages queue in a deque: a reader that keeps up never waits on a future. A reader
+may take a message at once instead, in picows's callback (`on_message`, see
+ocpp/session.py), when nothing is queued before it.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Link(WSListener):
         self.closed = False
         self.write_paused = False  # the socket's buffer is over its high-water mark
         self.on_pong: Callable[[], Any] | None = None
+        # Offered each message before it is queued, if none is queued: True means taken.
+        self.on_message: Callable[[str | bytes], bool] | None = None
         self.pinged_at = time.monotonic()  # when the last keepalive ping went (ocpp/keepalive.py)
         self.ping_sent: float | None = None  # a ping not answered yet: when it went
         self._inbox: deque[str | bytes] = deque()
@@ -141,6 +145,13 @@ class Link(WSListener):
     def _deliver(self, message: str | bytes) -> None:
         if self._failed:  # frames that came in the same read as the bad one
             return
+        take = self.on_message
+        if take is not None and not self._inbox:
+            try:
+                if take(message):
+                    return
+            except Exception:  # the taker's bug: the reader loop still gets the message
+                _LOGGER.exception("a message could not be taken at once; queued for the reader")
         self._inbox.append(message)
         self._wake()
 

@@ -1,33 +1,61 @@
 """One station's OCPP-J session: the RPC machinery both versions share.
 
-Inbound CALLs are handled in order, inline in the reader loop: a station has
-at most one CALL outstanding, so this keeps its messages ordered at no cost.
-Handlers never wait for the station (they may only schedule a tracked task
-that does), so a CALLRESULT to one of our calls is never stuck behind them.
+Inbound CALLs are handled one at a time, in order: a station has at most one CALL
+outstanding, so this keeps its messages ordered at no cost. Handlers never wait
+for the station (they may only schedule a tracked task that does), so a
+CALLRESULT to one of our calls is never stuck behind them.
 
-Our own CALLs go through one lock: at most one outstanding per connection.
+A message is handled where it costs least:
+
+- At once, in the connection's frame callback (`_take`), when nothing has to wait:
+  a reply to one of our CALLs, or a CALL of an accepted station whose handler is a
+  plain function and whose payload is valid. Such a handler returns its answer, or
+  `AfterCommit(unit, answer)`, which is written from the store's callback once the
+  unit is committed. No task wakes for the message, once or twice: those two
+  wake-ups were a tenth of a MeterValues' cost.
+- Otherwise in the reader loop (`run`), which awaits async handlers and does what
+  needs waiting: the lazy restore of a station not yet accepted, a lenient station's
+  mended payload, error answers. It takes nothing while an answer is still owed,
+  so answers keep the order of their CALLs.
+
+Our own CALLs: ocpp/outbound.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from zaspot.core.logformat import about
 from zaspot.ocpp import leniency, rpc, schemas
-from zaspot.ocpp.errors import CallErrorReply, CallTimeout, InvalidReply, OcppError, StationNotConnected
+from zaspot.ocpp.errors import OcppError, StationNotConnected
 from zaspot.ocpp.link import Link, LinkClosed
+from zaspot.ocpp.outbound import OutboundCalls
 
 if TYPE_CHECKING:
     from zaspot.ocpp.context import ServerContext
 
 _LOGGER = logging.getLogger(__name__)
 
-Handler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(slots=True)
+class AfterCommit:
+    """A handler's answer that may go only once its unit of work is committed (and its
+    events fired): the session commits the unit, then answers."""
+
+    unit: Any  # zaspot.store.unit.Unit: the session layer only hands it to commit
+    answer: dict[str, Any]
+
+
+Answer = dict[str, Any] | AfterCommit
+# An async handler, or a plain one that needs no waiting (it may be run from the frame callback).
+Handler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]] | Answer]
 # (version, action) whose empty answer {} passed its schema: most answers are {}, and the
 # same payload against the same schema gets the same verdict.
 _EMPTY_ANSWER_VALID: set[tuple[str, str]] = set()
@@ -43,9 +71,10 @@ def on(action: str) -> Callable[[Handler], Handler]:
     return tag
 
 
-class Session:
+class Session(OutboundCalls):
     version: ClassVar[str]
     _routes: ClassVar[dict[str, str]]
+    _plain: ClassVar[dict[str, str]]  # the routes whose handler is a plain function
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -56,6 +85,8 @@ class Session:
                 if action:
                     routes[action] = name
         cls._routes = routes
+        cls._plain = {action: name for action, name in routes.items()
+                      if not inspect.iscoroutinefunction(getattr(cls, name))}
 
     def __init__(self, ws: Link, station_id: str, ctx: ServerContext, remote: str = "") -> None:
         self.ws = ws
@@ -66,10 +97,12 @@ class Session:
         self.generation = 0  # which connection of this station, in the server's count (set by the server)
         # The fleet state's record: run() sets its last_seen per frame, the one last-seen time there is.
         self.state = ctx.fleet.heard(station_id, time.time())
-        self._call_lock = asyncio.Lock()
-        self._pending: tuple[str, str, asyncio.Future[rpc.Frame]] | None = None
+        self._calls_start()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closed = False
+        self._busy = False  # the reader loop is in a message (perhaps awaiting in it)
+        self._owed = False  # a CALL taken at once waits for its commit to be answered
+        self._owed_waiter: asyncio.Future[None] | None = None  # the reader loop, waiting for that answer
 
     def log_extra(self) -> dict[str, Any]:
         """The `extra=` of a log line about this station: its id, version and address."""
@@ -78,35 +111,127 @@ class Session:
     # --- the reader loop ------------------------------------------------
 
     async def run(self) -> None:
+        self.ws.on_message = self._take
         try:
-            frame_log = self.ctx.frame_log
-            state = self.state
             async for raw in self.ws:
-                state.last_seen = time.time()
-                if frame_log is not None:
-                    frame_log.record(self.station_id, "in", raw)
-                if isinstance(raw, bytes):  # OCPP-J is text frames only
-                    await self._send_error("-1", "RpcFrameworkError", "Binary frames are not allowed")
-                    continue
+                self._busy = True
                 try:
-                    try:
-                        frame = rpc.parse(raw)
-                    except rpc.FrameError as exc:
-                        self.ctx.metrics.frame_errors += 1
-                        await self._send_error(exc.message_id, exc.code, exc.description)
-                        continue
-                    if type(frame) is rpc.Call:
-                        await self._on_call(frame)
-                    else:
-                        self._on_reply(frame)
-                except Exception:  # our bug: log it, keep the station's connection
-                    _LOGGER.exception("%s: frame could not be handled: %.200s", self.station_id, raw,
-                                      extra=self.log_extra())
+                    if self._owed:  # the CALL before this one is answered first
+                        self._owed_waiter = asyncio.get_running_loop().create_future()
+                        await self._owed_waiter
+                    await self._handle(raw)
+                finally:
+                    self._busy = False
         finally:
+            self.ws.on_message = None
             self.closed = True
             self._fail_pending(StationNotConnected(self.station_id))
             for task in list(self._tasks):
                 task.cancel()
+
+    def _heard(self, raw: str | bytes) -> None:
+        """Every inbound frame: the station's last-seen time, and the frame log."""
+        self.state.last_seen = time.time()
+        frame_log = self.ctx.frame_log
+        if frame_log is not None:
+            frame_log.record(self.station_id, "in", raw)
+
+    async def _handle(self, raw: str | bytes) -> None:
+        self._heard(raw)
+        if isinstance(raw, bytes):  # OCPP-J is text frames only
+            await self._send_error("-1", "RpcFrameworkError", "Binary frames are not allowed")
+            return
+        try:
+            try:
+                frame = rpc.parse(raw)
+            except rpc.FrameError as exc:
+                self.ctx.metrics.frame_errors += 1
+                await self._send_error(exc.message_id, exc.code, exc.description)
+                return
+            if type(frame) is rpc.Call:
+                await self._on_call(frame)
+            else:
+                self._on_reply(frame)
+        except Exception:  # our bug: log it, keep the station's connection
+            _LOGGER.exception("%s: frame could not be handled: %.200s", self.station_id, raw,
+                              extra=self.log_extra())
+
+    # --- messages handled at once, in the frame callback ------------------
+
+    def _take(self, raw: str | bytes) -> bool:
+        """Handle a message now if nothing about it has to wait (see the module's
+        docstring); False leaves it to the reader loop, untouched."""
+        if self._busy or self._owed or type(raw) is not str:
+            return False
+        try:
+            frame = rpc.parse(raw)
+        except rpc.FrameError:
+            return False  # the reader loop answers it
+        if type(frame) is not rpc.Call:
+            self._heard(raw)
+            self._on_reply(frame)
+            return True
+        action = frame.action
+        name = self._plain.get(action)
+        if name is None or not self.accepted or not self.ws.can_write_now():
+            return False
+        try:
+            schemas.validate(self.version, action, frame.payload)
+        except schemas.SchemaError:
+            return False  # the reader loop mends it or answers the error
+        started = time.perf_counter()
+        self._heard(raw)
+        self.ctx.metrics.count_in(self.version, action)
+        try:
+            answer = getattr(self, name)(frame.payload)
+            if type(answer) is AfterCommit:
+                self._owed = True
+                self.commit_then(answer.unit, lambda _, error: self._committed(frame, answer, started, error))
+            else:
+                self._answered(frame, answer, started)
+        except Exception as exc:  # noqa: BLE001  (as in _on_call: the station hears of it)
+            self._owed = False
+            self._reply(self._failure_frame(frame, exc))
+        return True
+
+    def _committed(self, frame: rpc.Call, after: AfterCommit, started: float, error: BaseException | None) -> None:
+        """A CALL taken at once: its unit is committed (or failed), so it is answered now."""
+        self._owed = False
+        if error is None:
+            self._answered(frame, after.answer, started)
+        else:
+            self._reply(self._failure_frame(frame, error))
+        waiter, self._owed_waiter = self._owed_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _answered(self, frame: rpc.Call, response: dict[str, Any], started: float) -> None:
+        data, ok = self._answer_frame(frame, response)
+        self._reply(data)
+        if ok:
+            self.ctx.metrics.observe(self.version, frame.action, time.perf_counter() - started)
+
+    def _reply(self, data: bytes) -> None:
+        """Write an answer from a callback; behind a full buffer it waits in a task."""
+        if not self._write_now(data) and not self.ws.closed:
+            self.spawn(self._send_later(data), "answer")
+
+    async def _send_later(self, data: bytes) -> None:
+        try:
+            await self.ws.send(data)
+        except LinkClosed:
+            pass
+
+    def commit_then(self, unit: Any, then: Callable[[Any, BaseException | None], None]) -> None:
+        """Commit a unit of work and fire its events, then call `then(results, error)`:
+        for a plain handler's AfterCommit (station sessions have a store)."""
+        raise NotImplementedError
+
+    async def commit(self, unit: Any) -> list[Any]:
+        """Commit a unit of work and fire its events (station sessions have a store)."""
+        raise NotImplementedError
+
+    # --- messages handled in the reader loop ---------------------------------
 
     async def _on_call(self, frame: rpc.Call) -> None:
         started = time.perf_counter()
@@ -135,28 +260,50 @@ class Session:
                 return
             payload = mended
         try:
-            response = await getattr(self, name)(payload)
-        except OcppError as exc:
-            await self._send_error(frame.message_id, exc.code, exc.description)
+            response = await self._run_handler(name, payload)
+        except Exception as exc:  # noqa: BLE001  (_failure_frame tells the station, and logs our bugs)
+            await self._send(self._failure_frame(frame, exc))
             return
-        except Exception as exc:  # a bug or a store failure: the station retries
-            _LOGGER.exception("%s: handling %s failed", self.station_id, action, extra=self.log_extra())
-            await self._send_error(frame.message_id, "InternalError",
-                                   f"{action} could not be processed: {type(exc).__name__}")
-            return
+        data, ok = self._answer_frame(frame, response)
+        await self._send(data)
+        if ok:
+            self.ctx.metrics.observe(self.version, action, time.perf_counter() - started)
+
+    async def _run_handler(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        answer = getattr(self, name)(payload)
+        if type(answer) is dict:
+            return answer
+        if type(answer) is AfterCommit:
+            await self.commit(answer.unit)
+            return answer.answer
+        response: dict[str, Any] = await answer
+        return response
+
+    def _answer_frame(self, frame: rpc.Call, response: dict[str, Any]) -> tuple[bytes, bool]:
+        """The CALLRESULT for a handler's response, and True; an InternalError if our
+        response breaks its schema (our bug: never put it on the wire), and False."""
+        action = frame.action
         if response or (self.version, action) not in _EMPTY_ANSWER_VALID:  # {} once valid stays valid
             try:
                 schemas.validate(self.version, action, response, response=True)
             except schemas.SchemaError as exc:
                 _LOGGER.error("%s: our %s response is invalid: %s", self.station_id, action, exc.description,
                               extra=self.log_extra())
-                await self._send_error(frame.message_id, "InternalError",
-                                       "Central system produced an invalid response")
-                return
+                return self._error_frame(frame.message_id, "InternalError",
+                                         "Central system produced an invalid response"), False
             if not response:
                 _EMPTY_ANSWER_VALID.add((self.version, action))
-        await self._send(rpc.call_result(frame.message_id, response))
-        self.ctx.metrics.observe(self.version, action, time.perf_counter() - started)
+        return rpc.call_result(frame.message_id, response), True
+
+    def _failure_frame(self, frame: rpc.Call, exc: BaseException) -> bytes:
+        """The CALLERROR for a handler that raised: its OCPP error, or InternalError for a
+        bug or a store failure (logged; the station retries)."""
+        if isinstance(exc, OcppError):
+            return self._error_frame(frame.message_id, exc.code, exc.description)
+        _LOGGER.error("%s: handling %s failed", self.station_id, frame.action, exc_info=exc,
+                      extra=self.log_extra())
+        return self._error_frame(frame.message_id, "InternalError",
+                                 f"{frame.action} could not be processed: {type(exc).__name__}")
 
     async def _mended_payload(self, frame: rpc.Call, error: schemas.SchemaError) -> dict[str, Any] | None:
         """A schema-invalid payload mended, for a lenient station; None once answered with the error."""
@@ -183,15 +330,6 @@ class Session:
     async def deviated(self, action: str, deviations: list[leniency.Deviation]) -> None:
         """A lenient station's payload was mended: tell the operator (version sessions record it)."""
 
-    def _on_reply(self, frame: rpc.Frame) -> None:
-        pending = self._pending
-        if pending is None or pending[0] != frame.message_id:
-            _LOGGER.warning("%s: reply to unknown message id %s dropped", self.station_id, frame.message_id,
-                            extra=self.log_extra())
-            return
-        if not pending[2].done():
-            pending[2].set_result(frame)
-
     # --- sending ---------------------------------------------------------
 
     def _write_now(self, data: bytes) -> bool:
@@ -209,44 +347,11 @@ class Session:
             pass
 
     async def _send_error(self, message_id: str, name: str, description: str) -> None:
+        await self._send(self._error_frame(message_id, name, description))
+
+    def _error_frame(self, message_id: str, name: str, description: str) -> bytes:
         self.ctx.metrics.count_error(self.version, name)
-        await self._send(rpc.call_error(message_id, rpc.error_code(name, self.version), description))
-
-    async def call(self, action: str, payload: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
-        """Send a CALL and wait for its CALLRESULT. One outstanding call per connection."""
-        schemas.validate(self.version, action, payload)  # our bug: never put it on the wire
-        timeout = timeout or self.ctx.config.ocpp.call_timeout
-        async with self._call_lock:
-            if self.closed:
-                raise StationNotConnected(self.station_id)
-            message_id = str(uuid.uuid4())
-            future: asyncio.Future[rpc.Frame] = asyncio.get_running_loop().create_future()
-            self._pending = (message_id, action, future)
-            self.ctx.metrics.count_out(self.version, action)
-            frame = rpc.call(message_id, action, payload)
-            try:
-                if not self._write_now(frame):
-                    await self.ws.send(frame)
-                reply = await asyncio.wait_for(future, timeout)
-            except TimeoutError:
-                raise CallTimeout(self.station_id, action, timeout) from None
-            except LinkClosed:
-                raise StationNotConnected(self.station_id) from None
-            finally:
-                self._pending = None
-                if not future.done():  # nobody will read it after this point
-                    future.cancel()
-        if isinstance(reply, rpc.CallError):
-            raise CallErrorReply(reply.code, reply.description, reply.details)
-        try:
-            schemas.validate(self.version, action, reply.payload, response=True)
-        except schemas.SchemaError as exc:
-            raise InvalidReply(action, exc.description) from None
-        return reply.payload
-
-    def _fail_pending(self, exc: Exception) -> None:
-        if self._pending and not self._pending[2].done():
-            self._pending[2].set_exception(exc)
+        return rpc.call_error(message_id, rpc.error_code(name, self.version), description)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Start a task tied to this session (cancelled when it ends, errors logged)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
@@ -18,7 +19,7 @@ from zaspot.diagnostics.temperature import location_v16
 from zaspot.ocpp import leniency
 from zaspot.ocpp.session import Session, on
 from zaspot.store import messages
-from zaspot.store.publish import publish
+from zaspot.store.publish import publish, publish_then
 from zaspot.store.unit import Unit
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ class StationSession(Session):
     async def commit(self, unit: Unit) -> list[Any]:
         """Store the unit whole, then fire its events (in order, with their log positions)."""
         return await publish(self.ctx.store, self.ctx.bus, unit)
+
+    def commit_then(self, unit: Unit, then: Callable[[Any, BaseException | None], None]) -> None:
+        """`commit`, then `then(results, error)`, without a task waiting (session.AfterCommit)."""
+        publish_then(self.ctx.store, self.ctx.bus, unit, then)
 
     async def on_connect(self) -> None:
         unit = Unit()

@@ -13,7 +13,7 @@ from typing import Any
 from zaspot.ocpp import cards_v16, firmware_v16, logs_v16, pricing_v16, reservations_v16
 from zaspot.ocpp.clock import now_iso
 from zaspot.ocpp.metering import parse_time, samples_v16
-from zaspot.ocpp.session import on
+from zaspot.ocpp.session import AfterCommit, on
 from zaspot.ocpp.station import StationSession, recorded
 from zaspot.store import messages
 from zaspot.store.unit import Unit
@@ -39,7 +39,7 @@ class SessionV16(StationSession, cards_v16.Handlers, reservations_v16.Handlers, 
         return {"status": status, "currentTime": now_iso(), "interval": interval}
 
     @on("Heartbeat")
-    async def on_heartbeat(self, p: dict[str, Any]) -> dict[str, Any]:
+    def on_heartbeat(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"currentTime": now_iso()}  # the frame itself moved last_seen (ocpp/liveness.py)
 
     @on("StatusNotification")
@@ -78,13 +78,12 @@ class SessionV16(StationSession, cards_v16.Handlers, reservations_v16.Handlers, 
         return {"idTagInfo": cards_v16.id_tag_info(await self.authorize(id_tag))} if id_tag else {}
 
     @on("MeterValues")
-    async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:
+    def meter_values(self, p: dict[str, Any]) -> AfterCommit:
         connector = p["connectorId"]
         tx = p.get("transactionId")
         unit = Unit()
         self.meter(unit, connector, connector, None if tx is None else str(tx), samples_v16(p["meterValue"]))
-        await self.commit(unit)
-        return {}
+        return AfterCommit(unit, {})
 
     # Kept as device events for the diagnostics layer; answered as the spec asks.
     data_transfer = recorded("DataTransfer", {"status": "UnknownVendorId"})

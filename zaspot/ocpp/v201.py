@@ -15,7 +15,7 @@ from zaspot.diagnostics.temperature import location_v201
 from zaspot.ocpp import cards_v201, firmware_v201, logs_v201, needs_v201, pricing_v201, reservations_v201
 from zaspot.ocpp.clock import now_iso
 from zaspot.ocpp.metering import parse_time, samples_v201
-from zaspot.ocpp.session import on
+from zaspot.ocpp.session import AfterCommit, on
 from zaspot.ocpp.station import StationSession, recorded
 from zaspot.store import messages
 from zaspot.store.unit import Unit
@@ -46,7 +46,7 @@ class SessionV201(StationSession, cards_v201.Handlers, reservations_v201.Handler
         return {"status": status, "currentTime": now_iso(), "interval": interval}
 
     @on("Heartbeat")
-    async def on_heartbeat(self, p: dict[str, Any]) -> dict[str, Any]:
+    def on_heartbeat(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"currentTime": now_iso()}  # the frame itself moved last_seen (ocpp/liveness.py)
 
     @on("StatusNotification")
@@ -82,12 +82,11 @@ class SessionV201(StationSession, cards_v201.Handlers, reservations_v201.Handler
         return pricing_v201.with_cost(self, answer, p["eventType"], info["transactionId"])  # the cost so far
 
     @on("MeterValues")
-    async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:
+    def meter_values(self, p: dict[str, Any]) -> AfterCommit:
         evse = p["evseId"]
         unit = Unit()
         self.meter(unit, evse, 1 if evse else 0, None, samples_v201(p["meterValue"]))
-        await self.commit(unit)
-        return {}
+        return AfterCommit(unit, {})
 
     @on("NotifyEvent")
     async def notify_event(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -10,20 +10,29 @@ error), or the COMMIT fails, every op whose effect was lost gets the exception.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
-from typing import Any
+from typing import Any, Protocol
 
 Rows = list[Any]  # a statement's parameter rows: one tuple (or list) per execution
-# op: (sql, rows, fn, args, future). A plain statement with its rows, or fn(conn, *args);
+
+
+class Outcome(Protocol):
+    """Where an op's result goes: an asyncio.Future, or the writer's `Then`."""
+
+    def done(self) -> bool: ...
+    def set_result(self, result: Any, /) -> None: ...
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+# op: (sql, rows, fn, args, outcome). A plain statement with its rows, or fn(conn, *args);
 # a function op's first field is None, or the writer's marker of where it runs.
-PlainOp = tuple[str, Rows, None, tuple[()], "asyncio.Future[Any]"]
-FunctionOp = tuple[object, None, Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+PlainOp = tuple[str, Rows, None, tuple[()], Outcome]
+FunctionOp = tuple[object, None, Callable[..., Any], tuple[Any, ...], Outcome]
 Op = PlainOp | FunctionOp
 # A run of the batch: consecutive plain ops with one SQL and their rows merged, or one
 # function op; with (first op, end op).

@@ -3,6 +3,7 @@ consumer's own outputs, reach the bus only once they are in the event log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from zaspot.core.bus import EventBus
@@ -10,11 +11,15 @@ from zaspot.core.events import Event
 
 from .unit import Unit
 
+Then = Callable[[Any, BaseException | None], None]  # (results, None) or (None, the error)
+
 
 class Committer(Protocol):
     """What publish needs of a store (zaspot.store.Store)."""
 
     async def commit(self, unit: Unit) -> list[Any]: ...
+
+    def commit_then(self, unit: Unit, then: Then) -> None: ...
 
 
 async def publish(store: Committer, bus: EventBus, unit: Unit) -> list[Any]:
@@ -24,6 +29,20 @@ async def publish(store: Committer, bus: EventBus, unit: Unit) -> list[Any]:
     for event in unit.events:
         fire(event)
     return results
+
+
+def publish_then(store: Committer, bus: EventBus, unit: Unit, then: Then) -> None:
+    """`publish` for a caller that does not wait: `then(results, error)` once committed
+    and fired, on the loop (a station's answer written at once: ocpp/session.py)."""
+
+    def fired(results: Any, error: BaseException | None) -> None:
+        if error is None:
+            fire = bus.fire
+            for event in unit.events:
+                fire(event)
+        then(results, error)
+
+    store.commit_then(unit, fired)
 
 
 async def publish_event(store: Committer, bus: EventBus, event: Event) -> None:

@@ -153,6 +153,21 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
         crash_if_asked(unit)
         return results
 
+    def commit_then(self, unit: Unit, then: Callable[[Any, BaseException | None], None]) -> None:
+        """`commit` for a caller that does not wait: `then(results, error)` is called on
+        the loop once the unit is committed or has failed (the writer's `Then`)."""
+        plain = unit.plain
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is None:
+                crash_if_asked(unit)
+            then([] if plain is not None and error is None else result, error)
+
+        if plain is not None:
+            self._writer.submit_then(*plain, done)
+        else:
+            self._writer.call_then(done, apply_unit, unit)
+
     async def fleet_snapshot(self) -> dict[str, Any]:
         """The fleet as the store last knew it (store/fleet.py), in one read."""
         return await self._writer.read(fleet.snapshot)

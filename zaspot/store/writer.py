@@ -27,12 +27,16 @@ A lock says who is using the connection; both take ops in queue order.
 
 An op is either a plain statement with rows (`submit`) or a function
 `fn(conn, *args)` (`call`, `call_long`) for writes that read first or return a
-value. How a batch runs, and how one failing op fails alone: store/batch.py.
+value. Its outcome goes to a future the caller awaits, or, with `then=`, to a
+function called on the loop as soon as the batch is resolved: a station's answer
+written from there costs no task wake-up (ocpp/session.py). How a batch runs, and
+how one failing op fails alone: store/batch.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import sqlite3
 import threading
@@ -41,7 +45,9 @@ from collections.abc import Callable
 from typing import Any, TypeGuard, TypeVar
 
 from . import checkpoint, schema
-from .batch import Op, Rows, WriterStats, apply_batch, locked
+from .batch import Op, Outcome, Rows, WriterStats, apply_batch, locked
+
+_LOGGER = logging.getLogger(__name__)
 
 # In place of an op's SQL:
 _STOP = object()  # finish what came before, close, end the thread
@@ -55,7 +61,37 @@ StopOp = tuple[object, None, None, tuple[()], None]  # the one op nobody waits o
 Queued = Op | StopOp
 
 
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+Done = Callable[[Any, BaseException | None], None]  # (result, None) or (None, the error)
+
+
+class Then:
+    """An op's outcome handed to `fn(result, error)` when its batch is resolved, on the
+    loop, in queue order: a future's place in an op, with nobody awaiting it."""
+
+    __slots__ = ("_done", "fn")
+
+    def __init__(self, fn: Done) -> None:
+        self.fn = fn
+        self._done = False
+
+    def done(self) -> bool:
+        return self._done
+
+    def set_result(self, result: Any) -> None:
+        self._call(result, None)
+
+    def set_exception(self, error: BaseException) -> None:
+        self._call(None, error)
+
+    def _call(self, result: Any, error: BaseException | None) -> None:
+        self._done = True
+        try:
+            self.fn(result, error)
+        except Exception:  # its own bug: the other ops of the batch still hear of theirs
+            _LOGGER.exception("a write's follow-up failed")
+
+
+def _settle(future: Outcome, result: Any, error: BaseException | None) -> None:
     if future.done():
         return
     if error is not None:
@@ -149,12 +185,22 @@ class Writer:
         self._queue((sql, rows if type(rows) is list else list(rows), None, (), fut))
         return fut
 
+    def submit_then(self, sql: str, rows: Rows, then: Done) -> None:
+        """`submit`, with `then(None, error)` called once it is resolved (see `Then`)."""
+        self._open_for_writes()
+        self._queue((sql, rows if type(rows) is list else list(rows), None, (), Then(then)))
+
     def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Queue `fn(conn, *args)`, run inside a batch, perhaps on the event loop: for a
         few statements on indexes. Anything that scans or may wait: `call_long`."""
         fut: asyncio.Future[T] = self._future()
         self._queue((None, None, fn, args, fut))
         return fut
+
+    def call_then(self, then: Done, fn: Callable[..., Any], *args: Any) -> None:
+        """`call`, with `then(result, error)` called once it is resolved (see `Then`)."""
+        self._open_for_writes()
+        self._queue((None, None, fn, args, Then(then)))
 
     def call_long(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Queue `fn(conn, *args)`, run inside a batch on the writer's thread."""
@@ -172,9 +218,12 @@ class Writer:
         return fut
 
     def _future(self) -> asyncio.Future[Any]:
+        self._open_for_writes()
+        return self._loop.create_future()
+
+    def _open_for_writes(self) -> None:
         if self._closing:
             raise RuntimeError("store is closed")
-        return self._loop.create_future()
 
     def _queue(self, op: Op) -> None:
         self._pending.append(op)
@@ -303,7 +352,7 @@ class Writer:
         self.last_batch_ok = self.stats.commits > commits_before  # committed; also for /healthz
         return outcomes
 
-    def _read(self, fn: Callable[..., Any], args: tuple[Any, ...], fut: asyncio.Future[Any]) -> None:
+    def _read(self, fn: Callable[..., Any], args: tuple[Any, ...], fut: Outcome) -> None:
         try:
             result, error = fn(self._db, *args), None
         except Exception as e:  # noqa: BLE001  (the caller's future raises it)
