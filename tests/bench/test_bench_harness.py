@@ -83,12 +83,14 @@ def test_cli_registers_bench(capsys):
 
 
 @pytest.mark.skipif(not _zaspot_runs(), reason="`python -m zaspot run` is not available yet")
-def test_zaspot_against_baseline_and_echo():
+def test_zaspot_against_baseline_echo_and_floor():
     figures = run.run_bench(stations=5, duration=2.0, protocol="mixed",
-                            targets=["zaspot", "baseline", "echo"])
+                            targets=["zaspot", "baseline", "echo", "floor"])
     for r in figures["results"].values():
-        _check_figures(r, 5)
-    assert set(figures["ratios"]) == {"zaspot/baseline", "zaspot/echo", "p99 zaspot/baseline", "cpu zaspot/baseline"}
+        _check_figures(r, 5)   # the floor too answers both versions' boots, meter values and heartbeats
+    assert set(figures["ratios"]) == {"zaspot/baseline", "zaspot/echo", "zaspot/floor", "p99 zaspot/baseline",
+                                      "cpu zaspot/baseline", "cpu zaspot/floor"}
+    assert "floor is uvloop + picows" in run.format_table(figures)
     assert figures["results"]["zaspot"]["rules_loaded"] > 0     # the example rules ran
     assert all(v > 0 for v in figures["ratios"].values())
 

@@ -1,6 +1,7 @@
 """`zaspot bench`: zaspot against a plain `ocpp`-library central system, a plain Node.js
 `ocpp-rpc` one (installed with npm into ~/.cache/zaspot the first time; needs Node.js 18+)
-and a bare echo server in the same run, one scenario at a time:
+a bare echo server and the floor (zaspot's WebSocket stack with nothing on it) in the
+same run, one scenario at a time:
 
   throughput  N stations alternate MeterValues and Heartbeat as fast as answered (--mix: one
               of them only); answers a second, p99 and each server's CPU per message

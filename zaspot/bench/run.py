@@ -2,9 +2,10 @@
 them: `mix`), one CALL at a time, against each central system in turn (each a
 subprocess on a free port), with one comparison table. zaspot runs with the example
 rules, persistence and validation on; it is compared with both baselines (the Python
-`ocpp` library and Node.js `ocpp-rpc`) and the echo server, by answers a second, p99,
-and each server process's CPU per message (from /proc: on a shared box the load
-generator's core moves the first two more than the third).
+`ocpp` library and Node.js `ocpp-rpc`), the echo server and the floor (zaspot's own
+WebSocket stack answering from its frame callback, nothing else: bench/floor.py), by
+answers a second, p99, and each server process's CPU per message (from /proc: on a
+shared box the load generator's core moves the first two more than the third).
 
     figures = run_bench(stations=50, duration=10, protocol="1.6", targets=["baseline", "node", "echo"])
     print(format_table(figures))
@@ -83,16 +84,17 @@ def run_bench(**kw) -> dict:
 
 
 def _ratios(results: dict) -> dict:
-    """msgs/s ratios against both baselines and the echo server (higher is better for
-    zaspot), and p99 and CPU-per-message ratios against both baselines (lower is better)."""
+    """msgs/s ratios against both baselines, the echo server and the floor (higher is
+    better for zaspot), p99 ratios against both baselines, and CPU-per-message ratios
+    against both baselines and the floor (lower is better)."""
     z = results.get("zaspot", {})
 
     def against(other: str, key: str) -> float | None:
         return ratio(z.get(key), results.get(other, {}).get(key))
 
-    ratios = {f"zaspot/{o}": against(o, "msgs_per_s") for o in ("baseline", "node", "echo")}
+    ratios = {f"zaspot/{o}": against(o, "msgs_per_s") for o in ("baseline", "node", "echo", "floor")}
     ratios.update({f"p99 zaspot/{o}": against(o, "p99_ms") for o in ("baseline", "node")})
-    ratios.update({f"cpu zaspot/{o}": against(o, "cpu_us_per_msg") for o in ("baseline", "node")})
+    ratios.update({f"cpu zaspot/{o}": against(o, "cpu_us_per_msg") for o in ("baseline", "node", "floor")})
     return {k: v for k, v in ratios.items() if v is not None}
 
 
@@ -118,6 +120,8 @@ def format_table(figures: dict) -> str:
     node = figures["results"].get("node", {}).get("server")
     if node:
         lines.append(f"node is {node}")
+    if "floor" in figures["results"]:
+        lines.append("floor is uvloop + picows + orjson answering from the frame callback, nothing else")
     for name, value in figures.get("ratios", {}).items():
         what = "latency" if name.startswith("p99") else "CPU per message" if name.startswith("cpu") else "msgs/s"
         per_round = [r[name] for r in figures.get("rounds_ratios", []) if name in r]

@@ -26,7 +26,7 @@ import zaspot
 
 from . import node_rpc
 
-TARGETS = ("zaspot", "baseline", "node", "echo")
+TARGETS = ("zaspot", "baseline", "node", "echo", "floor")
 REPO_ROOT = Path(zaspot.__file__).resolve().parent.parent
 EXAMPLE_RULES = REPO_ROOT / "rules"
 
@@ -75,7 +75,7 @@ def server_cmd(target: str, port: int, workdir: str) -> list[str]:
             write_zaspot_config(workdir)
         return [sys.executable, "-m", "zaspot", "run", "-c", config, "--host", "127.0.0.1",
                 "--port", str(port)]
-    if target in ("baseline", "echo"):
+    if target in ("baseline", "echo", "floor"):
         return [sys.executable, "-m", f"zaspot.bench.{target}", "--host", "127.0.0.1", "--port", str(port)]
     if target == "node":
         return node_rpc.server_argv("127.0.0.1", port)   # NodeUnavailable without Node.js
