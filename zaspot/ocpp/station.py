@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from zaspot.core import events as ev
@@ -21,6 +20,7 @@ from zaspot.ocpp.session import Session, on
 from zaspot.store import messages
 from zaspot.store.publish import publish, publish_then
 from zaspot.store.unit import Unit
+from zaspot.store.writer import Done
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class StationSession(Session):
         """Store the unit whole, then fire its events (in order, with their log positions)."""
         return await publish(self.ctx.store, self.ctx.bus, unit)
 
-    def commit_then(self, unit: Unit, then: Callable[[Any, BaseException | None], None]) -> None:
+    def commit_then(self, unit: Unit, then: Done) -> None:
         """`commit`, then `then(results, error)`, without a task waiting (session.AfterCommit)."""
         publish_then(self.ctx.store, self.ctx.bus, unit, then)
 

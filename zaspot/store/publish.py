@@ -3,15 +3,13 @@ consumer's own outputs, reach the bus only once they are in the event log."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from zaspot.core.bus import EventBus
 from zaspot.core.events import Event
 
 from .unit import Unit
-
-Then = Callable[[Any, BaseException | None], None]  # (results, None) or (None, the error)
+from .writer import Done
 
 
 class Committer(Protocol):
@@ -19,7 +17,7 @@ class Committer(Protocol):
 
     async def commit(self, unit: Unit) -> list[Any]: ...
 
-    def commit_then(self, unit: Unit, then: Then) -> None: ...
+    def commit_then(self, unit: Unit, then: Done) -> None: ...
 
 
 async def publish(store: Committer, bus: EventBus, unit: Unit) -> list[Any]:
@@ -31,7 +29,7 @@ async def publish(store: Committer, bus: EventBus, unit: Unit) -> list[Any]:
     return results
 
 
-def publish_then(store: Committer, bus: EventBus, unit: Unit, then: Then) -> None:
+def publish_then(store: Committer, bus: EventBus, unit: Unit, then: Done) -> None:
     """`publish` for a caller that does not wait: `then(results, error)` once committed
     and fired, on the loop (a station's answer written at once: ocpp/session.py)."""
 

@@ -37,7 +37,7 @@ from .rowid import inserted_id
 from .rules import RulesStore
 from .security import SecurityStore
 from .unit import Unit, apply_unit, crash_if_asked
-from .writer import Writer
+from .writer import Done, Writer
 
 T = TypeVar("T")
 
@@ -153,15 +153,17 @@ class Store(Reads, EventLogStore, SecurityStore, DiagnosticsStore, RulesStore, E
         crash_if_asked(unit)
         return results
 
-    def commit_then(self, unit: Unit, then: Callable[[Any, BaseException | None], None]) -> None:
+    def commit_then(self, unit: Unit, then: Done) -> None:
         """`commit` for a caller that does not wait: `then(results, error)` is called on
         the loop once the unit is committed or has failed (the writer's `Then`)."""
         plain = unit.plain
 
         def done(result: Any, error: BaseException | None) -> None:
-            if error is None:
-                crash_if_asked(unit)
-            then([] if plain is not None and error is None else result, error)
+            if error is not None:
+                then(None, error)
+                return
+            crash_if_asked(unit)
+            then([] if plain is not None else result, None)
 
         if plain is not None:
             self._writer.submit_then(*plain, done)
