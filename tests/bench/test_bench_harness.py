@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -57,12 +58,45 @@ def test_baseline_and_echo_same_run():
 def test_rounds_take_turns_and_pool():
     figures = run.run_bench(stations=2, duration=0.5, protocol="1.6", targets=["echo", "baseline"], rounds=2)
     rounds = figures["rounds_results"]
-    assert len(rounds) == 2 and all(set(r) == {"echo", "baseline"} for r in rounds)
+    assert [list(r) for r in rounds] == [["echo", "baseline"], ["baseline", "echo"]]  # no target always first
     for target in ("echo", "baseline"):
         pooled = figures["results"][target]
         _check_figures(pooled, 2)
         assert pooled["messages"] == sum(r[target]["messages"] for r in rounds)
-    assert "2 rounds of 0.5s per target" in run.format_table(figures)
+    assert "2 rounds of 0.5s per target, taking turns after a 0.5s warm-up" in run.format_table(figures)
+
+
+def test_each_round_starts_one_target_further_on():
+    targets = ("zaspot", "baseline", "node")
+    orders = [run.turn(targets, n) for n in range(4)]
+    assert orders == [["zaspot", "baseline", "node"], ["baseline", "node", "zaspot"],
+                      ["node", "zaspot", "baseline"], ["zaspot", "baseline", "node"]]
+
+
+_READS = """
+import resource, socket, sys
+from zaspot.bench.load import steady_memory
+if sys.argv[1] == "steady":
+    steady_memory()
+a, b = socket.socketpair()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(2000):  # what asyncio's transport does per frame: recv into a new 256 KiB buffer
+    a.send(b"x" * 100)
+    b.recv(256 * 1024)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc")
+def test_the_load_generators_reads_do_not_map_fresh_memory():
+    """Its first run costs what later runs cost: without steady_memory each read
+    faults in fresh pages (glibc maps a 256 KiB buffer), and the first target loses."""
+    def faults(mode: str) -> int:
+        out = subprocess.run([sys.executable, "-c", _READS, mode], capture_output=True, text=True, cwd=REPO,
+                             env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+        return int(out.stdout)
+    assert faults("default") >= 2000  # the cost this guards against (a page or more per read)
+    assert faults("steady") < 100
 
 
 def test_failed_target_is_reported_not_raised(monkeypatch):

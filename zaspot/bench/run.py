@@ -22,6 +22,7 @@ from .servers import TARGETS, ServerProcess
 from .stats import ratio
 
 __all__ = ["MIXES", "TARGETS", "bench", "format_table", "run_bench"]
+WARMUP_S = 2.0
 MIX_NAMES = {"metervalues": "MeterValues", "heartbeat": "Heartbeat"}
 
 
@@ -47,20 +48,27 @@ async def bench(stations: int = 20, duration: float = 5.0, protocol: str = "1.6"
                 targets: list[str] | tuple[str, ...] = TARGETS, rounds: int = 1, mix: str = "alternate") -> dict:
     """Run the same load against each target in turn; returns figures and ratios.
 
-    With rounds > 1 the targets take turns that many times (zaspot, baseline, node,
-    echo, zaspot, ...), so that a shared machine getting busier or quieter weighs on all
-    of them alike; each target's figures pool its rounds, and each round's ratios
-    are kept to show the spread.
+    With rounds > 1 the targets take turns that many times, so that a shared machine
+    getting busier or quieter weighs on all of them alike; each round starts one
+    target further on (zaspot, baseline, ...; then baseline, node, ..., zaspot), so no
+    target always runs first. Each target's figures pool its rounds, and each round's
+    ratios are kept to show the spread. Before the first round an unmeasured warm-up
+    (WARMUP_S of the same load against the first target) takes the load generator's
+    and the machine's first-run costs.
     """
+    warmup = min(WARMUP_S, duration)
     out: dict = {"scenario": "throughput", "stations": stations, "duration": duration, "protocol": protocol,
-                 "rounds": rounds, "mix": mix, "results": {}}
+                 "rounds": rounds, "mix": mix, "warmup_s": warmup, "results": {}}
     pooled: dict[str, LoadResult] = {}
     extra: dict[str, dict] = {}
     round_results = []
     with tempfile.TemporaryDirectory(prefix="zaspot-bench-") as workdir:
-        for _ in range(rounds):
+        if targets:
+            await bench_target(targets[0], stations, warmup, protocol,
+                               os.path.join(workdir, "warm-up"), mix)
+        for n in range(rounds):
             this_round = {}
-            for target in targets:
+            for target in turn(targets, n):
                 if "failed" in extra.get(target, {}):
                     continue
                 result, extra[target] = await bench_target(target, stations, duration, protocol, workdir, mix)
@@ -76,6 +84,12 @@ async def bench(stations: int = 20, duration: float = 5.0, protocol: str = "1.6"
         out["rounds_results"] = round_results
         out["rounds_ratios"] = [_ratios(r) for r in round_results]
     return out
+
+
+def turn(targets: list[str] | tuple[str, ...], n: int) -> list[str]:
+    """The order of round n: the targets, starting n places on."""
+    k = n % len(targets) if targets else 0
+    return [*targets[k:], *targets[:k]]
 
 
 def run_bench(**kw) -> dict:
@@ -103,6 +117,8 @@ def format_table(figures: dict) -> str:
     rounds = figures.get("rounds", 1)
     each = f"{rounds} rounds of {figures['duration']}s per target, taking turns" if rounds > 1 \
         else f"{figures['duration']}s"
+    if figures.get("warmup_s"):
+        each += f" after a {figures['warmup_s']}s warm-up"
     mix = figures.get("mix", "alternate")
     sends = "MeterValues and Heartbeat in turn" if mix == "alternate" else f"{MIX_NAMES[mix]} only"
     lines = [f"{figures['stations']} stations, {each}, OCPP {figures['protocol']}, {sends}", head, "-" * len(head)]
