@@ -1,5 +1,5 @@
-"""The writer's batches: what arrives while its thread is busy goes in together,
-as few statements as SQLite allows, and one bad op still fails alone."""
+"""The writer's batches: what arrives while its thread is busy goes in together, on
+the loop, as few statements as SQLite allows, and one bad op still fails alone."""
 
 from __future__ import annotations
 
@@ -133,6 +133,37 @@ async def test_quick_batches_run_on_the_loop_and_long_ops_on_the_thread(store):
     assert store.stats.on_loop == on_loop + 2
     assert await store._writer.call_long(_thread_name) == "zaspot-store-writer"
     assert store.stats.on_loop == on_loop + 2
+
+
+async def test_a_write_never_waits_in_maintenance_queued_with_it(store):
+    """A station's write and a long op (the filing, a prune) queued in the same turn: the
+    write commits on the loop, not in the long op's transaction on the thread, where the
+    station's answer waited for the maintenance to end."""
+    gate, entered = threading.Event(), threading.Event()
+
+    def maintenance(conn) -> None:
+        entered.set()
+        gate.wait(10)
+
+    writer = store._writer
+    try:
+        write = writer.call(_thread_name)
+        long = writer.call_long(maintenance)
+        assert await asyncio.wait_for(write, 5) == threading.current_thread().name
+        assert await asyncio.to_thread(entered.wait, 10)  # and the maintenance runs after it
+    finally:
+        gate.set()
+    await long
+
+
+async def test_writes_wait_on_the_loop_while_the_thread_has_the_connection(store):
+    async with _Hold(store) as hold:
+        writes = [store._writer.call(_thread_name) for _ in range(3)]
+        await hold.queued(3)
+        on_loop = store.stats.on_loop
+    # the thread let go and asked for a flush: they went in together, on the loop
+    assert await asyncio.gather(*writes) == [threading.current_thread().name] * 3
+    assert store.stats.on_loop == on_loop + 1
 
 
 async def test_a_big_batch_goes_to_the_thread_in_one_transaction(store):

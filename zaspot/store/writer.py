@@ -10,22 +10,35 @@ that turn comes at once. Measured on the 50-station bench, when messages were st
 handled in the turn after their frame: 3.3 -> 5.1 MeterValues a commit, server CPU
 33.1 -> 31.9 us per message, p99 4.7 -> 4.4 ms. Since they are handled in the frame's
 own turn (ocpp/session.py), this turn, the next, or the one after measure the same
-(4 rounds, within 3%). Where the batch runs:
+(4 rounds, within 3%).
 
-- On the event loop itself, when the batch is small and made only of quick ops
-  (rows to insert, `call`s of a few indexed statements) and the thread is idle.
-  With WAL and synchronous=NORMAL a commit is a write() into the page cache, not
-  an fsync (checkpoints run on their own thread: store/checkpoint.py), so this
-  costs the loop a fraction of a millisecond and saves the hand-off to a thread
+Who runs what:
+
+- Writes (`submit`, `call`) run on the event loop itself, all that queued in a turn as
+  one transaction. With WAL and synchronous=NORMAL a commit is a write() into the page
+  cache, not an fsync (checkpoints run on their own thread: store/checkpoint.py), so
+  this costs the loop a fraction of a millisecond and saves the hand-off to a thread
   and back, whose GIL retakes waited behind the busy loop (measured on the
   50-station bench: p99 down by a sixth, throughput up 8%).
-- On the writer's own thread otherwise: long ops (`call_long`: retention,
-  pruning), reads between batches, batches of more than MAX_ROWS_ON_LOOP rows, and
-  a batch that found the database locked by another process (the thread waits up
-  to busy_timeout; the loop never waits). A busy thread takes what queued
-  meanwhile itself, batch after batch; an idle one is woken by a token.
+- The writer's own thread runs the rest: long ops (`call_long`: filing, retention,
+  pruning, the frame log's chunks), reads between batches, and, handed over by the
+  loop, a batch of more than MAX_ROWS_ON_LOOP rows or one that found the database
+  locked by another process (the thread waits up to busy_timeout; the loop never
+  waits). Writes queued after a handed-over batch follow it there, in order. A busy
+  thread takes what queued meanwhile itself, batch after batch; an idle one is
+  woken by a token.
+- A write never rides in a long op's transaction. It did: a long op queued in a
+  turn took that turn's writes to the thread, and a station's answer waited behind
+  the filing (on the 50-station bench 9% of MeterValues went that way, their p99
+  9.4 ms against 6.2 ms for a Heartbeat). While the thread is on the connection,
+  writes wait on the loop, and the thread posts a flush when it lets go.
 
-A lock says who is using the connection; both take ops in queue order.
+Order: writes commit in queue order, and a thread op runs after the writes queued
+before it (it is held until they have committed). A write queued after a long op or
+a read may commit before it: those are maintenance and reads over what is committed,
+which see a later write as they would had it come a moment sooner.
+
+A lock says who is using the connection.
 
 An op is either a plain statement with rows (`submit`) or a function
 `fn(conn, *args)` (`call`, `call_long`) for writes that read first or return a
@@ -44,7 +57,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeGuard, TypeVar
+from typing import Any, TypeVar
 
 from . import checkpoint, schema
 from .batch import Op, Outcome, Rows, WriterStats, apply_batch, locked
@@ -102,15 +115,15 @@ def _settle(future: Outcome, result: Any, error: BaseException | None) -> None:
         future.set_result(result)
 
 
-def _fits_the_loop(ops: list[Queued]) -> TypeGuard[list[Op]]:
+def _quick(op: Queued) -> bool:
+    """A write the loop may commit: a plain statement's rows or a quick function op."""
+    return op[0] is None or op[0].__class__ is str
+
+
+def _fits_the_loop(ops: list[Op]) -> bool:
     rows = 0
     for op in ops:
-        if op[0] is None:  # a quick function op
-            rows += 1
-        elif op[1] is not None:  # a plain statement's rows
-            rows += len(op[1])
-        else:  # long, read or stop
-            return False
+        rows += 1 if op[1] is None else len(op[1])
         if rows > MAX_ROWS_ON_LOOP:
             return False
     return True
@@ -128,9 +141,13 @@ class Writer:
         self.stats = WriterStats()
         self.last_batch_ok = True
         self._db: sqlite3.Connection | None = None
-        # Ops not yet taken. The loop appends; whoever holds _db_lock swaps the
-        # list out whole (each step atomic under the GIL).
-        self._pending: list[Queued] = []
+        # Ops not yet taken (see "Who runs what"). The loop appends; whoever holds
+        # _db_lock swaps a list out whole (each step atomic under the GIL).
+        self._pending: list[Op] = []  # quick writes, for the loop
+        self._slow: list[Queued] = []  # the thread's: long ops, reads, the stop op, writes handed over
+        self._held: list[Queued] = []  # slow ops queued after writes still in _pending
+        self._quick_on_thread = 0  # writes handed to the thread, unresolved: later writes follow them
+        self._flush_when_free = False  # the loop found the thread on the connection: it posts a flush
         self._db_lock = threading.Lock()  # held while the loop or the thread uses _db
         self._flush_soon = False  # the loop will look at _pending at the end of its turn
         self._signalled = False  # a wake-up token is on its way to the thread
@@ -175,8 +192,7 @@ class Writer:
             return
         if not self._closing:
             self._closing = True
-            self._pending.append((_STOP, None, None, (), None))
-            self._signal()
+            self._queue_slow((_STOP, None, None, (), None))
         await asyncio.shield(self._stopped)
 
     # --- queueing (event loop side, per write: keep it small) ----------------
@@ -207,7 +223,7 @@ class Writer:
     def call_long(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Queue `fn(conn, *args)`, run inside a batch on the writer's thread."""
         fut: asyncio.Future[T] = self._future()
-        self._queue((_LONG, None, fn, args, fut))
+        self._queue_slow((_LONG, None, fn, args, fut))
         return fut
 
     def read(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -216,7 +232,7 @@ class Writer:
         separate read connection), and one-off reads of many statements (the fleet
         snapshot at start) that would cost a thread hop each on the read connection."""
         fut: asyncio.Future[T] = self._future()
-        self._queue((_READ, None, fn, args, fut))
+        self._queue_slow((_READ, None, fn, args, fut))
         return fut
 
     def _future(self) -> asyncio.Future[Any]:
@@ -233,36 +249,64 @@ class Writer:
             self._flush_soon = True
             self._loop.call_soon(self._flush_next_turn)
 
+    def _queue_slow(self, op: Queued) -> None:
+        """A thread op; it waits for the writes queued before it (they may be on the loop)."""
+        if self._pending:
+            self._held.append(op)  # _flush lets it go once those are committed or handed over
+        else:
+            self._slow.append(op)
+            self._signal()
+
     def _flush_next_turn(self) -> None:
         """One turn more for the messages that arrived meanwhile (see the module's docstring)."""
         self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
-        """End of the loop's turn: run what queued here, or leave it to the thread."""
+        """End of the loop's turn: commit the writes queued here, or hand them to the thread."""
         self._flush_soon = False
-        if not self._pending:
+        if self._pending:
+            if self._closing or self._quick_on_thread:
+                self._hand_over(self._pending)  # writes keep their order
+            elif self._db_lock.acquire(blocking=False) or self._wait_for_thread():
+                try:
+                    self._commit_on_loop()
+                finally:
+                    self._db_lock.release()
+            else:
+                return  # the thread is on the connection; it posts a flush when it lets go
+        if self._held:
+            held, self._held = self._held, []
+            self._slow.extend(held)
+            self._signal()
+
+    def _wait_for_thread(self) -> bool:
+        """The thread holds the connection: ask it for a flush when it lets go. True if it
+        let go meanwhile (then nobody would ask: the thread looks at the flag after)."""
+        self._flush_when_free = True
+        if not self._db_lock.acquire(blocking=False):
+            return False
+        self._flush_when_free = False
+        return True
+
+    def _commit_on_loop(self) -> None:
+        ops, self._pending = self._pending, []
+        if not _fits_the_loop(ops):
+            self._hand_over(ops)
             return
-        if self._closing or not self._db_lock.acquire(blocking=False):
-            self._signal()  # a busy thread would take them anyway; an idle one needs waking
+        outcomes = self._apply(ops)
+        if not self.last_batch_ok and _all_locked(outcomes):
+            self._hand_over(ops)  # locked by another process: the thread waits for it, the loop goes on
             return
-        try:
-            ops = self._pending  # read under the lock: the thread may have taken them meanwhile
-            if not ops:
-                return
-            if not _fits_the_loop(ops):
-                self._signal()
-                return
+        self.stats.on_loop += 1
+        self._resolve(ops, outcomes)
+
+    def _hand_over(self, ops: list[Op]) -> None:
+        """Writes for the thread, in order; writes queued later follow them there."""
+        if ops is self._pending:
             self._pending = []
-            outcomes = self._apply(ops)
-            if not self.last_batch_ok and _all_locked(outcomes):
-                # Locked by another process: the thread waits for it, the loop goes on.
-                self._pending[:0] = ops
-                self._signal()
-                return
-            self.stats.on_loop += 1
-            self._resolve(ops, outcomes)
-        finally:
-            self._db_lock.release()
+        self._quick_on_thread += len(ops)
+        self._slow.extend(ops)
+        self._signal()
 
     def _signal(self) -> None:
         if not self._signalled:
@@ -290,7 +334,8 @@ class Writer:
             # bug, nobody may wait forever on it.
             self._closing = True
             with self._db_lock:
-                left, self._pending = self._pending, []
+                left: list[Queued] = [*self._slow, *self._pending, *self._held]
+                self._slow, self._pending, self._held = [], [], []
                 if self._db is not None:
                     self._db.close()
                     self._db = None
@@ -304,11 +349,14 @@ class Writer:
         """Run batch after batch until nothing is queued; False once the stop op ran."""
         while True:
             with self._db_lock:
-                ops, self._pending = self._pending, []
+                ops, self._slow = self._slow, []
                 if not ops:
                     return True
                 if not self._run_on_thread(ops):
                     return False
+            if self._flush_when_free:  # after letting go: see _wait_for_thread
+                self._flush_when_free = False
+                self._post(self._flush)
 
     def _run_on_thread(self, ops: list[Queued]) -> bool:
         batch: list[Op] = []
@@ -327,7 +375,11 @@ class Writer:
 
     def _commit_on_thread(self, batch: list[Op]) -> None:
         if batch:
-            self._post(self._resolve, batch, self._apply_waiting(batch))
+            self._post(self._resolved_on_thread, batch, self._apply_waiting(batch))
+
+    def _resolved_on_thread(self, batch: list[Op], outcomes: list[tuple[bool, Any]]) -> None:
+        self._quick_on_thread -= sum(1 for op in batch if _quick(op))
+        self._resolve(batch, outcomes)
 
     def _apply_waiting(self, batch: list[Op]) -> list[tuple[bool, Any]]:
         """The batch, tried again while another connection holds the database, up to
