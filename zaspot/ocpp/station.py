@@ -18,9 +18,9 @@ from zaspot.diagnostics.temperature import location_v16
 from zaspot.ocpp import leniency
 from zaspot.ocpp.session import Session, on
 from zaspot.store import messages
+from zaspot.store.outcome import Done
 from zaspot.store.publish import publish, publish_then
 from zaspot.store.unit import Unit
-from zaspot.store.writer import Done
 
 _LOGGER = logging.getLogger(__name__)
 

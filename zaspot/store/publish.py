@@ -8,8 +8,8 @@ from typing import Any, Protocol
 from zaspot.core.bus import EventBus
 from zaspot.core.events import Event
 
+from .outcome import Done
 from .unit import Unit
-from .writer import Done
 
 
 class Committer(Protocol):

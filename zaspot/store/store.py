@@ -29,6 +29,7 @@ from .health_outages import HealthOutageStore
 from .health_reads import HealthReads
 from .health_temps import HealthTemperatureStore
 from .lifecycle import LifecycleStore
+from .outcome import Done
 from .prices import PriceStore
 from .pricing import PricingStore
 from .reads import Reads
@@ -37,7 +38,7 @@ from .rowid import inserted_id
 from .rules import RulesStore
 from .security import SecurityStore
 from .unit import Unit, apply_unit, crash_if_asked
-from .writer import Done, Writer
+from .writer import Writer
 
 T = TypeVar("T")
 

@@ -61,6 +61,8 @@ from typing import Any, TypeVar
 
 from . import checkpoint, schema
 from .batch import Op, Outcome, Rows, WriterStats, apply_batch, locked
+from .outcome import Done, Then
+from .outcome import settle as _settle
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,45 +76,6 @@ MAX_ROWS_ON_LOOP = 256  # a bigger batch goes to the thread: a loop turn stays s
 T = TypeVar("T")
 StopOp = tuple[object, None, None, tuple[()], None]  # the one op nobody waits on
 Queued = Op | StopOp
-
-
-Done = Callable[[Any, BaseException | None], None]  # (result, None) or (None, the error)
-
-
-class Then:
-    """An op's outcome handed to `fn(result, error)` when its batch is resolved, on the
-    loop, in queue order: a future's place in an op, with nobody awaiting it."""
-
-    __slots__ = ("_done", "fn")
-
-    def __init__(self, fn: Done) -> None:
-        self.fn = fn
-        self._done = False
-
-    def done(self) -> bool:
-        return self._done
-
-    def set_result(self, result: Any) -> None:
-        self._call(result, None)
-
-    def set_exception(self, error: BaseException) -> None:
-        self._call(None, error)
-
-    def _call(self, result: Any, error: BaseException | None) -> None:
-        self._done = True
-        try:
-            self.fn(result, error)
-        except Exception:  # its own bug: the other ops of the batch still hear of theirs
-            _LOGGER.exception("a write's follow-up failed")
-
-
-def _settle(future: Outcome, result: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
 
 
 def _quick(op: Queued) -> bool:
